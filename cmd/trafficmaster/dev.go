@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trafficmaster/trafficmaster/internal/config"
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/pgcluster"
+)
+
+// Demo staff created on first start; the passwords are printed, as this is a
+// local demo with a private database.
+var demoStaff = []struct {
+	name, password string
+	role           core.Role
+}{
+	{"admin", "admin-demo-pass", core.RoleAdmin},
+	{"operator", "operator-demo-pass", core.RoleOperator},
+	{"viewer", "viewer-demo-pass", core.RoleViewer},
+}
+
+func cmdDev(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "dev", "dev [-data DIR] [-addr ADDR]\n\nRuns the console with everything it needs on this machine: a private PostgreSQL\ncluster in DIR (kept across runs), the WeChat simulator, demo staff and demo data.")
+	dataDir := fs.String("data", ".dev", "folder for the private database and demo secrets")
+	addr := fs.String("addr", "localhost:8080", "address to serve on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+		return err
+	}
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(*dataDir, "pgdata"), Log: func(f string, a ...any) { log.Info(fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop() //nolint:errcheck
+	if err := ensureDatabase(ctx, cluster, "trafficmaster"); err != nil {
+		return err
+	}
+	secret, err := devSecret(filepath.Join(*dataDir, "secret-key"))
+	if err != nil {
+		return err
+	}
+	port := (*addr)[strings.LastIndex(*addr, ":")+1:]
+	vars := map[string]string{
+		"DATABASE_URL":               cluster.DSN("trafficmaster"),
+		"SECRET_KEY":                 secret,
+		"PUBLIC_URL":                 "http://localhost:" + port,
+		"WECHAT_COMPONENT_APPID":     devComponentAppID,
+		"WECHAT_COMPONENT_APPSECRET": "demo-component-secret",
+		"WECHAT_COMPONENT_TOKEN":     "demo-push-token",
+		"WECHAT_COMPONENT_AES_KEY":   devAESKey,
+		"SYNC_INTERVAL":              "5m",
+	}
+	cfg, err := config.Load(func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return e.getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	cfg.Addr = *addr
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := ensureDemoStaff(ctx, a); err != nil {
+		return err
+	}
+	if err := a.startDevWeChat(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nTrafficmaster is running at %s\n", cfg.PublicURL)
+	for _, s := range demoStaff {
+		fmt.Fprintf(e.stdout, "  sign in as %-9s password %-20s (%s)\n", s.name, s.password, s.role)
+	}
+	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop; the database stays in", filepath.Join(*dataDir, "pgdata"))
+	return a.runAll(ctx, cfg.Addr)
+}
+
+// Fixed demo platform identity, shared with the in-process simulator.
+const (
+	devComponentAppID = "wxdemocomponent0001"
+	devAESKey         = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+// startDevWeChat is where the WeChat simulator joins the demo.
+func (a *app) startDevWeChat(ctx context.Context) error { return nil }
+
+func ensureDatabase(ctx context.Context, c *pgcluster.Cluster, name string) error {
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	}
+	return err
+}
+
+// devSecret keeps one random key per demo folder so encrypted data stays readable across runs.
+func devSecret(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return "", err
+	}
+	s := base64.StdEncoding.EncodeToString(k)
+	return s, os.WriteFile(path, []byte(s+"\n"), 0o600)
+}
+
+func ensureDemoStaff(ctx context.Context, a *app) error {
+	n, err := a.staff.CountStaff(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	for _, s := range demoStaff {
+		if _, err := a.auth.CreateStaff(ctx, nil, s.name, s.password, s.role, core.Meta{ClientIP: "dev"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+// Package config parses the console's configuration from the environment once,
+// into a validated struct that main passes down.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole validated configuration.
+type Config struct {
+	Addr        string
+	DatabaseURL string
+	// PublicURL is where staff reach the console; https makes cookies Secure.
+	PublicURL string
+	// SecretKey (32 bytes) encrypts secrets at rest and signs cookies.
+	SecretKey       []byte
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	TimeZone        string
+	WeChat          WeChat
+	SyncInterval    time.Duration
+	// Worker settings for the job queue.
+	RatePerSecond float64
+	Concurrency   int
+}
+
+// WeChat configures the third-party platform.
+type WeChat struct {
+	ComponentAppID     string
+	ComponentAppSecret string
+	Token              string
+	AESKey             string
+	AESKeyPrevious     string
+	APIBaseURL         string
+	// LoginPageBase hosts the authorization page (mp.weixin.qq.com in production).
+	LoginPageBase string
+}
+
+// Secure reports whether the console is served over https.
+func (c Config) Secure() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+// Key derives a purpose-specific 32-byte key from the secret key, so the
+// cookie-signing key and the encryption key are never the same bytes.
+func (c Config) Key(purpose string) []byte {
+	h := sha256.New()
+	h.Write(c.SecretKey)
+	h.Write([]byte("trafficmaster:" + purpose))
+	return h.Sum(nil)
+}
+
+// Load reads and validates the configuration; each problem names its variable.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	required := func(name string) string {
+		v := get(name, "")
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required", name))
+		}
+		return v
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := get(name, "")
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: want a positive duration like 30m, got %q", name, v))
+			return def
+		}
+		return d
+	}
+	c := Config{
+		Addr:            get("ADDR", ":8080"),
+		DatabaseURL:     required("DATABASE_URL"),
+		PublicURL:       strings.TrimRight(get("PUBLIC_URL", "http://localhost:8080"), "/"),
+		SessionIdle:     dur("SESSION_IDLE_TIMEOUT", 30*time.Minute),
+		SessionAbsolute: dur("SESSION_MAX_AGE", 12*time.Hour),
+		TimeZone:        get("TIME_ZONE", "Asia/Shanghai"),
+		SyncInterval:    dur("SYNC_INTERVAL", time.Hour),
+		WeChat: WeChat{
+			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
+			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),
+			Token:              required("WECHAT_COMPONENT_TOKEN"),
+			AESKey:             required("WECHAT_COMPONENT_AES_KEY"),
+			AESKeyPrevious:     get("WECHAT_COMPONENT_AES_KEY_PREVIOUS", ""),
+			APIBaseURL:         strings.TrimRight(get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com"), "/"),
+			LoginPageBase:      strings.TrimRight(get("WECHAT_LOGIN_PAGE_BASE_URL", "https://mp.weixin.qq.com"), "/"),
+		},
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PUBLIC_URL: want an absolute http(s) URL, got %q", c.PublicURL))
+	}
+	for _, name := range []string{"WECHAT_API_BASE_URL", "WECHAT_LOGIN_PAGE_BASE_URL"} {
+		v := get(name, "https://x")
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: want an absolute http(s) URL, got %q", name, v))
+		}
+	}
+	if k := get("SECRET_KEY", ""); k == "" {
+		errs = append(errs, errors.New("SECRET_KEY is required (32 random bytes, base64 or hex; make one with: openssl rand -base64 32)"))
+	} else if key, err := DecodeKey(k); err != nil {
+		errs = append(errs, fmt.Errorf("SECRET_KEY: %w", err))
+	} else {
+		c.SecretKey = key
+	}
+	for _, k := range []struct{ name, v string }{{"WECHAT_COMPONENT_AES_KEY", c.WeChat.AESKey}, {"WECHAT_COMPONENT_AES_KEY_PREVIOUS", c.WeChat.AESKeyPrevious}} {
+		if k.v == "" {
+			continue
+		}
+		if b, err := base64.StdEncoding.DecodeString(k.v + "="); len(k.v) != 43 || err != nil || len(b) != 32 {
+			errs = append(errs, fmt.Errorf("%s: want the 43-character EncodingAESKey from the platform settings", k.name))
+		}
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("TIME_ZONE: unknown zone %q", c.TimeZone))
+	}
+	c.RatePerSecond = 5
+	if v := get("RATE_PER_SECOND", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1000 {
+			errs = append(errs, fmt.Errorf("RATE_PER_SECOND: want a number between 0 and 1000, got %q", v))
+		} else {
+			c.RatePerSecond = f
+		}
+	}
+	c.Concurrency = 8
+	if v := get("WORKER_CONCURRENCY", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY: want a whole number from 1 to 500, got %q", v))
+		} else {
+			c.Concurrency = n
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// DecodeKey accepts a 32-byte key as base64 (std or URL) or hex.
+func DecodeKey(s string) ([]byte, error) {
+	for _, dec := range []func(string) ([]byte, error){base64.StdEncoding.DecodeString, base64.RawStdEncoding.DecodeString, base64.URLEncoding.DecodeString, base64.RawURLEncoding.DecodeString, hex.DecodeString} {
+		if b, err := dec(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("want 32 random bytes encoded as base64 or hex (openssl rand -base64 32)")
+}

@@ -1,0 +1,40 @@
+// Sends the CSRF token with every htmx request, and keeps the UI honest while
+// requests run. Self-hosted so the Content-Security-Policy can forbid inline scripts.
+(function () {
+  "use strict";
+  function token() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+  document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-CSRF-Token"] = token();
+  });
+  // A failed htmx request still shows the server's error partial instead of nothing.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var s = e.detail.xhr.status;
+    if (s >= 400 && s < 600 && e.detail.xhr.getResponseHeader("HX-Error") === "1") {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var el = document.getElementById("net-error");
+    if (el) el.hidden = false;
+  });
+  // Forms marked data-confirm ask first when JavaScript runs (htmx forms use hx-confirm).
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    var msg = f.getAttribute && f.getAttribute("data-confirm");
+    if (msg && !f.hasAttribute("hx-post") && !window.confirm(msg)) e.preventDefault();
+  });
+  // "Select all" checkboxes for bulk actions.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("input[data-select-all]")) {
+      document.querySelectorAll('input[name="' + t.getAttribute("data-select-all") + '"]').forEach(function (c) { c.checked = t.checked; });
+    }
+  });
+  // Render times in the zone the server chose is already done server side; this
+  // only reveals elements that need JavaScript.
+  document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+})();

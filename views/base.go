@@ -1,0 +1,102 @@
+// Package views holds the console's templ pages, partials and their view models.
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/i18n"
+	"github.com/trafficmaster/trafficmaster/static"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // ok, error, info, warn
+	Text string
+}
+
+// Base is what every page and partial needs: who is looking, in which
+// language and zone, and the CSRF token for its forms.
+type Base struct {
+	Title     string
+	Lang      i18n.Lang
+	CSRF      string
+	Staff     *core.Staff
+	Flash     *Flash
+	Nav       string
+	Loc       *time.Location
+	RequestID string
+	Path      string
+}
+
+// T translates an English message into the viewer's language.
+func (b Base) T(key string, args ...any) string { return i18n.T(b.Lang, key, args...) }
+
+// Err translates a domain error for display.
+func (b Base) Err(err error) string { return core.Translate(err, b.T) }
+
+// Time formats t in the viewer's zone.
+func (b Base) Time(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(b.loc()).Format("2006-01-02 15:04:05")
+}
+
+// TimeISO formats t for a datetime attribute.
+func (b Base) TimeISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Zone names the viewer's zone, e.g. "Asia/Shanghai (UTC+08:00)".
+func (b Base) Zone() string {
+	_, off := time.Now().In(b.loc()).Zone()
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("%s (UTC%c%02d:%02d)", b.loc().String(), sign, off/3600, off%3600/60)
+}
+
+func (b Base) loc() *time.Location {
+	if b.Loc == nil {
+		return time.UTC
+	}
+	return b.Loc
+}
+
+// Asset returns a cache-busted static URL.
+func Asset(name string) string { return static.URL(name) }
+
+// FieldErrors maps form field names to translated messages.
+type FieldErrors map[string]string
+
+// HasErr reports whether a field has an error.
+func (f FieldErrors) HasErr(name string) bool { _, ok := f[name]; return ok }
+
+func navClass(active, name string) string {
+	if active == name {
+		return "active"
+	}
+	return ""
+}
+
+func fieldClass(errs FieldErrors, name string) string {
+	if errs.HasErr(name) {
+		return "field invalid"
+	}
+	return "field"
+}
+
+func langTag(b Base) string {
+	if b.Lang == i18n.ZH {
+		return "zh-CN"
+	}
+	return "en"
+}
+
+func langClass(b Base, l string) string {
+	if string(b.Lang) == l {
+		return "lang on"
+	}
+	return "lang"
+}

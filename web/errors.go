@@ -1,0 +1,106 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/views"
+)
+
+// statusOf maps a core error code to an HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case core.EINVALID:
+		return http.StatusUnprocessableEntity
+	case core.ENOTFOUND:
+		return http.StatusNotFound
+	case core.ECONFLICT:
+		return http.StatusConflict
+	case core.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case core.EFORBIDDEN:
+		return http.StatusForbidden
+	case core.ETOOMANY:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// handleError is the one error path: it picks a status, logs internal errors
+// with the request ID, and renders a full page or, for htmx, a partial.
+// Internal error text never reaches the user.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		s.Log(c).Error("error after response started", "err", err)
+		return
+	}
+	status, heading, msg := http.StatusInternalServerError, "Something went wrong", "An internal error occurred."
+	var he *echo.HTTPError
+	var ce *core.Error
+	switch {
+	case errors.Is(err, errCSRF):
+		status, heading, msg = http.StatusForbidden, "Invalid request", "The form has expired or was not sent from this console. Reload the page and try again."
+	case errors.As(err, &ce):
+		status = statusOf(ce.Code)
+		heading, msg = headingFor(status), ""
+	case errors.As(err, &he):
+		status = he.Code
+		heading = headingFor(status)
+		switch status {
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			status, msg = http.StatusNotFound, "The page you asked for does not exist."
+		case http.StatusRequestEntityTooLarge:
+			msg = "The request is too large."
+		case http.StatusForbidden:
+			msg = "Your role does not allow this."
+		case http.StatusTooManyRequests:
+			msg = "Too many requests"
+		default:
+			if status < 500 {
+				msg = "Invalid request"
+			} else {
+				msg = "An internal error occurred."
+			}
+		}
+	}
+	if status >= 500 {
+		s.Log(c).Error("internal error", "err", err, "path", c.Request().URL.Path)
+	} else {
+		s.Log(c).Info("request refused", "status", status, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	b := s.base(c, heading, "")
+	vm := views.ErrorVM{Base: b, Status: status, Heading: b.T(heading), Message: b.T(msg)}
+	if ce != nil {
+		vm.Message = b.Err(ce)
+	}
+	if isHTMX(c) {
+		// app.js swaps error partials into the target when this header is set.
+		c.Response().Header().Set("HX-Error", "1")
+		_ = render(c, status, views.ErrorPartial(vm))
+		return
+	}
+	_ = render(c, status, views.ErrorPage(vm))
+}
+
+func headingFor(status int) string {
+	switch {
+	case status == http.StatusNotFound:
+		return "Page not found"
+	case status == http.StatusForbidden:
+		return "Not allowed"
+	case status == http.StatusTooManyRequests:
+		return "Please wait"
+	case status >= 500:
+		return "Something went wrong"
+	}
+	return "Invalid request"
+}
+
+func asCore(err error, target **core.Error) bool { return errors.As(err, target) }

@@ -1,0 +1,166 @@
+// Package web is the console's HTTP layer: echo routes, middleware, handlers
+// and the one error handler. Handlers are thin: bind, validate, call one
+// service method, render.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gorilla/sessions"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/trafficmaster/trafficmaster/internal/config"
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/i18n"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/views"
+)
+
+// Deps are the services the handlers use.
+type Deps struct {
+	Config   config.Config
+	Pool     *pgxpool.Pool
+	Logger   *slog.Logger
+	Auth     *core.AuthService
+	Staff    *postgres.StaffStore
+	Sessions *postgres.SessionStore
+	Loc      *time.Location
+	// TrustProxy makes the client IP come from X-Forwarded-For.
+	TrustProxy bool
+	// Features registers the routes of features built on this foundation.
+	Features []Feature
+}
+
+// Feature adds its routes to the server (see routes.go for the groups).
+type Feature interface {
+	Routes(s *Server, r Routers)
+}
+
+// Routers are the route groups by who may use them.
+type Routers struct {
+	Public   *echo.Group // no session (the WeChat push)
+	Viewer   *echo.Group // any signed-in staff
+	Operator *echo.Group // operators and admins
+	Admin    *echo.Group // admins only
+}
+
+// Server is the console's HTTP server.
+type Server struct {
+	Deps
+	Echo *echo.Echo
+}
+
+const sessionCookie = "tm_session"
+const langCookie = "tm_lang"
+
+// NewSessionStore builds the Postgres-backed session store from configuration.
+func NewSessionStore(cfg config.Config, pool *pgxpool.Pool) *postgres.SessionStore {
+	return postgres.NewSessionStore(pool, cfg.Key("session-cookie"), &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(cfg.SessionAbsolute.Seconds()),
+		HttpOnly: true,
+		Secure:   cfg.Secure(),
+		// Lax, not Strict: staff return from WeChat's authorization page by a
+		// cross-site link and must still be signed in.
+		SameSite: http.SameSiteLaxMode,
+	}, cfg.SessionIdle, cfg.SessionAbsolute)
+}
+
+// New builds the echo server with every route.
+func New(d Deps) *Server {
+	if d.Loc == nil {
+		d.Loc, _ = time.LoadLocation(d.Config.TimeZone)
+		if d.Loc == nil {
+			d.Loc = time.UTC
+		}
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{Deps: d, Echo: e}
+	if d.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	e.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s
+}
+
+// ServeHTTP lets the server be used as an http.Handler (tests drive it so).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Echo.ServeHTTP(w, r) }
+
+// Run serves on addr until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, addr string) error {
+	srv := &http.Server{Addr: addr, Handler: s.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// base builds the view model every page shares.
+func (s *Server) base(c echo.Context, title, nav string) views.Base {
+	b := views.Base{
+		Title:     title,
+		Lang:      langOf(c),
+		Staff:     core.StaffFrom(c.Request().Context()),
+		Nav:       nav,
+		Loc:       s.Loc,
+		RequestID: requestID(c),
+		Path:      c.Request().URL.RequestURI(),
+	}
+	if t, ok := c.Get("csrf").(string); ok {
+		b.CSRF = t
+	}
+	b.Title = b.T(title)
+	if f := popFlash(c); f != nil {
+		b.Flash = &views.Flash{Kind: f.Kind, Text: b.T(f.Text)}
+	}
+	return b
+}
+
+// T translates for the current request.
+func T(c echo.Context, key string, args ...any) string { return i18n.T(langOf(c), key, args...) }
+
+// render writes a templ component with a status.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// isHTMX reports whether htmx sent the request (and wants a partial).
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// Meta describes the request for the audit and security logs.
+func Meta(c echo.Context) core.Meta {
+	return core.Meta{ClientIP: c.RealIP(), RequestID: requestID(c)}
+}
+
+// Logger returns the request's logger (with request and staff IDs).
+func (s *Server) Log(c echo.Context) *slog.Logger {
+	if l, ok := c.Get("logger").(*slog.Logger); ok {
+		return l
+	}
+	return s.Logger
+}
