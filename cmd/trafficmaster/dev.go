@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trafficmaster/trafficmaster/internal/app"
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgcluster"
@@ -73,15 +74,15 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	cfg.Addr = *addr
-	a, err := newApp(ctx, cfg, log)
+	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer a.Close()
 	if err := ensureDemoStaff(ctx, a); err != nil {
 		return err
 	}
-	if err := a.startDevWeChat(ctx); err != nil {
+	if err := startDevWeChat(ctx, a); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nTrafficmaster is running at %s\n", cfg.PublicURL)
@@ -89,7 +90,7 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "  sign in as %-9s password %-20s (%s)\n", s.name, s.password, s.role)
 	}
 	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop; the database stays in", filepath.Join(*dataDir, "pgdata"))
-	return a.runAll(ctx, cfg.Addr)
+	return a.Run(ctx, cfg.Addr)
 }
 
 // Fixed demo platform identity, shared with the in-process simulator.
@@ -99,7 +100,7 @@ const (
 )
 
 // startDevWeChat is where the WeChat simulator joins the demo.
-func (a *app) startDevWeChat(ctx context.Context) error { return nil }
+func startDevWeChat(ctx context.Context, a *app.App) error { return nil }
 
 func ensureDatabase(ctx context.Context, c *pgcluster.Cluster, name string) error {
 	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
@@ -132,13 +133,13 @@ func devSecret(path string) (string, error) {
 	return s, os.WriteFile(path, []byte(s+"\n"), 0o600)
 }
 
-func ensureDemoStaff(ctx context.Context, a *app) error {
-	n, err := a.staff.CountStaff(ctx)
+func ensureDemoStaff(ctx context.Context, a *app.App) error {
+	n, err := a.Staff.CountStaff(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
 	for _, s := range demoStaff {
-		if _, err := a.auth.CreateStaff(ctx, nil, s.name, s.password, s.role, core.Meta{ClientIP: "dev"}); err != nil {
+		if _, err := a.Auth.CreateStaff(ctx, nil, s.name, s.password, s.role, core.Meta{ClientIP: "dev"}); err != nil {
 			return err
 		}
 	}

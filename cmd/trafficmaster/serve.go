@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/trafficmaster/trafficmaster/internal/app"
 
 	"github.com/trafficmaster/trafficmaster/internal/config"
 )
@@ -19,22 +19,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	a, err := newApp(ctx, cfg, log)
+	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	a.server.TrustProxy = e.getenv("TRUST_PROXY") == "true"
+	defer a.Close()
+	a.Server.TrustProxy = e.getenv("TRUST_PROXY") == "true"
 	log.Info("serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
-	return a.runAll(ctx, cfg.Addr)
-}
-
-// runAll serves HTTP and runs the background work until ctx ends or one fails.
-func (a *app) runAll(ctx context.Context, addr string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.server.Run(gctx, addr) })
-	for _, bg := range a.background {
-		g.Go(func() error { return bg(gctx) })
-	}
-	return g.Wait()
+	return a.Run(ctx, cfg.Addr)
 }
