@@ -16,6 +16,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/web"
 )
 
@@ -27,6 +28,10 @@ type App struct {
 	Staff  *postgres.StaffStore
 	Auth   *core.AuthService
 	Server *web.Server
+	// WeChat is the platform client (its base URL points at the simulator in tests).
+	WeChat *wechat.Client
+	// Tokens hands out authorizer access tokens.
+	Tokens core.AuthorizerTokens
 	// Background work started by features, run until the context ends.
 	Background []func(ctx context.Context) error
 }
@@ -60,6 +65,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	a := &App{Config: cfg, Log: log, Pool: pool, Staff: &postgres.StaffStore{Pool: pool}}
 	a.Auth = core.NewAuthService(a.Staff, a.Staff, a.Staff)
 	a.Auth.Now = opt.Now
+	httpClient := opt.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	a.WeChat = wechat.NewClient(wechat.Config{BaseURL: cfg.WeChat.APIBaseURL, ComponentAppID: cfg.WeChat.ComponentAppID, ComponentAppSecret: cfg.WeChat.ComponentAppSecret, HTTPClient: httpClient})
 	sessions := web.NewSessionStore(cfg, pool)
 	deps := web.Deps{Config: cfg, Pool: pool, Logger: log, Auth: a.Auth, Staff: a.Staff, Sessions: sessions, Loc: loc}
 	a.Background = append(a.Background, func(ctx context.Context) error {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"time"
 )
 
 // AuthorizerTokens hands out a valid authorizer access token for a Mini
@@ -31,4 +32,68 @@ type AttemptRequest struct {
 	// RunID is set when the attempt is part of a bulk run.
 	RunID *int64
 	Meta  Meta
+}
+
+// AttemptStatus is where an attempt is in its life.
+type AttemptStatus string
+
+// Attempt statuses. An attempt is inserted pending and committed before
+// WeChat is called, then completed exactly once.
+const (
+	AttemptPending     AttemptStatus = "pending"
+	AttemptCompleted   AttemptStatus = "completed"
+	AttemptInterrupted AttemptStatus = "interrupted" // the process died mid-call
+	AttemptRejected    AttemptStatus = "rejected"    // another attempt was in flight; WeChat was not called
+)
+
+// Outcome is what an attempt's answer means for staff.
+type Outcome string
+
+// Outcomes: the first ten mirror the WeChat result-code classes.
+const (
+	OutcomeSuccess        Outcome = "success"
+	OutcomeAlreadyDone    Outcome = "already_done"
+	OutcomeRetryable      Outcome = "retryable"
+	OutcomeRateLimited    Outcome = "rate_limited"
+	OutcomeNeedsMerchant  Outcome = "needs_merchant"
+	OutcomeNotYetEligible Outcome = "not_yet_eligible"
+	OutcomeProviderConfig Outcome = "provider_config"
+	OutcomeToken          Outcome = "token"
+	OutcomeOurBug         Outcome = "our_bug"
+	OutcomeFailed         Outcome = "failed"      // an unknown code, an HTTP 5xx or a garbage reply
+	OutcomeUnknown        Outcome = "unknown"     // timeout or dropped connection: the call may have reached WeChat
+	OutcomeInProgress     Outcome = "in_progress" // rejected: another attempt for the account was in flight
+	OutcomeNotAllowed     Outcome = "not_allowed" // rejected before calling: revoked account, Official Account…
+	OutcomeInterrupted    Outcome = "interrupted"
+)
+
+// Attempt is one audited call (or refusal to call) for one Mini Program.
+type Attempt struct {
+	ID        int64
+	AppID     string
+	Action    Action
+	StaffID   *int64
+	StaffName string
+	RunID     *int64
+	RequestID string
+	ClientIP  string
+	StartedAt time.Time
+	// FinishedAt is nil while pending.
+	FinishedAt *time.Time
+	Status     AttemptStatus
+	Outcome    Outcome
+	// Code is WeChat's ret or errcode, when it answered one.
+	Code    *int
+	Message string
+	// CheckStatus is the check action's status (1 can open, 0 cannot).
+	CheckStatus    *int
+	Raw            []byte
+	LatencyMS      int
+	TransportError string
+}
+
+// Attempter makes one audited call: the traffic-master service, used by the
+// web handlers and the bulk-run workers alike.
+type Attempter interface {
+	Attempt(ctx context.Context, req AttemptRequest) (*Attempt, error)
 }
