@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -54,3 +55,5 @@ func TestWrongPasswordIsRefusedAndLogged(t *testing.T) {
 	require.False(t, ev[0].Success)
 	require.Equal(t, "wrong password", ev[0].Detail)
 }
+
+func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make dev` and `make test`.
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: dev test deps generate check-generated vet build bench fuzz
+
+## dev: run the console with a private Postgres, the WeChat simulator and demo data
+dev:
+	@.ci/install-deps postgres
+	$(GO) run ./cmd/trafficmaster dev
+
+## test: install what the tests need, vet, check generated code, run every test with -race
+test: deps vet check-generated
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+deps:
+	@.ci/install-deps postgres chromium
+
+vet:
+	$(GO) vet ./...
+
+## generate: regenerate templ code
+generate:
+	$(GO) tool templ generate
+
+## check-generated: fail when regenerating would change committed files
+check-generated:
+	@$(GO) tool templ generate >/dev/null 2>&1
+	@if ! git diff --quiet -- '*_templ.go' || [ -n "$$(git ls-files --others --exclude-standard -- '*_templ.go')" ]; then \
+		echo "Generated templ code is stale; run 'make generate' and commit:"; git status --short -- '*_templ.go'; exit 1; fi
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+build:
+	$(GO) build -o bin/trafficmaster ./cmd/trafficmaster
+
+## bench: the benchmarks behind BENCHMARKS.md
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: run each fuzz target for a while (their seed corpora run in `make test`)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 30s ./internal/wechat/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeReply -fuzztime 30s ./internal/wechat/
+	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./internal/wechat/
