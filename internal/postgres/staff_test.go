@@ -1,0 +1,124 @@
+package postgres_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+)
+
+func TestStaffStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &postgres.StaffStore{Pool: pgtest.Pool(t)}
+
+	a, err := s.CreateStaff(ctx, "Alice", "hash-a", core.RoleAdmin)
+	require.NoError(t, err)
+	require.NotZero(t, a.ID)
+	_, err = s.CreateStaff(ctx, "alice", "hash-b", core.RoleViewer)
+	require.Equal(t, core.EINVALID, core.ErrorCode(err), "usernames are unique ignoring case")
+
+	got, hash, err := s.StaffByUsername(ctx, "ALICE")
+	require.NoError(t, err)
+	require.Equal(t, a.ID, got.ID)
+	require.Equal(t, "hash-a", hash)
+
+	_, err = s.StaffByID(ctx, 424242)
+	require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))
+	require.Equal(t, core.ENOTFOUND, core.ErrorCode(s.SetRole(ctx, 424242, core.RoleViewer)))
+
+	require.NoError(t, s.SetRole(ctx, a.ID, core.RoleOperator))
+	require.NoError(t, s.SetDisabled(ctx, a.ID, true))
+	got, err = s.StaffByID(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.RoleOperator, got.Role)
+	require.True(t, got.Disabled)
+	n, err := s.CountStaff(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
+
+func TestLoginFailuresCountWithinTheWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &postgres.StaffStore{Pool: pgtest.Pool(t)}
+	for i := 0; i < 3; i++ {
+		require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Username: "Bob", ClientIP: "10.0.0.1"}))
+	}
+	require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Success: true, Username: "bob", ClientIP: "10.0.0.1"}))
+	require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Username: "other", ClientIP: "10.0.0.2"}))
+	byUser, byIP, err := s.LoginFailures(ctx, "BOB", "10.0.0.1", time.Now().Add(-time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, 3, byUser)
+	require.Equal(t, 3, byIP)
+	byUser, _, err = s.LoginFailures(ctx, "bob", "x", time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	require.Zero(t, byUser, "failures before the window do not count")
+
+	list, err := s.ListSecurity(ctx, 0, 2)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	older, err := s.ListSecurity(ctx, list[1].ID, 10)
+	require.NoError(t, err)
+	require.Len(t, older, 3, "keyset paging continues below the last ID")
+}
+
+func TestSessionStoreLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	staff := &postgres.StaffStore{Pool: pool}
+	st, err := staff.CreateStaff(ctx, "carol", "h", core.RoleViewer)
+	require.NoError(t, err)
+	now := time.Now()
+	store := postgres.NewSessionStore(pool, []byte("0123456789abcdef0123456789abcdef"), &sessions.Options{Path: "/", MaxAge: 3600, HttpOnly: true}, 30*time.Minute, 12*time.Hour)
+	store.Now = func() time.Time { return now }
+
+	// An anonymous session with no values is not stored.
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	sess, err := store.New(r, "s")
+	require.NoError(t, err)
+	require.NoError(t, store.Save(r, w, sess))
+	require.Empty(t, w.Result().Cookies())
+
+	sess.Values[postgres.StaffIDKey] = st.ID
+	w = httptest.NewRecorder()
+	require.NoError(t, store.Save(r, w, sess))
+	cookie := w.Result().Cookies()[0]
+	require.NotContains(t, cookie.Value, sess.ID, "the token is signed and encoded, not raw")
+
+	load := func() *sessions.Session {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.AddCookie(cookie)
+		s, err := store.New(r, "s")
+		require.NoError(t, err)
+		return s
+	}
+	got := load()
+	require.False(t, got.IsNew)
+	require.Equal(t, st.ID, got.Values[postgres.StaffIDKey])
+
+	// Only a hash of the token is stored.
+	var stored int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE token_hash = $1::text::bytea", sess.ID).Scan(&stored))
+	require.Zero(t, stored)
+
+	now = now.Add(31 * time.Minute)
+	require.True(t, load().IsNew, "idle expiry")
+	now = now.Add(-31 * time.Minute)
+
+	require.NoError(t, staff.RevokeStaffSessions(ctx, st.ID))
+	require.True(t, load().IsNew, "revoked")
+	n, err := store.DeleteExpired(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
