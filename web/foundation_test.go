@@ -330,3 +330,19 @@ func TestStaticFilesAreCacheBusted(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconvFormat(n) }
+
+func TestDatabaseGoneGivesFriendly500WithoutDetails(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	c, _ := e.Login(core.RoleAdmin)
+	e.App.Pool.Close()
+	r := c.Get("/staff")
+	require.Equal(t, http.StatusInternalServerError, r.StatusCode)
+	require.Equal(t, "Something went wrong", r.Text(".empty h3"))
+	require.Contains(t, r.Text(".empty"), "Reference: "+r.Header.Get("X-Request-Id"))
+	require.NotContains(t, strings.ToLower(r.Body), "pool")
+	require.NotContains(t, strings.ToLower(r.Body), "closed")
+	r = c.HTMXPost("/staff", nil)
+	require.Equal(t, http.StatusInternalServerError, r.StatusCode)
+	require.Equal(t, 1, r.Doc.Find(".result.err").Length())
+}
