@@ -100,3 +100,24 @@ func langClass(b Base, l string) string {
 	}
 	return "lang"
 }
+
+// eventLabel names a security-log event for people.
+func eventLabel(event string) string {
+	switch event {
+	case "login":
+		return "Sign-in"
+	case "logout":
+		return "Sign-out"
+	case "staff_create":
+		return "Staff member added"
+	case "staff_role":
+		return "Role changed"
+	case "staff_password":
+		return "Password reset"
+	case "staff_disable":
+		return "Staff member disabled"
+	case "staff_enable":
+		return "Staff member enabled"
+	}
+	return event
+}

@@ -85,5 +85,12 @@ var zhFoundation = map[string]string{
 	"The console could not be reached. Check your connection and try again.":              "无法连接控制台，请检查网络后重试。",
 	"Every sign-in attempt and every staff change. Entries cannot be changed or deleted.": "所有登录尝试和员工变更记录，记录不可修改或删除。",
 	"Viewers can read; operators can also check and open the traffic master; admins can also manage staff and platform settings.": "只读角色可查看；操作员还可检查资格并开通流量主；管理员还可管理员工和平台设置。",
-	"Choose a language.": "请选择语言。",
+	"Choose a language.":    "请选择语言。",
+	"Sign-in":               "登录",
+	"Sign-out":              "退出",
+	"Staff member added":    "添加员工",
+	"Role changed":          "修改角色",
+	"Password reset":        "重置密码",
+	"Staff member disabled": "停用员工",
+	"Staff member enabled":  "启用员工",
 }
