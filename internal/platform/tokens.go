@@ -1,0 +1,152 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// DefaultMinLife is how much life a token must have left to be reused; below
+// it the token is refreshed, so a call never starts with a token about to die.
+const DefaultMinLife = 5 * time.Minute
+
+// ErrNoTicket means no component_verify_ticket has been pushed yet.
+var ErrNoTicket = core.Errorf(core.EINVALID, "No component_verify_ticket has arrived from WeChat yet; check the authorization event URL.")
+
+// TokenManager hands out component and authorizer access tokens kept in
+// Postgres, refreshing each by one process at a time across every instance.
+// It implements core.AuthorizerTokens.
+type TokenManager struct {
+	Store          Store
+	WeChat         *wechat.Client
+	ComponentAppID string
+	Log            *slog.Logger
+	Now            func() time.Time
+	MinLife        time.Duration
+}
+
+var _ core.AuthorizerTokens = (*TokenManager)(nil)
+
+// NewTokenManager builds a TokenManager with the default clock and margin.
+func NewTokenManager(store Store, wc *wechat.Client, log *slog.Logger) *TokenManager {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &TokenManager{Store: store, WeChat: wc, ComponentAppID: wc.ComponentAppID(), Log: log, Now: time.Now, MinLife: DefaultMinLife}
+}
+
+// ComponentAccessToken returns the platform's token, refreshing it when stale.
+func (m *TokenManager) ComponentAccessToken(ctx context.Context) (string, error) {
+	tok, err := m.Store.ComponentToken(ctx, m.ComponentAppID)
+	if err != nil {
+		return "", err
+	}
+	if tok.fresh(m.Now(), m.MinLife) {
+		return tok.Value, nil
+	}
+	tok, err = m.Store.RefreshComponentToken(ctx, m.ComponentAppID, func(cur Token, ticket string) (Token, bool, error) {
+		// Another instance may have refreshed while this one waited for the lock.
+		if cur.fresh(m.Now(), m.MinLife) {
+			return cur, false, nil
+		}
+		if ticket == "" {
+			return Token{}, false, ErrNoTicket
+		}
+		t, err := m.WeChat.ComponentToken(ctx, ticket)
+		if err != nil {
+			return Token{}, false, err
+		}
+		m.Log.Info("component token refreshed", "component_appid", m.ComponentAppID, "expires_in", t.ExpiresIn.String())
+		return Token{Value: t.Value, ExpiresAt: m.Now().Add(t.ExpiresIn)}, true, nil
+	})
+	return tok.Value, err
+}
+
+// InvalidateComponentToken forgets a token WeChat rejected, unless a newer one replaced it.
+func (m *TokenManager) InvalidateComponentToken(ctx context.Context, token string) error {
+	return m.Store.InvalidateComponentToken(ctx, m.ComponentAppID, token)
+}
+
+// AuthorizerAccessToken returns an account's token, refreshing it when stale.
+func (m *TokenManager) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
+	tok, err := m.Store.AuthorizerToken(ctx, appID)
+	if err != nil {
+		return "", err
+	}
+	if tok.fresh(m.Now(), m.MinLife) {
+		return tok.Value, nil
+	}
+	// The component token is fetched before taking the account's lock, so a
+	// refresh never holds one pooled connection while waiting for another.
+	var out Token
+	err = m.WithComponentToken(ctx, func(comp string) error {
+		var err error
+		out, err = m.Store.RefreshAuthorizerToken(ctx, m.ComponentAppID, appID, func(cur Token, refresh string) (Token, string, bool, error) {
+			if cur.fresh(m.Now(), m.MinLife) {
+				return cur, "", false, nil
+			}
+			if refresh == "" {
+				return Token{}, "", false, core.Errorf(core.EINVALID, "The refresh token of %s is missing; run a sync to recover it.", appID)
+			}
+			t, err := m.WeChat.AuthorizerToken(ctx, comp, appID, refresh)
+			if err != nil {
+				return Token{}, "", false, err
+			}
+			m.Log.Info("authorizer token refreshed", "appid", appID, "expires_in", t.ExpiresIn.String())
+			return Token{Value: t.AccessToken, ExpiresAt: m.Now().Add(t.ExpiresIn)}, t.RefreshToken, true, nil
+		})
+		return err
+	})
+	return out.Value, err
+}
+
+// InvalidateAuthorizerToken forgets a token WeChat rejected, unless a newer one replaced it.
+func (m *TokenManager) InvalidateAuthorizerToken(ctx context.Context, appID, token string) error {
+	return m.Store.InvalidateAuthorizerToken(ctx, appID, token)
+}
+
+// WithComponentToken runs fn with the component token; when WeChat answers
+// 40001, 40014 or 42001 it refreshes once and retries once.
+func (m *TokenManager) WithComponentToken(ctx context.Context, fn func(token string) error) error {
+	tok, err := m.ComponentAccessToken(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(tok)
+	if !wechat.IsTokenError(err) {
+		return err
+	}
+	m.Log.Warn("component token rejected; refreshing once", "err", err)
+	if ierr := m.InvalidateComponentToken(ctx, tok); ierr != nil {
+		return errors.Join(err, ierr)
+	}
+	if tok, err = m.ComponentAccessToken(ctx); err != nil {
+		return err
+	}
+	return fn(tok)
+}
+
+// WithAuthorizerToken runs fn with appID's token; when WeChat answers 40001,
+// 40014 or 42001 it refreshes once and retries once.
+func (m *TokenManager) WithAuthorizerToken(ctx context.Context, appID string, fn func(token string) error) error {
+	tok, err := m.AuthorizerAccessToken(ctx, appID)
+	if err != nil {
+		return err
+	}
+	err = fn(tok)
+	if !wechat.IsTokenError(err) {
+		return err
+	}
+	m.Log.Warn("authorizer token rejected; refreshing once", "appid", appID, "err", err)
+	if ierr := m.InvalidateAuthorizerToken(ctx, appID, tok); ierr != nil {
+		return errors.Join(err, ierr)
+	}
+	if tok, err = m.AuthorizerAccessToken(ctx, appID); err != nil {
+		return err
+	}
+	return fn(tok)
+}

@@ -1,0 +1,464 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/platform"
+	"github.com/trafficmaster/trafficmaster/internal/secretbox"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// PlatformStore implements platform.Store. Tokens and refresh tokens are
+// sealed with Box before they reach the database.
+type PlatformStore struct {
+	Pool *pgxpool.Pool
+	Box  *secretbox.Box
+}
+
+var _ platform.Store = (*PlatformStore)(nil)
+
+func (s *PlatformStore) seal(v string) ([]byte, error) {
+	if v == "" {
+		return nil, nil
+	}
+	return s.Box.Seal([]byte(v))
+}
+
+func (s *PlatformStore) open(b []byte) (string, error) {
+	if len(b) == 0 {
+		return "", nil
+	}
+	p, err := s.Box.Open(b)
+	return string(p), err
+}
+
+// The component token lives in a text column, so it is sealed then base64'd.
+func (s *PlatformStore) sealText(v string) (string, error) {
+	b, err := s.seal(v)
+	return base64.StdEncoding.EncodeToString(b), err
+}
+
+func (s *PlatformStore) openText(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return "", fmt.Errorf("component token column: %w", err)
+	}
+	return s.open(b)
+}
+
+// EnsurePlatform creates the platform's row on first use.
+func (s *PlatformStore) EnsurePlatform(ctx context.Context, appID string) error {
+	_, err := s.Pool.Exec(ctx, "INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING", appID)
+	return err
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s *PlatformStore) componentToken(ctx context.Context, q querier, appID string) (platform.Token, string, error) {
+	var enc, ticket string
+	var exp *time.Time
+	err := q.QueryRow(ctx, "SELECT component_token, component_token_expires_at, verify_ticket FROM platforms WHERE component_appid = $1", appID).Scan(&enc, &exp, &ticket)
+	if notFound(err) {
+		return platform.Token{}, "", nil
+	}
+	if err != nil {
+		return platform.Token{}, "", err
+	}
+	v, err := s.openText(enc)
+	if err != nil {
+		return platform.Token{}, "", err
+	}
+	t := platform.Token{Value: v}
+	if exp != nil {
+		t.ExpiresAt = *exp
+	}
+	return t, ticket, nil
+}
+
+// ComponentToken reads the stored component token without locking.
+func (s *PlatformStore) ComponentToken(ctx context.Context, appID string) (platform.Token, error) {
+	t, _, err := s.componentToken(ctx, s.Pool, appID)
+	return t, err
+}
+
+// lock takes a transaction-scoped advisory lock shared by every instance.
+func lock(ctx context.Context, tx pgx.Tx, key string) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "trafficmaster:"+key)
+	return err
+}
+
+// RefreshComponentToken runs fn under the platform's token lock.
+func (s *PlatformStore) RefreshComponentToken(ctx context.Context, appID string, fn func(cur platform.Token, ticket string) (platform.Token, bool, error)) (platform.Token, error) {
+	if err := s.EnsurePlatform(ctx, appID); err != nil {
+		return platform.Token{}, err
+	}
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return platform.Token{}, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := lock(ctx, tx, "component-token:"+appID); err != nil {
+		return platform.Token{}, err
+	}
+	cur, ticket, err := s.componentToken(ctx, tx, appID)
+	if err != nil {
+		return platform.Token{}, err
+	}
+	tok, refreshed, err := fn(cur, ticket)
+	if err != nil || !refreshed {
+		return tok, err
+	}
+	enc, err := s.sealText(tok.Value)
+	if err != nil {
+		return platform.Token{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE platforms SET component_token = $2, component_token_expires_at = $3, component_token_refreshed_at = now(),
+		component_token_refreshes = component_token_refreshes + 1, updated_at = now() WHERE component_appid = $1`, appID, enc, tok.ExpiresAt); err != nil {
+		return platform.Token{}, err
+	}
+	return tok, tx.Commit(ctx)
+}
+
+// InvalidateComponentToken expires the stored token if it is still token.
+func (s *PlatformStore) InvalidateComponentToken(ctx context.Context, appID, token string) error {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := lock(ctx, tx, "component-token:"+appID); err != nil {
+		return err
+	}
+	cur, _, err := s.componentToken(ctx, tx, appID)
+	if err != nil || cur.Value != token {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE platforms SET component_token_expires_at = now() - interval '1 second' WHERE component_appid = $1", appID); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (s *PlatformStore) authorizerToken(ctx context.Context, q querier, appID string) (platform.Token, string, error) {
+	var revoked *time.Time
+	var refreshEnc, tokEnc []byte
+	var exp *time.Time
+	err := q.QueryRow(ctx, `SELECT a.revoked_at, a.refresh_token_enc, t.access_token_enc, t.expires_at
+		FROM authorizers a LEFT JOIN authorizer_tokens t ON t.appid = a.appid WHERE a.appid = $1`, appID).Scan(&revoked, &refreshEnc, &tokEnc, &exp)
+	if notFound(err) {
+		return platform.Token{}, "", core.Errorf(core.ENOTFOUND, "The account %s has not authorized the platform.", appID)
+	}
+	if err != nil {
+		return platform.Token{}, "", err
+	}
+	if revoked != nil {
+		return platform.Token{}, "", core.Errorf(core.EINVALID, "The account %s has revoked its authorization.", appID)
+	}
+	v, err := s.open(tokEnc)
+	if err != nil {
+		return platform.Token{}, "", err
+	}
+	refresh, err := s.open(refreshEnc)
+	if err != nil {
+		return platform.Token{}, "", err
+	}
+	t := platform.Token{Value: v}
+	if exp != nil {
+		t.ExpiresAt = *exp
+	}
+	return t, refresh, nil
+}
+
+// AuthorizerToken reads an account's stored token without locking.
+func (s *PlatformStore) AuthorizerToken(ctx context.Context, appID string) (platform.Token, error) {
+	t, _, err := s.authorizerToken(ctx, s.Pool, appID)
+	return t, err
+}
+
+func (s *PlatformStore) saveAuthorizerToken(ctx context.Context, tx pgx.Tx, appID string, tok platform.Token) error {
+	enc, err := s.seal(tok.Value)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO authorizer_tokens (appid, access_token_enc, expires_at, refreshed_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (appid) DO UPDATE SET access_token_enc = excluded.access_token_enc, expires_at = excluded.expires_at, refreshed_at = now()`, appID, enc, tok.ExpiresAt)
+	return err
+}
+
+// RefreshAuthorizerToken runs fn under the account's token lock.
+func (s *PlatformStore) RefreshAuthorizerToken(ctx context.Context, componentAppID, appID string, fn func(cur platform.Token, refresh string) (platform.Token, string, bool, error)) (platform.Token, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return platform.Token{}, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
+		return platform.Token{}, err
+	}
+	cur, refresh, err := s.authorizerToken(ctx, tx, appID)
+	if err != nil {
+		return platform.Token{}, err
+	}
+	tok, newRefresh, refreshed, err := fn(cur, refresh)
+	if err != nil || !refreshed {
+		return tok, err
+	}
+	if err := s.saveAuthorizerToken(ctx, tx, appID, tok); err != nil {
+		return platform.Token{}, err
+	}
+	if newRefresh != "" && newRefresh != refresh {
+		enc, err := s.seal(newRefresh)
+		if err != nil {
+			return platform.Token{}, err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = $2, updated_at = now() WHERE appid = $1", appID, enc); err != nil {
+			return platform.Token{}, err
+		}
+	}
+	if _, err := tx.Exec(ctx, "UPDATE platforms SET authorizer_token_refreshes = authorizer_token_refreshes + 1 WHERE component_appid = $1", componentAppID); err != nil {
+		return platform.Token{}, err
+	}
+	return tok, tx.Commit(ctx)
+}
+
+// InvalidateAuthorizerToken expires the stored token if it is still token.
+func (s *PlatformStore) InvalidateAuthorizerToken(ctx context.Context, appID, token string) error {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
+		return err
+	}
+	var enc []byte
+	err = tx.QueryRow(ctx, "SELECT access_token_enc FROM authorizer_tokens WHERE appid = $1", appID).Scan(&enc)
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur, err := s.open(enc); err != nil || cur != token {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE authorizer_tokens SET expires_at = now() - interval '1 second' WHERE appid = $1", appID); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// RecordEvent stores a push and applies its effect in one transaction, so a
+// push answered `success` is never half applied.
+func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (bool, error) {
+	if err := s.EnsurePlatform(ctx, ev.ComponentAppID); err != nil {
+		return false, err
+	}
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var ct *time.Time
+	if !ev.CreateTime.IsZero() {
+		ct = &ev.CreateTime
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO wechat_events (received_at, component_appid, info_type, authorizer_appid, create_time, dedupe_key, raw_body, decrypted_xml, decoded)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING`,
+		ev.ReceivedAt, ev.ComponentAppID, ev.InfoType, ev.AuthorizerAppID, ct, ev.DedupeKey, ev.RawBody, ev.DecryptedXML, ev.Decoded)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	at := ev.CreateTime
+	if at.IsZero() {
+		at = ev.ReceivedAt
+	}
+	switch ev.InfoType {
+	case "component_verify_ticket":
+		// An older ticket delivered late never replaces a newer one.
+		_, err = tx.Exec(ctx, `UPDATE platforms SET verify_ticket = $2, verify_ticket_at = $3, updated_at = now()
+			WHERE component_appid = $1 AND (verify_ticket_at IS NULL OR verify_ticket_at <= $3)`, ev.ComponentAppID, ev.Ticket, at)
+	case "authorized", "updateauthorized":
+		if ev.AuthorizerAppID != "" {
+			_, err = tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, authorized_at) VALUES ($1, $2, $3)
+				ON CONFLICT (appid) DO UPDATE SET revoked_at = NULL, revoked_reason = '', updated_at = now()`, ev.AuthorizerAppID, ev.ComponentAppID, at)
+		}
+	case "unauthorized":
+		if ev.AuthorizerAppID != "" {
+			err = revoke(ctx, tx, ev.AuthorizerAppID, "unauthorized push", at)
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
+}
+
+
+func revoke(ctx context.Context, tx pgx.Tx, appID, reason string, at time.Time) error {
+	if _, err := tx.Exec(ctx, "UPDATE authorizers SET revoked_at = $2, revoked_reason = $3, updated_at = now() WHERE appid = $1 AND revoked_at IS NULL", appID, at, reason); err != nil {
+		return err
+	}
+	// Its tokens stopped working at WeChat; keeping them would only mislead.
+	_, err := tx.Exec(ctx, "DELETE FROM authorizer_tokens WHERE appid = $1", appID)
+	return err
+}
+
+// Revoke marks an account revoked (it is never deleted).
+func (s *PlatformStore) Revoke(ctx context.Context, appID, reason string, at time.Time) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error { return revoke(ctx, tx, appID, reason, at) })
+}
+
+// AuthorizerStates returns every stored account of the platform for sync.
+func (s *PlatformStore) AuthorizerStates(ctx context.Context, componentAppID string) (map[string]platform.AuthorizerState, error) {
+	rows, err := s.Pool.Query(ctx, "SELECT appid, authorized_at, refresh_token_enc, revoked_at IS NOT NULL, info_synced_at FROM authorizers WHERE component_appid = $1", componentAppID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]platform.AuthorizerState{}
+	for rows.Next() {
+		var st platform.AuthorizerState
+		var authAt, infoAt *time.Time
+		var enc []byte
+		if err := rows.Scan(&st.AppID, &authAt, &enc, &st.Revoked, &infoAt); err != nil {
+			return nil, err
+		}
+		if authAt != nil {
+			st.AuthTime = *authAt
+		}
+		if infoAt != nil {
+			st.InfoSyncedAt = *infoAt
+		}
+		if st.RefreshToken, err = s.open(enc); err != nil {
+			return nil, err
+		}
+		out[st.AppID] = st
+	}
+	return out, rows.Err()
+}
+
+// SaveAuthorization upserts an authorized account and un-revokes it.
+func (s *PlatformStore) SaveAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, access *platform.Token) error {
+	if err := s.EnsurePlatform(ctx, componentAppID); err != nil {
+		return err
+	}
+	enc, err := s.seal(refreshToken)
+	if err != nil {
+		return err
+	}
+	var at *time.Time
+	if !authTime.IsZero() {
+		at = &authTime
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, refresh_token_enc, authorized_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (appid) DO UPDATE SET component_appid = excluded.component_appid,
+				refresh_token_enc = COALESCE(excluded.refresh_token_enc, authorizers.refresh_token_enc),
+				authorized_at = COALESCE(excluded.authorized_at, authorizers.authorized_at),
+				revoked_at = NULL, revoked_reason = '', updated_at = now()`, appID, componentAppID, enc, at); err != nil {
+			return err
+		}
+		if access != nil {
+			return s.saveAuthorizerToken(ctx, tx, appID, *access)
+		}
+		return nil
+	})
+}
+
+// SaveAuthorizerInfo stores an account's profile and the raw reply.
+func (s *PlatformStore) SaveAuthorizerInfo(ctx context.Context, componentAppID string, info wechat.AuthorizerInfo, now time.Time) error {
+	raw := info.Raw
+	if len(raw) == 0 || !json.Valid(raw) {
+		raw = json.RawMessage("null")
+	}
+	_, err := s.Pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, head_img, user_name, principal_name, account_status, service_type, verify_type, raw_info, info_synced_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (appid) DO UPDATE SET is_mini_program = excluded.is_mini_program, nick_name = excluded.nick_name, head_img = excluded.head_img,
+			user_name = excluded.user_name, principal_name = excluded.principal_name, account_status = excluded.account_status,
+			service_type = excluded.service_type, verify_type = excluded.verify_type, raw_info = excluded.raw_info,
+			info_synced_at = excluded.info_synced_at, updated_at = now()`,
+		info.AppID, componentAppID, info.IsMiniProgram, info.NickName, info.HeadImg, info.UserName, info.PrincipalName,
+		info.AccountStatus, info.ServiceType, info.VerifyType, raw, now)
+	return err
+}
+
+// SyncStarted records the start of a sync.
+func (s *PlatformStore) SyncStarted(ctx context.Context, appID string, at time.Time) error {
+	if err := s.EnsurePlatform(ctx, appID); err != nil {
+		return err
+	}
+	_, err := s.Pool.Exec(ctx, "UPDATE platforms SET last_sync_started_at = $2, updated_at = now() WHERE component_appid = $1", appID, at)
+	return err
+}
+
+// SyncFinished records how a sync ended.
+func (s *PlatformStore) SyncFinished(ctx context.Context, appID string, at time.Time, ok bool, message string, res platform.SyncResult) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE platforms SET last_sync_finished_at = $2, last_sync_ok = $3, last_sync_message = $4, last_sync_result = $5, updated_at = now()
+		WHERE component_appid = $1`, appID, at, ok, message, res)
+	return err
+}
+
+// Status gathers the platform page's figures.
+func (s *PlatformStore) Status(ctx context.Context, appID string) (platform.Status, error) {
+	st := platform.Status{ComponentAppID: appID}
+	var ticketAt, expAt, refAt, syncStart, syncEnd *time.Time
+	var result []byte
+	err := s.Pool.QueryRow(ctx, `SELECT verify_ticket_at, component_token_expires_at, component_token_refreshed_at, component_token_refreshes, authorizer_token_refreshes,
+		last_sync_started_at, last_sync_finished_at, last_sync_ok, last_sync_message, last_sync_result FROM platforms WHERE component_appid = $1`, appID).
+		Scan(&ticketAt, &expAt, &refAt, &st.ComponentTokenRefreshes, &st.AuthorizerTokenRefreshes, &syncStart, &syncEnd, &st.LastSyncOK, &st.LastSyncMessage, &result)
+	if err != nil && !notFound(err) {
+		return st, err
+	}
+	for _, p := range []struct {
+		src *time.Time
+		dst *time.Time
+	}{{ticketAt, &st.TicketAt}, {expAt, &st.ComponentTokenExpiresAt}, {refAt, &st.ComponentTokenRefreshed}, {syncStart, &st.LastSyncStarted}, {syncEnd, &st.LastSyncFinished}} {
+		if p.src != nil {
+			*p.dst = *p.src
+		}
+	}
+	if len(result) > 0 {
+		var r platform.SyncResult
+		if json.Unmarshal(result, &r) == nil {
+			st.LastSyncResult = &r
+		}
+	}
+	err = s.Pool.QueryRow(ctx, `SELECT count(*),
+		count(*) FILTER (WHERE is_mini_program AND revoked_at IS NULL),
+		count(*) FILTER (WHERE NOT is_mini_program AND info_synced_at IS NOT NULL AND revoked_at IS NULL),
+		count(*) FILTER (WHERE revoked_at IS NOT NULL),
+		count(*) FILTER (WHERE refresh_token_enc IS NULL AND revoked_at IS NULL)
+		FROM authorizers WHERE component_appid = $1`, appID).Scan(&st.Authorizers, &st.MiniPrograms, &st.OfficialAccount, &st.Revoked, &st.MissingRefresh)
+	if err != nil {
+		return st, err
+	}
+	if err := s.Pool.QueryRow(ctx, "SELECT count(*) FROM wechat_events WHERE component_appid = $1", appID).Scan(&st.Events); err != nil {
+		return st, err
+	}
+	rows, err := s.Pool.Query(ctx, "SELECT received_at, info_type, authorizer_appid FROM wechat_events WHERE component_appid = $1 ORDER BY id DESC LIMIT 10", appID)
+	if err != nil {
+		return st, err
+	}
+	st.RecentEvents, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (platform.EventSummary, error) {
+		var e platform.EventSummary
+		return e, r.Scan(&e.ReceivedAt, &e.InfoType, &e.AuthorizerAppID)
+	})
+	return st, err
+}
