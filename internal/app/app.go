@@ -15,6 +15,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/web"
@@ -32,6 +33,12 @@ type App struct {
 	WeChat *wechat.Client
 	// Tokens hands out authorizer access tokens.
 	Tokens core.AuthorizerTokens
+	// TokenManager is Tokens with the component token and retry helpers.
+	TokenManager *platform.TokenManager
+	// Platform receives pushes, syncs authorizers and onboards accounts.
+	Platform *platform.Service
+	// PlatformStore keeps tickets, tokens, authorizers and pushed events.
+	PlatformStore *postgres.PlatformStore
 	// Background work started by features, run until the context ends.
 	Background []func(ctx context.Context) error
 }
@@ -81,6 +88,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 			}
 		})
 	})
+	if err := a.wirePlatform(&deps, opt); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Server = web.New(deps)
 	return a, nil
 }

@@ -310,7 +310,6 @@ func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (boo
 	return true, tx.Commit(ctx)
 }
 
-
 func revoke(ctx context.Context, tx pgx.Tx, appID, reason string, at time.Time) error {
 	if _, err := tx.Exec(ctx, "UPDATE authorizers SET revoked_at = $2, revoked_reason = $3, updated_at = now() WHERE appid = $1 AND revoked_at IS NULL", appID, at, reason); err != nil {
 		return err
