@@ -1,0 +1,159 @@
+// Package jobs runs the console's background work on River, a Postgres job
+// queue shared by every instance: bulk runs (one job per account), and the
+// scheduled retries, authorizer sync and token refresh.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+)
+
+// Queue names. Bulk calls have their own queue so a long run never delays
+// the scheduled maintenance jobs.
+const (
+	QueueBulk        = "bulk"
+	QueueMaintenance = river.QueueDefault
+)
+
+// Config configures the queue client.
+type Config struct {
+	Pool *pgxpool.Pool
+	Log  *slog.Logger
+	// Attempter makes the audited call for each account of a run.
+	Attempter core.Attempter
+	// RatePerSecond is the global call rate across every instance.
+	RatePerSecond float64
+	// Concurrency is how many accounts this instance calls at once.
+	Concurrency int
+	// MaxTries bounds the calls for one account in one run when WeChat asks
+	// to retry (1737, -202, -1, 45009). Default 5.
+	MaxTries int
+	// Backoff returns the wait before retry number tries (1-based) after
+	// outcome; the default is exponential with jitter (see DefaultBackoff).
+	Backoff func(tries int, o core.Outcome) time.Duration
+	// JobTimeout bounds one job; RescueAfter is when a job whose process died
+	// is handed to another instance. Defaults 2 and 5 minutes.
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	// Schedules are the periodic jobs; only the elected leader enqueues them.
+	Schedules []Schedule
+	// Now replaces the clock for run bookkeeping.
+	Now func() time.Time
+	// FetchPoll shortens the queue's fallback polling (tests).
+	FetchPoll time.Duration
+}
+
+// Client is the queue client with the services built on it.
+type Client struct {
+	River   *river.Client[pgx.Tx]
+	Runs    *Runs
+	Limiter *RateLimiter
+	cfg     Config
+}
+
+// New builds the client; Start runs its workers.
+func New(cfg Config) (*Client, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.MaxTries <= 0 {
+		cfg.MaxTries = 5
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = 2 * time.Minute
+	}
+	if cfg.RescueAfter <= cfg.JobTimeout {
+		cfg.RescueAfter = cfg.JobTimeout + 3*time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Client{cfg: cfg, Limiter: &RateLimiter{Pool: cfg.Pool, Name: "wechat", PerSecond: cfg.RatePerSecond}}
+	c.Runs = &Runs{Pool: cfg.Pool, client: c}
+
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &runItemWorker{c: c}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &scheduleWorker{c: c}); err != nil {
+		return nil, err
+	}
+	var periodic []*river.PeriodicJob
+	for _, s := range cfg.Schedules {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(s.Every), func() (river.JobArgs, *river.InsertOpts) {
+			return ScheduleArgs{Name: s.Name}, &river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}
+		}, &river.PeriodicJobOpts{ID: s.Name, RunOnStart: s.RunOnStart}))
+	}
+	rcfg := &river.Config{
+		Queues: map[string]river.QueueConfig{
+			QueueBulk:        {MaxWorkers: cfg.Concurrency},
+			QueueMaintenance: {MaxWorkers: 2},
+		},
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		Logger:               cfg.Log.With("component", "river"),
+		FetchCooldown:        10 * time.Millisecond,
+	}
+	if cfg.FetchPoll > 0 {
+		rcfg.FetchPollInterval = cfg.FetchPoll
+	}
+	rc, err := river.NewClient(riverpgxv5.New(cfg.Pool), rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	c.River = rc
+	return c, nil
+}
+
+// Start runs the workers until Stop (or ctx ends).
+func (c *Client) Start(ctx context.Context) error { return c.River.Start(ctx) }
+
+// Stop lets running jobs finish, then stops.
+func (c *Client) Stop(ctx context.Context) error { return c.River.Stop(ctx) }
+
+// Run starts the workers and stops them gracefully when ctx ends: the shape
+// of App.Background.
+func (c *Client) Run(ctx context.Context) error {
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// DefaultBackoff waits longer after "operating too fast" (WeChat asks for a
+// minute) than after a transient error, doubling per try, with ±50% jitter so
+// accounts throttled together do not return together.
+func DefaultBackoff(tries int, o core.Outcome) time.Duration {
+	base := 5 * time.Second
+	if o == core.OutcomeRateLimited {
+		base = 30 * time.Second
+	}
+	d := base << min(tries-1, 5)
+	d = min(d, 15*time.Minute)
+	return d/2 + time.Duration(rand.Int64N(int64(d)))
+}

@@ -1,0 +1,52 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// RateLimiter spaces calls to WeChat evenly across every instance sharing the
+// database: each call reserves the next free time slot in one atomic UPDATE
+// and sleeps until it, so the limit holds however many workers run, with no
+// busy waiting and no burst after an idle spell.
+type RateLimiter struct {
+	Pool *pgxpool.Pool
+	// Name keys the limiter's row; instances with the same name share a budget.
+	Name string
+	// PerSecond is the allowed call rate; zero or less disables the limiter.
+	PerSecond float64
+}
+
+// Wait blocks until this caller's slot arrives or ctx ends.
+func (l *RateLimiter) Wait(ctx context.Context) error {
+	if l == nil || l.PerSecond <= 0 {
+		return ctx.Err()
+	}
+	interval := time.Duration(float64(time.Second) / l.PerSecond)
+	// The wait is computed on the database's clock, so instances with skewed
+	// clocks still share one timeline.
+	var waitUS int64
+	err := l.Pool.QueryRow(ctx, `
+		INSERT INTO rate_limiter AS r (name, next_slot) VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8 / 1e6))
+		ON CONFLICT (name) DO UPDATE
+		   SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => $2::float8 / 1e6)
+		RETURNING (extract(epoch FROM (r.next_slot - clock_timestamp())) * 1e6)::bigint - $2::bigint`,
+		l.Name, interval.Microseconds()).Scan(&waitUS)
+	if err != nil {
+		return fmt.Errorf("reserve rate slot: %w", err)
+	}
+	if waitUS <= 0 {
+		return nil
+	}
+	t := time.NewTimer(time.Duration(waitUS) * time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,429 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+)
+
+// RunStatus is where a run is in its life.
+type RunStatus string
+
+// Run statuses.
+const (
+	RunRunning   RunStatus = "running"
+	RunPaused    RunStatus = "paused"
+	RunCancelled RunStatus = "cancelled"
+	RunFinished  RunStatus = "finished"
+)
+
+// Item states of one account in a run.
+const (
+	ItemPending   = "pending"
+	ItemCalling   = "calling"
+	ItemDone      = "done"
+	ItemSkipped   = "skipped"
+	ItemCancelled = "cancelled"
+)
+
+// Run is a bulk run with its progress.
+type Run struct {
+	ID            int64
+	Action        core.Action
+	Status        RunStatus
+	CreatedBy     *int64
+	CreatedByName string
+	Description   string
+	Total         int
+	CreatedAt     time.Time
+	FinishedAt    *time.Time
+	// Counts by item state and by outcome (filled by Get and List).
+	States   map[string]int
+	Outcomes map[string]int
+	// RatePerSecond is the recent completion rate (last 30 seconds).
+	RatePerSecond float64
+}
+
+// Done is how many accounts need no more work.
+func (r *Run) Done() int {
+	return r.States[ItemDone] + r.States[ItemSkipped] + r.States[ItemCancelled]
+}
+
+// Remaining is how many accounts are still to be called.
+func (r *Run) Remaining() int { return r.States[ItemPending] + r.States[ItemCalling] }
+
+// Percent is the share done, 0–100.
+func (r *Run) Percent() int {
+	if r.Total == 0 {
+		return 100
+	}
+	return r.Done() * 100 / r.Total
+}
+
+// TimeLeft estimates the time to finish at the recent rate (0 when unknown).
+func (r *Run) TimeLeft() time.Duration {
+	if r.RatePerSecond <= 0 || r.Remaining() == 0 {
+		return 0
+	}
+	return time.Duration(float64(r.Remaining()) / r.RatePerSecond * float64(time.Second)).Round(time.Second)
+}
+
+// Active reports whether the run may still change.
+func (r *Run) Active() bool {
+	return r.Status == RunRunning || r.Status == RunPaused || (r.Status == RunCancelled && r.States[ItemCalling] > 0)
+}
+
+// Item is one account's result in a run.
+type Item struct {
+	AppID      string
+	NickName   string
+	State      string
+	Tries      int
+	AttemptID  *int64
+	Outcome    string
+	Code       *int
+	Message    string
+	FinishedAt *time.Time
+}
+
+// Filter selects accounts for a run like the Mini Programs page does.
+type Filter struct {
+	// State is a traffic-master state ("" for any).
+	State string
+	// Q matches a substring of the name, appid or principal.
+	Q string
+}
+
+// Describe renders the filter for the run's description.
+func (f Filter) Describe() string {
+	var parts []string
+	if f.State != "" {
+		parts = append(parts, "state="+f.State)
+	}
+	if f.Q != "" {
+		parts = append(parts, "q="+f.Q)
+	}
+	if len(parts) == 0 {
+		return "all Mini Programs"
+	}
+	return strings.Join(parts, " ")
+}
+
+// Runs creates and steers bulk runs.
+type Runs struct {
+	Pool   *pgxpool.Pool
+	client *Client
+}
+
+// RunItemArgs is the queue job for one account of a run.
+type RunItemArgs struct {
+	RunID int64  `json:"run_id"`
+	AppID string `json:"appid"`
+}
+
+// Kind names the job in the queue.
+func (RunItemArgs) Kind() string { return "run_item" }
+
+// InsertOpts puts run items on the bulk queue; a job may be re-queued by a
+// resume, so the item's state, not the queue, guarantees one call.
+func (RunItemArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBulk, MaxAttempts: 10}
+}
+
+// MatchFilter lists the eligible Mini Programs (not revoked) matching f.
+func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
+	rows, err := r.Pool.Query(ctx, `
+		SELECT a.appid FROM authorizers a LEFT JOIN authorizer_state s USING (appid)
+		WHERE a.is_mini_program AND a.revoked_at IS NULL
+		  AND ($1 = '' OR coalesce(s.state, 'never') = $1)
+		  AND ($2 = '' OR a.nick_name ILIKE '%' || $2 || '%' OR a.appid ILIKE '%' || $2 || '%' OR a.principal_name ILIKE '%' || $2 || '%')
+		ORDER BY a.appid`, f.State, f.Q)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// Create starts a run of action over appIDs on behalf of staff (nil for a
+// schedule). Unknown appids are dropped; accounts already open or with an
+// attempt in flight are counted as skipped. One queue job per remaining
+// account is inserted in the same transaction as the run.
+func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description string) (*Run, error) {
+	if action != core.ActionCheck && action != core.ActionOpen {
+		return nil, core.Errorf(core.EINVALID, "Unknown action.")
+	}
+	if len(appIDs) == 0 {
+		return nil, core.Errorf(core.EINVALID, "Select at least one Mini Program.")
+	}
+	if staff != nil && !staff.CanOperate() {
+		return nil, core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
+	}
+	tx, err := r.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	run := &Run{Action: action, Status: RunRunning, Description: description}
+	if staff != nil {
+		run.CreatedBy, run.CreatedByName = &staff.ID, staff.Username
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO runs (action, created_by, created_by_name, description) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
+		action, run.CreatedBy, run.CreatedByName, description).Scan(&run.ID, &run.CreatedAt); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO run_items (run_id, appid, state, outcome, finished_at)
+		SELECT $1, a.appid,
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL THEN 'skipped' ELSE 'pending' END,
+		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' ELSE '' END,
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL THEN now() END
+		FROM (SELECT DISTINCT unnest($2::text[]) AS appid) u
+		JOIN authorizers a ON a.appid = u.appid
+		LEFT JOIN authorizer_state s ON s.appid = a.appid
+		LEFT JOIN LATERAL (SELECT appid FROM attempts t WHERE t.appid = a.appid AND t.status = 'pending' LIMIT 1) p ON true
+		ORDER BY a.appid
+		RETURNING appid, state`, run.ID, appIDs)
+	if err != nil {
+		return nil, err
+	}
+	var params []river.InsertManyParams
+	total := 0
+	for rows.Next() {
+		var appID, state string
+		if err := rows.Scan(&appID, &state); err != nil {
+			return nil, err
+		}
+		total++
+		if state == ItemPending {
+			params = append(params, river.InsertManyParams{Args: RunItemArgs{RunID: run.ID, AppID: appID}})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if total == 0 {
+		return nil, core.Errorf(core.EINVALID, "None of the selected accounts is known.")
+	}
+	run.Total = total
+	if _, err := tx.Exec(ctx, `UPDATE runs SET total = $2 WHERE id = $1`, run.ID, total); err != nil {
+		return nil, err
+	}
+	if len(params) > 0 {
+		if _, err := r.client.River.InsertManyFastTx(ctx, tx, params); err != nil {
+			return nil, fmt.Errorf("queue run items: %w", err)
+		}
+	}
+	if err := finishIfDone(ctx, tx, run.ID); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return r.Get(ctx, run.ID)
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// finishIfDone marks a running run finished once no account is left.
+func finishIfDone(ctx context.Context, db execer, runID int64) error {
+	_, err := db.Exec(ctx, `
+		UPDATE runs SET status = 'finished', finished_at = now(), updated_at = now()
+		WHERE id = $1 AND status = 'running'
+		  AND NOT EXISTS (SELECT 1 FROM run_items WHERE run_id = $1 AND state IN ('pending', 'calling'))`, runID)
+	return err
+}
+
+// Pause stops new calls for the run; calls in progress finish.
+func (r *Runs) Pause(ctx context.Context, id int64) error {
+	return r.setStatus(ctx, id, `UPDATE runs SET status = 'paused', updated_at = now() WHERE id = $1 AND status = 'running'`, core.Errorf(core.ECONFLICT, "Only a running run can be paused."))
+}
+
+// Cancel stops the run for good; accounts not yet called are marked cancelled.
+func (r *Runs) Cancel(ctx context.Context, id int64) error {
+	tx, err := r.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	tag, err := tx.Exec(ctx, `UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1 AND status IN ('running', 'paused')`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return r.notChanged(ctx, id, core.Errorf(core.ECONFLICT, "Only a running or paused run can be cancelled."))
+	}
+	if _, err := tx.Exec(ctx, `UPDATE run_items SET state = 'cancelled', finished_at = now() WHERE run_id = $1 AND state = 'pending'`, id); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Resume continues a paused run where it stopped: the jobs of its pending
+// accounts are queued again, each no earlier than its backoff allows.
+func (r *Runs) Resume(ctx context.Context, id int64) error {
+	tx, err := r.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	tag, err := tx.Exec(ctx, `UPDATE runs SET status = 'running', updated_at = now() WHERE id = $1 AND status = 'paused'`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return r.notChanged(ctx, id, core.Errorf(core.ECONFLICT, "Only a paused run can be resumed."))
+	}
+	rows, err := tx.Query(ctx, `SELECT appid, not_before FROM run_items WHERE run_id = $1 AND state = 'pending'`, id)
+	if err != nil {
+		return err
+	}
+	var params []river.InsertManyParams
+	for rows.Next() {
+		var appID string
+		var notBefore *time.Time
+		if err := rows.Scan(&appID, &notBefore); err != nil {
+			return err
+		}
+		p := river.InsertManyParams{Args: RunItemArgs{RunID: id, AppID: appID}}
+		if notBefore != nil {
+			p.InsertOpts = &river.InsertOpts{ScheduledAt: *notBefore}
+		}
+		params = append(params, p)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(params) > 0 {
+		if _, err := r.client.River.InsertManyFastTx(ctx, tx, params); err != nil {
+			return err
+		}
+	}
+	if err := finishIfDone(ctx, tx, id); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (r *Runs) setStatus(ctx context.Context, id int64, sql string, refusal *core.Error) error {
+	tag, err := r.Pool.Exec(ctx, sql, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return r.notChanged(ctx, id, refusal)
+	}
+	return nil
+}
+
+func (r *Runs) notChanged(ctx context.Context, id int64, refusal *core.Error) error {
+	var one int
+	if err := r.Pool.QueryRow(ctx, `SELECT 1 FROM runs WHERE id = $1`, id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+		return core.Errorf(core.ENOTFOUND, "Run not found.")
+	} else if err != nil {
+		return err
+	}
+	return refusal
+}
+
+const runColumns = `id, action, status, created_by, created_by_name, description, total, created_at, finished_at`
+
+func scanRun(row pgx.Row) (*Run, error) {
+	var r Run
+	err := row.Scan(&r.ID, &r.Action, &r.Status, &r.CreatedBy, &r.CreatedByName, &r.Description, &r.Total, &r.CreatedAt, &r.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "Run not found.")
+	}
+	return &r, err
+}
+
+// Get returns a run with its counts.
+func (r *Runs) Get(ctx context.Context, id int64) (*Run, error) {
+	run, err := scanRun(r.Pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
+	if err != nil {
+		return nil, err
+	}
+	return run, r.fillCounts(ctx, []*Run{run})
+}
+
+// List returns the newest runs first.
+func (r *Runs) List(ctx context.Context, limit, offset int) ([]*Run, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT $1 OFFSET $2`, limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	var runs []*Run
+	for rows.Next() {
+		run, err := scanRun(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		runs = append(runs, run)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return runs, r.fillCounts(ctx, runs)
+}
+
+func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	byID := map[int64]*Run{}
+	ids := make([]int64, len(runs))
+	for i, run := range runs {
+		run.States, run.Outcomes = map[string]int{}, map[string]int{}
+		byID[run.ID], ids[i] = run, run.ID
+	}
+	rows, err := r.Pool.Query(ctx, `
+		SELECT run_id, state, outcome, count(*), count(*) FILTER (WHERE finished_at > now() - interval '30 seconds' AND state = 'done')
+		FROM run_items WHERE run_id = ANY($1) GROUP BY 1, 2, 3`, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var state, outcome string
+		var n, recent int
+		if err := rows.Scan(&id, &state, &outcome, &n, &recent); err != nil {
+			return err
+		}
+		run := byID[id]
+		run.States[state] += n
+		if outcome != "" {
+			run.Outcomes[outcome] += n
+		}
+		run.RatePerSecond += float64(recent) / 30
+	}
+	return rows.Err()
+}
+
+// Items returns the run's finished accounts, newest first.
+func (r *Runs) Items(ctx context.Context, id int64, limit int) ([]Item, error) {
+	rows, err := r.Pool.Query(ctx, `
+		SELECT i.appid, coalesce(a.nick_name, ''), i.state, i.tries, i.attempt_id, i.outcome, i.code, i.message, i.finished_at
+		FROM run_items i LEFT JOIN authorizers a USING (appid)
+		WHERE i.run_id = $1 AND i.finished_at IS NOT NULL
+		ORDER BY i.finished_at DESC, i.appid LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Item, error) {
+		var it Item
+		err := row.Scan(&it.AppID, &it.NickName, &it.State, &it.Tries, &it.AttemptID, &it.Outcome, &it.Code, &it.Message, &it.FinishedAt)
+		return it, err
+	})
+}

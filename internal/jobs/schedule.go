@@ -1,0 +1,137 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+)
+
+// Schedule is periodic work on the queue. River's leader enqueues it, so one
+// instance runs it however many are up.
+type Schedule struct {
+	// Name identifies the schedule on the Jobs page and in the queue.
+	Name string
+	// Description says what it does (English, translated for display).
+	Description string
+	Every       time.Duration
+	RunOnStart  bool
+	// Do performs the work and summarises it for the Jobs page.
+	Do func(ctx context.Context) (string, error)
+}
+
+// ScheduleArgs is the queue job of one scheduled run.
+type ScheduleArgs struct {
+	Name string `json:"name"`
+}
+
+// Kind names the job in the queue.
+func (ScheduleArgs) Kind() string { return "schedule" }
+
+type scheduleWorker struct {
+	river.WorkerDefaults[ScheduleArgs]
+	c *Client
+}
+
+func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
+	for _, s := range w.c.cfg.Schedules {
+		if s.Name != job.Args.Name {
+			continue
+		}
+		summary, err := s.Do(ctx)
+		if err != nil {
+			return err
+		}
+		// The summary is kept on the job for the Jobs page.
+		return river.RecordOutput(ctx, summary)
+	}
+	return river.JobCancel(fmt.Errorf("no schedule named %q", job.Args.Name))
+}
+
+// RetryBelowThreshold is the schedule that opens, again, the traffic master
+// of accounts WeChat refused with 2013 (fewer than 1,000 visitors), where both
+// the platform and the account have the retry switched on.
+func RetryBelowThreshold(runs *Runs, every time.Duration) Schedule {
+	return Schedule{
+		Name:        "retry_below_threshold",
+		Description: "Retry opening accounts below the 1,000-visitor threshold (2013)",
+		Every:       every,
+		Do: func(ctx context.Context) (string, error) {
+			rows, err := runs.Pool.Query(ctx, `
+				SELECT a.appid FROM authorizers a
+				JOIN authorizer_state s USING (appid)
+				JOIN platforms p ON p.component_appid = a.component_appid
+				WHERE s.state = 'below_threshold' AND a.retry_below_threshold AND p.retry_below_threshold
+				  AND a.is_mini_program AND a.revoked_at IS NULL
+				ORDER BY a.appid`)
+			if err != nil {
+				return "", err
+			}
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return "", err
+				}
+				ids = append(ids, id)
+			}
+			if err := rows.Err(); err != nil {
+				return "", err
+			}
+			if len(ids) == 0 {
+				return "no accounts below the threshold", nil
+			}
+			run, err := runs.Create(ctx, nil, core.ActionOpen, ids, "scheduled retry of accounts below the threshold (2013)")
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("run %d over %d accounts", run.ID, run.Total), nil
+		},
+	}
+}
+
+// ScheduleStatus is a schedule with its latest run, for the Jobs page.
+type ScheduleStatus struct {
+	Schedule
+	// LastState is the queue state of the latest job ("" if never run).
+	LastState  string
+	LastAt     *time.Time
+	LastOutput string
+	LastError  string
+}
+
+// Schedules reports each schedule's latest run from the queue's own table.
+func (c *Client) Schedules(ctx context.Context) ([]ScheduleStatus, error) {
+	out := make([]ScheduleStatus, len(c.cfg.Schedules))
+	for i, s := range c.cfg.Schedules {
+		out[i].Schedule = s
+		var state string
+		var at *time.Time
+		var output, errText *string
+		err := c.cfg.Pool.QueryRow(ctx, `
+			SELECT state, coalesce(finalized_at, attempted_at, scheduled_at),
+			       metadata->>'output', errors[array_length(errors, 1)]->>'error'
+			FROM river_job WHERE kind = 'schedule' AND args->>'name' = $1
+			ORDER BY id DESC LIMIT 1`, s.Name).Scan(&state, &at, &output, &errText)
+		if err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
+			return nil, err
+		}
+		out[i].LastState, out[i].LastAt = state, at
+		if output != nil {
+			out[i].LastOutput = *output
+		}
+		if errText != nil {
+			out[i].LastError = *errText
+		}
+	}
+	return out, nil
+}
