@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgcluster"
+	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 )
 
 // Demo staff created on first start; the passwords are printed, as this is a
@@ -54,14 +58,22 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	port := (*addr)[strings.LastIndex(*addr, ":")+1:]
+	publicURL := "http://localhost:" + port
+	// The simulator starts first: the console's configuration points at its address.
+	sim, simURL, err := startDevSim(ctx, log, publicURL+"/wechat/events")
+	if err != nil {
+		return err
+	}
 	vars := map[string]string{
 		"DATABASE_URL":               cluster.DSN("trafficmaster"),
 		"SECRET_KEY":                 secret,
-		"PUBLIC_URL":                 "http://localhost:" + port,
+		"PUBLIC_URL":                 publicURL,
 		"WECHAT_COMPONENT_APPID":     devComponentAppID,
-		"WECHAT_COMPONENT_APPSECRET": "demo-component-secret",
-		"WECHAT_COMPONENT_TOKEN":     "demo-push-token",
+		"WECHAT_COMPONENT_APPSECRET": devComponentSecret,
+		"WECHAT_COMPONENT_TOKEN":     devPushToken,
 		"WECHAT_COMPONENT_AES_KEY":   devAESKey,
+		"WECHAT_API_BASE_URL":        simURL,
+		"WECHAT_LOGIN_PAGE_BASE_URL": simURL,
 		"SYNC_INTERVAL":              "5m",
 	}
 	cfg, err := config.Load(func(k string) string {
@@ -82,9 +94,7 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 	if err := ensureDemoStaff(ctx, a); err != nil {
 		return err
 	}
-	if err := startDevWeChat(ctx, a); err != nil {
-		return err
-	}
+	go startDevWeChat(ctx, a, sim, log)
 	fmt.Fprintf(e.stdout, "\nTrafficmaster is running at %s\n", cfg.PublicURL)
 	for _, s := range demoStaff {
 		fmt.Fprintf(e.stdout, "  sign in as %-9s password %-20s (%s)\n", s.name, s.password, s.role)
@@ -99,8 +109,65 @@ const (
 	devAESKey         = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 )
 
-// startDevWeChat is where the WeChat simulator joins the demo.
-func startDevWeChat(ctx context.Context, a *app.App) error { return nil }
+// startDevSim serves the simulator with the demo accounts on a free local
+// port; it pushes nothing until startDevWeChat runs it.
+func startDevSim(ctx context.Context, log *slog.Logger, eventURL string) (*wechatsim.Sim, string, error) {
+	sim, err := wechatsim.New(wechatsim.Config{ComponentAppID: devComponentAppID, ComponentAppSecret: devComponentSecret,
+		Token: devPushToken, EncodingAESKey: devAESKey, EventURL: eventURL, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	sim.AddDemoAccounts(wechatsim.DemoAuthorizers())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with the process
+	context.AfterFunc(ctx, func() { srv.Close() })
+	return sim, "http://" + ln.Addr().String(), nil
+}
+
+// startDevWeChat joins the simulator to the demo once the console listens:
+// the demo accounts then arrive through the real plumbing (push → ticket →
+// component token → authorizer list → info), never inserted behind its back.
+func startDevWeChat(ctx context.Context, a *app.App, sim *wechatsim.Sim, log *slog.Logger) {
+	if !waitUntil(ctx, func() bool {
+		resp, err := http.Get(a.Config.PublicURL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}) {
+		return
+	}
+	go func() {
+		if err := sim.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("wechat simulator stopped", "err", err)
+		}
+	}()
+	if !waitUntil(ctx, func() bool {
+		st, err := a.Platform.Status(ctx)
+		return err == nil && !st.TicketAt.IsZero()
+	}) {
+		return
+	}
+	if _, err := a.Platform.Sync(ctx); err != nil && ctx.Err() == nil {
+		log.Error("first authorizer sync failed", "err", err)
+	}
+}
+
+// waitUntil polls ok every 100ms until it holds (true) or ctx ends (false).
+func waitUntil(ctx context.Context, ok func() bool) bool {
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return true
+}
 
 func ensureDatabase(ctx context.Context, c *pgcluster.Cluster, name string) error {
 	conn, err := pgx.Connect(ctx, c.DSN("postgres"))

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/trafficmaster/trafficmaster/internal/app"
+	"github.com/trafficmaster/trafficmaster/internal/config"
+)
+
+func cmdSync(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "sync", "sync\n\nReads every authorizer from WeChat once (configuration as for serve), stores new and\nchanged accounts, recovers lost refresh tokens and marks accounts that left as revoked.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.Platform.Sync(ctx)
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "listed %d, new %d, profiles read %d, mini programs %d, refresh tokens recovered %d, revoked %d, failed %d\n",
+		res.Listed, res.New, res.InfoFetched, res.MiniPrograms, res.Recovered, res.Revoked, res.Failed)
+	return nil
+}
