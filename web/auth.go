@@ -27,10 +27,6 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.String(http.StatusOK, "ready")
 }
 
-func (s *Server) home(c echo.Context) error {
-	return render(c, http.StatusOK, views.HomePage(views.HomeVM{Base: s.base(c, "Mini Programs", "apps")}))
-}
-
 // safeNext keeps post-login redirects on this site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)

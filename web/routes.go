@@ -31,8 +31,6 @@ func (s *Server) routes() {
 	operator := app.Group("", s.requireRole(core.RoleOperator))
 	admin := app.Group("", s.requireRole(core.RoleAdmin))
 
-	viewer.GET("/", s.home)
-
 	admin.GET("/staff", s.listStaff)
 	admin.POST("/staff", s.createStaff)
 	admin.POST("/staff/:id/role", s.setStaffRole)

@@ -17,6 +17,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/web"
 )
@@ -41,6 +42,14 @@ type App struct {
 	PlatformStore *postgres.PlatformStore
 	// Background work started by features, run until the context ends.
 	Background []func(ctx context.Context) error
+
+	// Traffic makes the audited traffic-master attempts (clicks and bulk runs).
+	Traffic *traffic.Service
+	// Attempts stores attempts and lists accounts and audit entries.
+	Attempts *postgres.TrafficStore
+	// InstanceID names this process on the pending attempts it owns.
+	InstanceID string
+	closers    []func()
 }
 
 // Options adjust the wiring for tests and the demo.
@@ -92,12 +101,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Close()
 		return nil, err
 	}
+	if err := a.wireTraffic(ctx, &deps, opt); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Server = web.New(deps)
 	return a, nil
 }
 
 // Close releases the pool.
-func (a *App) Close() { a.Pool.Close() }
+func (a *App) Close() {
+	for _, c := range a.closers {
+		c()
+	}
+	a.Pool.Close()
+}
 
 // Run serves HTTP on addr and runs the background work until ctx ends or one fails.
 func (a *App) Run(ctx context.Context, addr string) error {

@@ -1,0 +1,446 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+)
+
+// TrafficStore keeps attempts and the accounts' derived state.
+type TrafficStore struct {
+	Pool *pgxpool.Pool
+}
+
+var _ traffic.Store = (*TrafficStore)(nil)
+
+const accountCols = `a.appid, a.nick_name, a.head_img, a.user_name, a.principal_name, a.is_mini_program,
+	a.account_status, a.revoked_at, a.revoked_reason, a.authorized_at,
+	COALESCE(s.state, 'never'), s.last_attempt_id, s.last_attempt_at, COALESCE(s.last_outcome, ''), s.last_code`
+
+const accountFrom = ` FROM authorizers a LEFT JOIN authorizer_state s ON s.appid = a.appid`
+
+func scanAccount(row pgx.Row) (*traffic.Account, error) {
+	var a traffic.Account
+	var state, outcome string
+	err := row.Scan(&a.AppID, &a.NickName, &a.HeadImg, &a.UserName, &a.PrincipalName, &a.IsMiniProgram,
+		&a.AccountStatus, &a.RevokedAt, &a.RevokedReason, &a.AuthorizedAt,
+		&state, &a.LastAttemptID, &a.LastAttemptAt, &outcome, &a.LastCode)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "Mini Program not found.")
+	} else if err != nil {
+		return nil, err
+	}
+	a.State, a.LastOutcome = traffic.State(state), core.Outcome(outcome)
+	return &a, nil
+}
+
+// Account returns one account with its state.
+func (s *TrafficStore) Account(ctx context.Context, appID string) (*traffic.Account, error) {
+	return scanAccount(s.Pool.QueryRow(ctx, "SELECT "+accountCols+accountFrom+" WHERE a.appid = $1", appID))
+}
+
+// BeginAttempt inserts the pending row in its own transaction; the partial
+// unique index on pending rows makes it the per-account lock.
+func (s *TrafficStore) BeginAttempt(ctx context.Context, a *core.Attempt, instanceID string) error {
+	a.Status = core.AttemptPending
+	err := s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, instance_id, started_at, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING id`,
+		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, instanceID, a.StartedAt).Scan(&a.ID)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "attempts_one_pending" {
+		return traffic.ErrInFlight
+	}
+	return err
+}
+
+// RecordRejected inserts a finished refusal.
+func (s *TrafficStore) RecordRejected(ctx context.Context, a *core.Attempt) error {
+	return s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, started_at, finished_at, status, outcome, message)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'rejected', $9, $10) RETURNING id`,
+		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, a.StartedAt, a.FinishedAt, a.Outcome, a.Message).Scan(&a.ID)
+}
+
+// CompleteAttempt completes the pending row and moves the account's state in one transaction.
+func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt, state traffic.State) error {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
+		raw = $7, latency_ms = $8, transport_error = $9, finished_at = $10
+		WHERE id = $1 AND status = 'pending'`,
+		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		// Another instance decided this process was gone and marked it interrupted.
+		return fmt.Errorf("attempt %d is no longer pending", a.ID)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO authorizer_state (appid, state, last_attempt_id, last_attempt_at, last_outcome, last_code)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (appid) DO UPDATE SET state = EXCLUDED.state, last_attempt_id = EXCLUDED.last_attempt_id,
+			last_attempt_at = EXCLUDED.last_attempt_at, last_outcome = EXCLUDED.last_outcome, last_code = EXCLUDED.last_code`,
+		a.AppID, state, a.ID, a.StartedAt, a.Outcome, a.Code); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// instanceLockClass is the first key of the advisory locks that mark live instances.
+const instanceLockClass = 7_421_003
+
+// HoldInstanceLock takes a session advisory lock naming instanceID on a
+// dedicated connection and keeps it until the returned release is called.
+// Postgres drops the lock the moment the process dies (even by kill -9), which
+// is how other instances know its pending rows are orphans.
+func HoldInstanceLock(ctx context.Context, pool *pgxpool.Pool, instanceID string) (release func(), err error) {
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("instance lock connection: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext($2))", instanceLockClass, instanceID); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("take instance lock: %w", err)
+	}
+	return func() { conn.Close(context.Background()) }, nil
+}
+
+// RecoverInterrupted marks interrupted the pending rows of instances whose
+// lock nobody holds any more (their process died mid-call) and returns how
+// many. Rows of live instances, and this one's, are left alone.
+func (s *TrafficStore) RecoverInterrupted(ctx context.Context, self string) (int64, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	// Taking a dead instance's lock (transaction-scoped, released at commit)
+	// proves it is dead; a live one still holds it and the try fails.
+	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = 'interrupted', outcome = 'interrupted', finished_at = now(),
+		message = 'The process making the call stopped before WeChat answered; the call may have reached WeChat.'
+		WHERE status = 'pending' AND instance_id <> $1
+		  AND instance_id IN (SELECT DISTINCT instance_id FROM attempts WHERE status = 'pending' AND instance_id <> $1
+		                      AND pg_try_advisory_xact_lock($2, hashtext(instance_id)))`, self, instanceLockClass)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), tx.Commit(ctx)
+}
+
+// AccountFilter selects and orders the Mini Programs page.
+type AccountFilter struct {
+	Q      string
+	State  traffic.State
+	Status string // "", normal, abnormal, revoked, official
+	Sort   string // name (default), recent, appid
+	After  string // opaque cursor from the previous page
+	Limit  int
+}
+
+// AccountPage is one page of accounts with the counts per state.
+type AccountPage struct {
+	Accounts []*traffic.Account
+	Next     string
+	Counts   map[traffic.State]int
+	Total    int
+}
+
+type cursor struct {
+	K string `json:"k,omitempty"` // the sort key (name or time), empty for null
+	N bool   `json:"n,omitempty"` // the sort key is null
+	A string `json:"a"`           // appid tiebreak
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, bool) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return c, false
+	}
+	return c, true
+}
+
+// likePattern escapes q for a substring ILIKE.
+func likePattern(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(q) + "%"
+}
+
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func (f AccountFilter) base() *where {
+	w := &where{}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		p := likePattern(q)
+		w.add("(a.nick_name ILIKE ? OR a.appid ILIKE ? OR a.principal_name ILIKE ?)", p, p, p)
+	}
+	switch f.Status {
+	case "normal":
+		w.add("a.revoked_at IS NULL AND a.is_mini_program AND a.account_status = 1")
+	case "abnormal":
+		w.add("a.revoked_at IS NULL AND a.account_status <> 1")
+	case "revoked":
+		w.add("a.revoked_at IS NOT NULL")
+	case "official":
+		w.add("NOT a.is_mini_program")
+	}
+	return w
+}
+
+// ListAccounts returns one keyset page of accounts and the counts per state
+// for the same search (without the state filter, so the chips stay useful).
+func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*AccountPage, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	w := f.base()
+	if f.State != "" {
+		w.add("s.state = ?", string(f.State))
+	}
+	order := " ORDER BY a.nick_name, a.appid"
+	cur, hasCur := decodeCursor(f.After)
+	switch f.Sort {
+	case "recent":
+		order = " ORDER BY s.last_attempt_at DESC NULLS LAST, a.appid"
+		if hasCur {
+			if cur.N {
+				w.add("s.last_attempt_at IS NULL AND a.appid > ?", cur.A)
+			} else if t, err := time.Parse(time.RFC3339Nano, cur.K); err == nil {
+				w.add("(s.last_attempt_at < ? OR (s.last_attempt_at = ? AND a.appid > ?) OR s.last_attempt_at IS NULL)", t, t, cur.A)
+			}
+		}
+	case "appid":
+		order = " ORDER BY a.appid"
+		if hasCur {
+			w.add("a.appid > ?", cur.A)
+		}
+	default:
+		if hasCur {
+			w.add("(a.nick_name, a.appid) > (?, ?)", cur.K, cur.A)
+		}
+	}
+	// JOIN, not LEFT JOIN: every account has a state row (a trigger makes it).
+	q := "SELECT " + accountCols + " FROM authorizers a JOIN authorizer_state s ON s.appid = a.appid" + w.sql() + order + " LIMIT " + strconv.Itoa(f.Limit+1)
+	rows, err := s.Pool.Query(ctx, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	page := &AccountPage{Counts: map[traffic.State]int{}}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		page.Accounts = append(page.Accounts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Accounts) > f.Limit {
+		page.Accounts = page.Accounts[:f.Limit]
+		last := page.Accounts[f.Limit-1]
+		c := cursor{A: last.AppID}
+		switch f.Sort {
+		case "recent":
+			if last.LastAttemptAt == nil {
+				c.N = true
+			} else {
+				c.K = last.LastAttemptAt.UTC().Format(time.RFC3339Nano)
+			}
+		case "appid":
+		default:
+			c.K = last.NickName
+		}
+		page.Next = encodeCursor(c)
+	}
+	cw := f.base()
+	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*) FROM authorizers a JOIN authorizer_state s ON s.appid = a.appid"+cw.sql()+" GROUP BY s.state", cw.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var st string
+		var n int
+		if err := crows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		page.Counts[traffic.State(st)] = n
+		page.Total += n
+	}
+	return page, crows.Err()
+}
+
+// AttemptFilter selects audit entries.
+type AttemptFilter struct {
+	AppID   string
+	StaffID int64
+	Action  core.Action
+	Outcome core.Outcome
+	Code    *int
+	From    *time.Time
+	To      *time.Time
+	Before  int64 // keyset: entries with a smaller id
+	Limit   int
+}
+
+func (f AttemptFilter) where() *where {
+	w := &where{}
+	if f.AppID != "" {
+		w.add("t.appid = ?", f.AppID)
+	}
+	if f.StaffID > 0 {
+		w.add("t.staff_id = ?", f.StaffID)
+	}
+	if f.Action != "" {
+		w.add("t.action = ?", string(f.Action))
+	}
+	if f.Outcome != "" {
+		if f.Outcome == core.Outcome("pending") {
+			w.add("t.status = 'pending'")
+		} else {
+			w.add("t.outcome = ?", string(f.Outcome))
+		}
+	}
+	if f.Code != nil {
+		w.add("t.code = ?", *f.Code)
+	}
+	if f.From != nil {
+		w.add("t.started_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		w.add("t.started_at < ?", *f.To)
+	}
+	if f.Before > 0 {
+		w.add("t.id < ?", f.Before)
+	}
+	return w
+}
+
+const attemptCols = `t.id, t.appid, t.action, t.staff_id, COALESCE(st.username, ''), t.run_id, t.request_id, t.client_ip,
+	t.started_at, t.finished_at, t.status, t.outcome, t.code, t.message, t.check_status, t.latency_ms, t.transport_error`
+
+const attemptFrom = ` FROM attempts t LEFT JOIN staff st ON st.id = t.staff_id`
+
+func scanAttempt(row pgx.Row, withRaw bool) (*core.Attempt, error) {
+	var a core.Attempt
+	var action, status, outcome string
+	dest := []any{&a.ID, &a.AppID, &action, &a.StaffID, &a.StaffName, &a.RunID, &a.RequestID, &a.ClientIP,
+		&a.StartedAt, &a.FinishedAt, &status, &outcome, &a.Code, &a.Message, &a.CheckStatus, &a.LatencyMS, &a.TransportError}
+	if withRaw {
+		dest = append(dest, &a.Raw)
+	}
+	if err := row.Scan(dest...); errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "Audit entry not found.")
+	} else if err != nil {
+		return nil, err
+	}
+	a.Action, a.Status, a.Outcome = core.Action(action), core.AttemptStatus(status), core.Outcome(outcome)
+	return &a, nil
+}
+
+// Attempt returns one audit entry with its raw reply.
+func (s *TrafficStore) Attempt(ctx context.Context, id int64) (*core.Attempt, error) {
+	return scanAttempt(s.Pool.QueryRow(ctx, "SELECT "+attemptCols+", t.raw"+attemptFrom+" WHERE t.id = $1", id), true)
+}
+
+// ListAttempts returns entries newest first; next is the keyset for the
+// following page, 0 on the last.
+func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	w := f.where()
+	rows, err := s.Pool.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit+1), w.args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAttempt(rows, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		list = append(list, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(list) > f.Limit {
+		list = list[:f.Limit]
+		next = list[f.Limit-1].ID
+	}
+	return list, next, nil
+}
+
+// EachAttempt streams every matching entry newest first to fn without
+// holding them in memory (pgx reads rows off the socket as fn consumes them).
+func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func(*core.Attempt) error) error {
+	w := f.where()
+	rows, err := s.Pool.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC", w.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAttempt(rows, false)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// StaffNames lists staff for the audit filter.
+func (s *TrafficStore) StaffNames(ctx context.Context) ([]core.Staff, error) {
+	rows, err := s.Pool.Query(ctx, "SELECT id, username FROM staff ORDER BY username")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Staff, error) {
+		var st core.Staff
+		err := r.Scan(&st.ID, &st.Username)
+		return st, err
+	})
+}

@@ -1,0 +1,351 @@
+// Package traffic opens the traffic master ("流量主") of Mini Programs: one
+// audited call per click or bulk-run item, at most one in flight per account
+// across every instance, with every attempt recorded before WeChat is called.
+package traffic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// State is an account's traffic-master state, derived from its attempts.
+type State string
+
+// States shown on the Mini Programs page.
+const (
+	StateNever          State = "never"
+	StateEligible       State = "eligible"
+	StateNotEligible    State = "not_eligible"
+	StateOpen           State = "open"
+	StateNeedsMerchant  State = "needs_merchant"
+	StateBelowThreshold State = "below_threshold"
+	StateFailed         State = "failed"
+)
+
+// States lists every state in display order.
+var States = []State{StateNever, StateEligible, StateNotEligible, StateOpen, StateNeedsMerchant, StateBelowThreshold, StateFailed}
+
+// Account is an authorized account with its derived traffic-master state.
+type Account struct {
+	AppID         string
+	NickName      string
+	HeadImg       string
+	UserName      string
+	PrincipalName string
+	IsMiniProgram bool
+	AccountStatus int
+	RevokedAt     *time.Time
+	RevokedReason string
+	AuthorizedAt  *time.Time
+
+	State         State
+	LastAttemptID *int64
+	LastAttemptAt *time.Time
+	LastOutcome   core.Outcome
+	LastCode      *int
+}
+
+// Revoked reports whether the account has unbound the platform.
+func (a *Account) Revoked() bool { return a.RevokedAt != nil }
+
+// Refusal returns why no action may be taken for the account (an English
+// message, translated for display), or "" when actions are allowed.
+func (a *Account) Refusal() string {
+	switch {
+	case a.Revoked():
+		return "The account has revoked its authorization of this platform."
+	case !a.IsMiniProgram:
+		return "Official Accounts have no traffic master; only Mini Programs can be opened."
+	}
+	return ""
+}
+
+// Store persists attempts and reads accounts; the Postgres store implements it.
+type Store interface {
+	// Account returns the account or a not-found error.
+	Account(ctx context.Context, appID string) (*Account, error)
+	// BeginAttempt inserts and commits a pending attempt, filling its ID; it
+	// returns ErrInFlight when another attempt for the account is pending.
+	BeginAttempt(ctx context.Context, a *core.Attempt, instanceID string) error
+	// RecordRejected inserts a finished rejected attempt.
+	RecordRejected(ctx context.Context, a *core.Attempt) error
+	// CompleteAttempt completes a pending attempt once and moves the account to state.
+	CompleteAttempt(ctx context.Context, a *core.Attempt, state State) error
+}
+
+// ErrInFlight means another attempt for the same account is pending.
+var ErrInFlight = errors.New("traffic: another attempt is in flight")
+
+// WeChat is the part of the WeChat client the service calls.
+type WeChat interface {
+	CheckCanOpenPublisher(ctx context.Context, authorizerAccessToken string) (wechat.CheckResult, error)
+	CreatePublisher(ctx context.Context, authorizerAccessToken string) (wechat.PublisherResult, error)
+}
+
+// MaxRaw caps the stored raw reply; WeChat's replies are small, a gateway's
+// HTML error page is not.
+const MaxRaw = 16 << 10
+
+// Service makes audited traffic-master attempts. It implements core.Attempter.
+type Service struct {
+	Store  Store
+	WeChat WeChat
+	Tokens core.AuthorizerTokens
+	// InstanceID names this process on the pending rows it owns.
+	InstanceID string
+	Now        func() time.Time
+	Log        *slog.Logger
+	// CompleteTimeout bounds recording the outcome after the call; it runs on
+	// a context the caller cannot cancel so a closed tab loses no audit.
+	CompleteTimeout time.Duration
+}
+
+var _ core.Attempter = (*Service)(nil)
+
+var appIDPattern = regexp.MustCompile(`^wx[0-9a-zA-Z]{16}$`)
+
+// ValidAppID reports whether s looks like a WeChat appid.
+func ValidAppID(s string) bool { return appIDPattern.MatchString(s) }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// Attempt makes one audited call. Refusals after the account is known
+// (revoked, Official Account, role, already in flight) are recorded as
+// rejected attempts and returned without error, except the role refusal,
+// which also returns a forbidden error. Malformed and unknown appids return
+// an error and leave no row (there is no account to attach it to).
+func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error) {
+	if req.Action != core.ActionCheck && req.Action != core.ActionOpen {
+		return nil, core.Errorf(core.EINVALID, "Unknown action.")
+	}
+	if !ValidAppID(req.AppID) {
+		if req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator) {
+			return nil, errForbidden
+		}
+		return nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
+	}
+	forbidden := req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator)
+	acct, err := s.Store.Account(ctx, req.AppID)
+	if err != nil {
+		if forbidden && core.ErrorCode(err) == core.ENOTFOUND {
+			// Refuse the role first: a viewer learns nothing about which appids exist.
+			return nil, errForbidden
+		}
+		return nil, err
+	}
+	a := &core.Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
+	if req.Staff != nil {
+		a.StaffID, a.StaffName = &req.Staff.ID, req.Staff.Username
+	}
+	if forbidden {
+		if err := s.reject(ctx, a, core.OutcomeNotAllowed, "Your role does not allow this."); err != nil {
+			return nil, err
+		}
+		return a, errForbidden
+	}
+	if reason := acct.Refusal(); reason != "" {
+		return a, s.reject(ctx, a, core.OutcomeNotAllowed, reason)
+	}
+	if err := s.Store.BeginAttempt(ctx, a, s.InstanceID); errors.Is(err, ErrInFlight) {
+		return a, s.reject(ctx, a, core.OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
+	} else if err != nil {
+		return nil, err
+	}
+
+	state := s.call(ctx, a, acct)
+
+	// The call is over: record it even if the caller has gone away.
+	timeout := s.CompleteTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := s.Store.CompleteAttempt(cctx, a, state); err != nil {
+		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "err", err)
+		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+func (s *Service) reject(ctx context.Context, a *core.Attempt, o core.Outcome, msg string) error {
+	now := s.now()
+	a.Status, a.Outcome, a.Message, a.FinishedAt = core.AttemptRejected, o, msg, &now
+	return s.Store.RecordRejected(ctx, a)
+}
+
+// call performs the WeChat call (refreshing a rejected token once) and fills
+// the attempt's outcome; it returns the account's new state.
+func (s *Service) call(ctx context.Context, a *core.Attempt, acct *Account) State {
+	// The call itself is not cancelled with the request either: a closed tab
+	// must not turn a call WeChat may have received into a mystery. The HTTP
+	// client's timeout bounds it.
+	ctx = context.WithoutCancel(ctx)
+	start := time.Now()
+	var raw []byte
+	var checkStatus int
+	var err error
+	for try := 0; try < 2; try++ {
+		if s.Tokens == nil {
+			err = errNoTokens
+			break
+		}
+		var tok string
+		tok, err = s.Tokens.AuthorizerAccessToken(ctx, a.AppID)
+		if err != nil {
+			err = &tokenError{err}
+			break
+		}
+		switch a.Action {
+		case core.ActionCheck:
+			var r wechat.CheckResult
+			r, err = s.WeChat.CheckCanOpenPublisher(ctx, tok)
+			raw, checkStatus = r.Raw, r.Status
+		default:
+			var r wechat.PublisherResult
+			r, err = s.WeChat.CreatePublisher(ctx, tok)
+			raw = r.Raw
+		}
+		if try == 0 && wechat.IsTokenError(err) {
+			if ierr := s.Tokens.InvalidateAuthorizerToken(ctx, a.AppID, tok); ierr != nil {
+				s.log().Warn("invalidate authorizer token", "appid", a.AppID, "err", ierr)
+			}
+			continue
+		}
+		break
+	}
+	now := s.now()
+	a.LatencyMS = int(time.Since(start).Milliseconds())
+	a.FinishedAt = &now
+	a.Status = core.AttemptCompleted
+	classify(a, err, raw, checkStatus)
+	return NextState(acct.State, a)
+}
+
+var errForbidden = core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
+
+var errNoTokens = errors.New("no authorizer token source is configured")
+
+// tokenError marks a failure to obtain a token: WeChat's action was not called.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return "get authorizer token: " + e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// classify fills outcome, code, message, raw reply and transport error.
+func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
+	var (
+		we *wechat.Error
+		he *wechat.HTTPStatusError
+		de *wechat.DecodeError
+		te *wechat.TransportError
+		ke *tokenError
+	)
+	switch {
+	case err == nil:
+		zero := 0
+		a.Code, a.Outcome = &zero, core.OutcomeSuccess
+		if a.Action == core.ActionCheck {
+			a.CheckStatus = &checkStatus
+		}
+	case errors.As(err, &we):
+		code := we.Code
+		a.Code, a.Message = &code, we.Message
+		a.Outcome = outcomeOf(wechat.LookupCode(code).Class)
+		if len(raw) == 0 {
+			raw = we.Raw
+		}
+	case errors.As(err, &ke):
+		a.Outcome = core.OutcomeToken
+		a.Message = "Could not get an access token for this Mini Program."
+		a.TransportError = ke.Error()
+		if errors.As(ke.err, &we) {
+			code := we.Code
+			a.Code, a.Message = &code, we.Message
+		}
+	case errors.As(err, &he):
+		a.Outcome, a.Message = core.OutcomeFailed, fmt.Sprintf("HTTP %d from WeChat", he.Status)
+		raw = he.Raw
+	case errors.As(err, &de):
+		a.Outcome, a.Message = core.OutcomeFailed, "WeChat's reply could not be understood"
+		raw = de.Raw
+	case errors.As(err, &te):
+		// The request may have reached WeChat: never call this a failure.
+		a.Outcome, a.TransportError = core.OutcomeUnknown, te.Error()
+	default:
+		a.Outcome, a.TransportError = core.OutcomeFailed, err.Error()
+	}
+	if len(raw) > MaxRaw {
+		raw = raw[:MaxRaw]
+	}
+	a.Raw = raw
+}
+
+// outcomeOf maps a catalog class to an outcome; unknown codes are failures.
+func outcomeOf(c wechat.Class) core.Outcome {
+	switch c {
+	case wechat.ClassSuccess:
+		return core.OutcomeSuccess
+	case wechat.ClassAlreadyDone:
+		return core.OutcomeAlreadyDone
+	case wechat.ClassRetryable:
+		return core.OutcomeRetryable
+	case wechat.ClassRateLimited:
+		return core.OutcomeRateLimited
+	case wechat.ClassNeedsMerchant:
+		return core.OutcomeNeedsMerchant
+	case wechat.ClassNotYetEligible:
+		return core.OutcomeNotYetEligible
+	case wechat.ClassProviderConfig:
+		return core.OutcomeProviderConfig
+	case wechat.ClassToken:
+		return core.OutcomeToken
+	case wechat.ClassOurBug:
+		return core.OutcomeOurBug
+	}
+	return core.OutcomeFailed
+}
+
+// NextState derives an account's state after a completed attempt. Open is
+// sticky: nothing short of a new authorization closes a traffic master.
+func NextState(prev State, a *core.Attempt) State {
+	if prev == StateOpen {
+		return StateOpen
+	}
+	switch a.Outcome {
+	case core.OutcomeSuccess:
+		if a.Action == core.ActionOpen {
+			return StateOpen
+		}
+		if a.CheckStatus != nil && *a.CheckStatus == 1 {
+			return StateEligible
+		}
+		return StateNotEligible
+	case core.OutcomeAlreadyDone:
+		return StateOpen
+	case core.OutcomeNeedsMerchant:
+		return StateNeedsMerchant
+	case core.OutcomeNotYetEligible:
+		return StateBelowThreshold
+	}
+	return StateFailed
+}

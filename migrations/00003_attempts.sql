@@ -1,0 +1,120 @@
+-- +goose Up
+-- Trigram indexes make the Mini Program search (substring of name, appid or
+-- principal) an index scan at 100,000 accounts. pg_trgm is a trusted extension.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- Every check and open attempt, inserted pending and committed before WeChat
+-- is called, then completed exactly once. Append-only (see the trigger below).
+CREATE TABLE attempts (
+    id              bigserial PRIMARY KEY,
+    appid           text NOT NULL REFERENCES authorizers (appid),
+    action          text NOT NULL CHECK (action IN ('check', 'open')),
+    staff_id        bigint REFERENCES staff (id),
+    run_id          bigint,
+    request_id      text NOT NULL DEFAULT '',
+    client_ip       text NOT NULL DEFAULT '',
+    -- instance_id names the process that owns a pending row, so a restarted
+    -- process can tell its predecessor's orphans from a live neighbour's calls.
+    instance_id     text NOT NULL DEFAULT '',
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    finished_at     timestamptz,
+    status          text NOT NULL CHECK (status IN ('pending', 'completed', 'interrupted', 'rejected')),
+    outcome         text NOT NULL DEFAULT '',
+    code            integer,
+    message         text NOT NULL DEFAULT '',
+    check_status    integer,
+    raw             bytea,
+    latency_ms      integer NOT NULL DEFAULT 0,
+    transport_error text NOT NULL DEFAULT ''
+);
+-- Inserting the pending row is the lock: one attempt per Mini Program in
+-- flight across every instance, and the lock is visible in the audit itself.
+CREATE UNIQUE INDEX attempts_one_pending ON attempts (appid) WHERE status = 'pending';
+CREATE INDEX attempts_appid_id ON attempts (appid, id DESC);
+CREATE INDEX attempts_staff_id ON attempts (staff_id, id DESC);
+CREATE INDEX attempts_outcome_id ON attempts (outcome, id DESC);
+CREATE INDEX attempts_code_id ON attempts (code, id DESC) WHERE code IS NOT NULL;
+CREATE INDEX attempts_started_at ON attempts (started_at DESC, id DESC);
+CREATE INDEX attempts_pending ON attempts (instance_id) WHERE status = 'pending';
+
+-- +goose StatementBegin
+CREATE FUNCTION attempts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'attempts are append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- The one allowed update: completing a pending row, once, without
+    -- touching who, what, when and where it started.
+    IF OLD.status <> 'pending'
+       OR NEW.status NOT IN ('completed', 'interrupted')
+       OR NEW.id IS DISTINCT FROM OLD.id
+       OR NEW.appid IS DISTINCT FROM OLD.appid
+       OR NEW.action IS DISTINCT FROM OLD.action
+       OR NEW.staff_id IS DISTINCT FROM OLD.staff_id
+       OR NEW.run_id IS DISTINCT FROM OLD.run_id
+       OR NEW.request_id IS DISTINCT FROM OLD.request_id
+       OR NEW.client_ip IS DISTINCT FROM OLD.client_ip
+       OR NEW.instance_id IS DISTINCT FROM OLD.instance_id
+       OR NEW.started_at IS DISTINCT FROM OLD.started_at THEN
+        RAISE EXCEPTION 'attempts are append-only: only completing a pending attempt once is allowed' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER attempts_append_only BEFORE UPDATE OR DELETE ON attempts
+    FOR EACH ROW EXECUTE FUNCTION attempts_append_only();
+CREATE TRIGGER attempts_no_truncate BEFORE TRUNCATE ON attempts
+    FOR EACH STATEMENT EXECUTE FUNCTION attempts_append_only();
+
+-- Live instances, so startup recovery marks only the pending rows whose
+-- process is gone (a neighbour's call in flight is left alone).
+CREATE TABLE instances (
+    id         text PRIMARY KEY,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    seen_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- The traffic-master state of each account, derived from its attempts and
+-- updated in the transaction that completes one. Derived data, not audit: it
+-- may be updated, and it keeps the list cheap at 10 million attempts.
+CREATE TABLE authorizer_state (
+    appid           text PRIMARY KEY REFERENCES authorizers (appid),
+    state           text NOT NULL DEFAULT 'never',
+    last_attempt_id bigint,
+    last_attempt_at timestamptz,
+    last_outcome    text NOT NULL DEFAULT '',
+    last_code       integer
+);
+CREATE INDEX authorizer_state_state ON authorizer_state (state, appid);
+CREATE INDEX authorizer_state_last ON authorizer_state (last_attempt_at DESC NULLS LAST, appid);
+
+-- Every account has a state row from the moment it is stored, whoever stores it.
+-- +goose StatementBegin
+CREATE FUNCTION authorizers_state_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO authorizer_state (appid) VALUES (NEW.appid) ON CONFLICT DO NOTHING;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER authorizers_state_row AFTER INSERT ON authorizers
+    FOR EACH ROW EXECUTE FUNCTION authorizers_state_row();
+INSERT INTO authorizer_state (appid) SELECT appid FROM authorizers ON CONFLICT DO NOTHING;
+
+CREATE INDEX authorizers_nick_sort ON authorizers (nick_name, appid);
+CREATE INDEX authorizers_nick_trgm ON authorizers USING gin (nick_name gin_trgm_ops);
+CREATE INDEX authorizers_appid_trgm ON authorizers USING gin (appid gin_trgm_ops);
+CREATE INDEX authorizers_principal_trgm ON authorizers USING gin (principal_name gin_trgm_ops);
+
+-- +goose Down
+DROP TRIGGER authorizers_state_row ON authorizers;
+DROP FUNCTION authorizers_state_row();
+DROP INDEX authorizers_principal_trgm;
+DROP INDEX authorizers_appid_trgm;
+DROP INDEX authorizers_nick_trgm;
+DROP INDEX authorizers_nick_sort;
+DROP TABLE authorizer_state;
+DROP TABLE instances;
+DROP TABLE attempts;
+DROP FUNCTION attempts_append_only();

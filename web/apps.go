@@ -1,0 +1,153 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/views"
+)
+
+// Console is the traffic-master feature: the Mini Programs list, the check
+// and open actions, and the audit history.
+type Console struct {
+	Attempter core.Attempter
+	Store     *postgres.TrafficStore
+}
+
+type console struct {
+	*Console
+	s *Server
+}
+
+// Routes registers the console's pages. The actions sit in the viewer group
+// on purpose: the service refuses viewers itself (403) and records the
+// refusal in the audit, which a middleware refusal could not.
+func (f *Console) Routes(s *Server, r Routers) {
+	h := &console{Console: f, s: s}
+	r.Viewer.GET("/", h.list)
+	r.Viewer.GET("/apps/:appid", h.detail)
+	r.Viewer.POST("/apps/:appid/check", h.action(core.ActionCheck))
+	r.Viewer.POST("/apps/:appid/open", h.action(core.ActionOpen))
+	r.Viewer.GET("/audit", h.audit)
+	r.Viewer.GET("/audit.csv", h.auditCSV)
+	r.Viewer.GET("/audit/:id", h.auditEntry)
+}
+
+func canAct(c echo.Context) bool {
+	st := core.StaffFrom(c.Request().Context())
+	return st != nil && st.Role.AtLeast(core.RoleOperator)
+}
+
+const appsPageSize = 50
+
+func (h *console) list(c echo.Context) error {
+	q := c.QueryParams()
+	f := postgres.AccountFilter{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort"), After: q.Get("after"), Limit: appsPageSize}
+	for _, st := range traffic.States {
+		if string(st) == q.Get("state") {
+			f.State = st
+		}
+	}
+	switch f.Status {
+	case "", "normal", "abnormal", "revoked", "official":
+	default:
+		f.Status = ""
+	}
+	switch f.Sort {
+	case "", "recent", "appid":
+	default:
+		f.Sort = ""
+	}
+	page, err := h.Store.ListAccounts(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	vm := views.AppsVM{Base: h.s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
+		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, IsFirst: f.After == "", CanAct: canAct(c)}
+	return render(c, http.StatusOK, views.AppsPage(vm))
+}
+
+// account loads the account named in the path; a malformed appid is simply not found.
+func (h *console) account(c echo.Context) (*traffic.Account, error) {
+	id := c.Param("appid")
+	if !traffic.ValidAppID(id) {
+		return nil, core.Errorf(core.ENOTFOUND, "Mini Program not found.")
+	}
+	return h.Store.Account(c.Request().Context(), id)
+}
+
+func (h *console) detail(c echo.Context) error {
+	acct, err := h.account(c)
+	if err != nil {
+		return err
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	list, next, err := h.Store.ListAttempts(c.Request().Context(), postgres.AttemptFilter{AppID: acct.AppID, Before: before, Limit: 50})
+	if err != nil {
+		return err
+	}
+	title := acct.NickName
+	if title == "" {
+		title = acct.AppID
+	}
+	vm := views.AppDetailVM{Base: h.s.base(c, title, "apps"), Account: acct, Attempts: list, Next: next, IsFirst: before <= 0, CanAct: canAct(c)}
+	return render(c, http.StatusOK, views.AppDetailPage(vm))
+}
+
+// action runs one check or open. htmx gets the result partial for the row;
+// a plain form post is redirected back with the result as a flash message.
+func (h *console) action(act core.Action) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		appID := c.Param("appid")
+		next := safeNext(c.FormValue("next"))
+		if act == core.ActionOpen && c.FormValue("confirmed") != "1" && canAct(c) {
+			// Without JavaScript there is no confirm dialog: ask with a page.
+			acct, err := h.account(c)
+			if err != nil {
+				return err
+			}
+			vm := views.AppDetailVM{Base: h.s.base(c, "Open traffic master", "apps"), Account: acct}
+			return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
+		}
+		a, err := h.Attempter.Attempt(ctx, core.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
+		if err != nil {
+			return err
+		}
+		b := h.s.base(c, "Mini Programs", "apps")
+		if isHTMX(c) {
+			vm := views.ResultVM{Base: b, Attempt: a}
+			if acct, err := h.Store.Account(ctx, a.AppID); err == nil {
+				vm.Account = acct
+			}
+			return render(c, http.StatusOK, views.AttemptResult(vm))
+		}
+		text := b.T(views.Sentence(a))
+		if a.Code != nil && *a.Code != 0 {
+			text += " " + b.T("WeChat code") + " " + strconv.Itoa(*a.Code) + ": " + a.Message
+		} else if a.Message != "" {
+			text += " " + b.T(a.Message)
+		}
+		if r := b.Remedy(a); r != "" {
+			text += " " + b.T("What to do:") + " " + r
+		}
+		text += " " + b.T("Audit entry #%d", a.ID)
+		kind := "info"
+		switch a.Outcome {
+		case core.OutcomeSuccess, core.OutcomeAlreadyDone:
+			kind = "ok"
+		case core.OutcomeFailed, core.OutcomeOurBug, core.OutcomeToken, core.OutcomeProviderConfig, core.OutcomeNotAllowed:
+			kind = "error"
+		default:
+			kind = "warn"
+		}
+		h.s.setFlash(c, kind, text)
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+}

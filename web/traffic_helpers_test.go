@@ -1,0 +1,168 @@
+package web_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+// simTokens hands out authorizer tokens straight from the simulator, so the
+// attempt tests exercise the real WeChat client without depending on how the
+// platform's sync stores refresh tokens.
+type simTokens struct {
+	e       *webtest.Env
+	mu      sync.Mutex
+	comp    string
+	tokens  map[string]string
+	refresh map[string]string
+}
+
+func (s *simTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tokens[appID]; ok {
+		return t, nil
+	}
+	if s.comp == "" {
+		_ = s.e.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
+		tok, err := s.e.App.WeChat.ComponentToken(ctx, s.e.Sim.CurrentTicket())
+		if err != nil {
+			return "", err
+		}
+		s.comp = tok.Value
+	}
+	at, err := s.e.App.WeChat.AuthorizerToken(ctx, s.comp, appID, s.refresh[appID])
+	if err != nil {
+		return "", err
+	}
+	s.tokens[appID] = at.AccessToken
+	return at.AccessToken, nil
+}
+
+func (s *simTokens) InvalidateAuthorizerToken(_ context.Context, appID, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens[appID] == token {
+		delete(s.tokens, appID)
+	}
+	return nil
+}
+
+// trafficEnv is a console whose token source is the simulator.
+type trafficEnv struct {
+	*webtest.Env
+	tokens *simTokens
+	n      int
+	mu     sync.Mutex
+}
+
+func newTrafficEnv(t *testing.T, opts ...webtest.Options) *trafficEnv {
+	e := webtest.New(t, opts...)
+	st := &simTokens{e: e, tokens: map[string]string{}, refresh: map[string]string{}}
+	e.App.Tokens = st
+	_, err := e.App.Pool.Exec(context.Background(), "INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING", webtest.ComponentAppID)
+	require.NoError(t, err)
+	return &trafficEnv{Env: e, tokens: st}
+}
+
+// account describes a test account.
+type account struct {
+	AppID     string
+	Name      string
+	Principal string
+	Official  bool
+	Revoked   bool
+	Status    int
+}
+
+// addAccount registers the account with the simulator and stores it as a sync would.
+func (e *trafficEnv) addAccount(t *testing.T, a account) string {
+	t.Helper()
+	e.mu.Lock()
+	e.n++
+	n := e.n
+	e.mu.Unlock()
+	if a.AppID == "" {
+		a.AppID = appIDFor(t, n)
+	}
+	if a.Name == "" {
+		a.Name = "小程序 " + a.AppID[len(a.AppID)-4:]
+	}
+	if a.Principal == "" {
+		a.Principal = "测试公司"
+	}
+	if a.Status == 0 {
+		a.Status = 1
+	}
+	sa := wechatsim.Authorizer{AppID: a.AppID, NickName: a.Name, PrincipalName: a.Principal, MiniProgram: !a.Official, AccountStatus: a.Status}
+	e.Sim.AddAuthorizer(sa)
+	got, _ := e.Sim.Authorizer(a.AppID)
+	e.tokens.mu.Lock()
+	e.tokens.refresh[a.AppID] = got.RefreshToken
+	e.tokens.mu.Unlock()
+	var revoked *time.Time
+	if a.Revoked {
+		now := time.Now()
+		revoked = &now
+	}
+	_, err := e.App.Pool.Exec(context.Background(), `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name, account_status, revoked_at, revoked_reason, authorized_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())`, a.AppID, webtest.ComponentAppID, !a.Official, a.Name, a.Principal, a.Status, revoked, map[bool]string{true: "unauthorized event"}[a.Revoked])
+	require.NoError(t, err)
+	return a.AppID
+}
+
+// appIDFor makes distinct well-formed appids per test.
+func appIDFor(t *testing.T, n int) string {
+	h := uint64(14695981039346656037)
+	for _, c := range t.Name() {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return "wx" + hex16(h&0xffffffffffff0000|uint64(n&0xffff))
+}
+
+func hex16(v uint64) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 16)
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b)
+}
+
+// attemptRow reads an audit row straight from the table.
+func (e *trafficEnv) attemptRow(t *testing.T, id int64) *core.Attempt {
+	t.Helper()
+	a, err := e.App.Attempts.Attempt(context.Background(), id)
+	require.NoError(t, err)
+	return a
+}
+
+// attempts lists every audit row of an account, newest first.
+func (e *trafficEnv) attempts(t *testing.T, appID string) []*core.Attempt {
+	t.Helper()
+	var out []*core.Attempt
+	rows, err := e.App.Pool.Query(context.Background(), "SELECT id FROM attempts WHERE appid = $1 ORDER BY id DESC", appID)
+	require.NoError(t, err)
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		out = append(out, e.attemptRow(t, id))
+	}
+	return out
+}
+
+type goquerySel = goquery.Selection
