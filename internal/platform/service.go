@@ -87,11 +87,15 @@ func (s *Service) HandlePush(ctx context.Context, query url.Values, body []byte)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
-	dec, _ := json.Marshal(decodedEvent{
+	dec, err := json.Marshal(decodedEvent{
 		AppID: ev.AppID, InfoType: ev.InfoType, CreateTime: ev.CreateTime, AuthorizerAppID: ev.AuthorizerAppID,
 		AuthorizationCodeExpiredTime: ev.AuthorizationCodeExpiredTime,
 		HasTicket:                    ev.ComponentVerifyTicket != "", HasAuthorizationCode: ev.AuthorizationCode != "",
 	})
+	if err != nil {
+		// Only absurd times fail to encode; such a push is garbage.
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
 	// Retries re-encrypt with a new random prefix but carry the same message.
 	sum := sha256.Sum256(append([]byte(s.appID+"\x00"), ev.Raw...))
 	stored := Event{

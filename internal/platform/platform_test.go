@@ -1,0 +1,287 @@
+package platform_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/platform"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/secretbox"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+const (
+	appID  = "wxplatformtest0001"
+	secret = "platform-test-secret"
+	token  = "platform-test-token"
+	aesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+type bundle struct {
+	pool    *pgxpool.Pool
+	sim     *wechatsim.Sim
+	wc      *wechat.Client
+	crypter *wechat.Crypter
+	store   *postgres.PlatformStore
+	svc     *platform.Service
+}
+
+// newService builds a token manager and service over pool, as a second instance would.
+func newService(t *testing.T, pool *pgxpool.Pool, wc *wechat.Client, cr *wechat.Crypter) (*postgres.PlatformStore, *platform.Service) {
+	t.Helper()
+	box, err := secretbox.New(make([]byte, 32))
+	require.NoError(t, err)
+	store := &postgres.PlatformStore{Pool: pool, Box: box}
+	tm := platform.NewTokenManager(store, wc, nil)
+	return store, platform.New(platform.Config{Store: store, WeChat: wc, Crypter: cr, Tokens: tm, LoginPageBase: "http://login.invalid"})
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	sim, err := wechatsim.New(wechatsim.Config{ComponentAppID: appID, ComponentAppSecret: secret, Token: token, EncodingAESKey: aesKey})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	cr, err := wechat.NewCrypter(token, aesKey, "", appID)
+	require.NoError(t, err)
+	wc := wechat.NewClient(wechat.Config{BaseURL: srv.URL, ComponentAppID: appID, ComponentAppSecret: secret})
+	b := &bundle{pool: pgtest.Pool(t), sim: sim, wc: wc, crypter: cr}
+	b.store, b.svc = newService(t, b.pool, wc, cr)
+	return b
+}
+
+// pushTicket has the simulator issue a ticket and delivers it as WeChat would.
+func (b *bundle) pushTicket(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, b.sim.PushTicket(ctx)) // no event URL: only issues it
+	xml := fmt.Sprintf("<xml><AppId><![CDATA[%s]]></AppId><CreateTime>%d</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket><![CDATA[%s]]></ComponentVerifyTicket></xml>",
+		appID, time.Now().Unix(), b.sim.CurrentTicket())
+	q, body, err := b.crypter.Seal([]byte(xml), strconv.FormatInt(time.Now().Unix(), 10), "nonce1")
+	require.NoError(t, err)
+	require.NoError(t, b.svc.HandlePush(ctx, q, body))
+}
+
+func (b *bundle) addAccounts(n int, mini func(i int) bool) []string {
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("wx%016x", 0xab0000+i)
+		b.sim.AddAuthorizer(wechatsim.Authorizer{AppID: ids[i], NickName: "acct" + strconv.Itoa(i), MiniProgram: mini(i), PrincipalName: "p"})
+	}
+	return ids
+}
+
+func always(int) bool { return true }
+
+func TestComponentTokenNeedsTicket(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.svc.Tokens().ComponentAccessToken(context.Background())
+	require.ErrorIs(t, err, platform.ErrNoTicket)
+	c, _ := b.sim.TokenIssues()
+	require.Zero(t, c)
+}
+
+func TestTwoInstancesRefreshOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	ids := b.addAccounts(1, always)
+	// A second instance: its own pool and token manager on the same database.
+	pool2, err := pgxpool.New(ctx, b.pool.Config().ConnString())
+	require.NoError(t, err)
+	t.Cleanup(pool2.Close)
+	_, svc2 := newService(t, pool2, b.wc, b.crypter)
+	managers := []*platform.TokenManager{b.svc.Tokens(), svc2.Tokens()}
+
+	run := func(get func(m *platform.TokenManager) (string, error)) []string {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		out := make([]string, 16)
+		errs := make([]error, 16)
+		for i := range out {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				out[i], errs[i] = get(managers[i%2])
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		return out
+	}
+	comp := run(func(m *platform.TokenManager) (string, error) { return m.ComponentAccessToken(ctx) })
+	for _, tok := range comp {
+		require.Equal(t, comp[0], tok, "every caller reuses the one refreshed token")
+	}
+	c, a := b.sim.TokenIssues()
+	require.Equal(t, 1, c, "one upstream component token refresh")
+	require.Zero(t, a)
+
+	_, err = b.svc.Sync(ctx)
+	require.NoError(t, err)
+	auth := run(func(m *platform.TokenManager) (string, error) { return m.AuthorizerAccessToken(ctx, ids[0]) })
+	for _, tok := range auth {
+		require.Equal(t, auth[0], tok)
+	}
+	c, a = b.sim.TokenIssues()
+	require.Equal(t, 1, c)
+	require.Equal(t, 1, a, "one upstream authorizer token refresh")
+
+	st, err := b.svc.Status(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.ComponentTokenRefreshes)
+	require.EqualValues(t, 1, st.AuthorizerTokenRefreshes)
+
+	// Tokens are sealed at rest.
+	var raw []byte
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT access_token_enc FROM authorizer_tokens WHERE appid = $1", ids[0]).Scan(&raw))
+	require.NotContains(t, string(raw), auth[0])
+	var comptext string
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT component_token FROM platforms").Scan(&comptext))
+	require.NotContains(t, comptext, comp[0])
+}
+
+func TestTokenErrorRefreshesOnceAndRetriesOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	ids := b.addAccounts(1, always)
+	_, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	tm := b.svc.Tokens()
+	_, err = tm.AuthorizerAccessToken(ctx, ids[0])
+	require.NoError(t, err)
+
+	// WeChat expires the tokens early (42001): one refresh, one retry, success.
+	b.sim.ExpireTokens()
+	calls := 0
+	err = tm.WithAuthorizerToken(ctx, ids[0], func(tok string) error {
+		calls++
+		_, err := b.wc.CheckCanOpenPublisher(ctx, tok)
+		return err
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, calls)
+	c, a := b.sim.TokenIssues()
+	require.Equal(t, 2, a, "refreshed once after the rejection")
+	// The component token had expired too: the authorizer refresh met 42001,
+	// refreshed it once and retried once.
+	require.Equal(t, 2, c)
+	_, err = b.svc.Sync(ctx)
+	require.NoError(t, err)
+	c, _ = b.sim.TokenIssues()
+	require.Equal(t, 2, c, "later calls reuse it")
+
+	// A call that keeps failing with 40001 is retried exactly once.
+	calls = 0
+	err = tm.WithAuthorizerToken(ctx, ids[0], func(string) error {
+		calls++
+		return &wechat.Error{Code: 40001, Message: "invalid credential"}
+	})
+	require.Error(t, err)
+	require.Equal(t, 2, calls)
+	_, a = b.sim.TokenIssues()
+	require.Equal(t, 3, a)
+}
+
+func TestSyncPagesThroughTheList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	b.addAccounts(1200, func(i int) bool { return i%10 != 0 })
+	res, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1200, res.Listed)
+	require.Equal(t, 1200, res.New)
+	require.Equal(t, 1200, res.InfoFetched)
+	require.Equal(t, 1080, res.MiniPrograms, "MiniProgramInfo tells Mini Programs from Official Accounts")
+	st, err := b.svc.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1200, st.Authorizers)
+	require.Equal(t, 120, st.OfficialAccount)
+	require.Zero(t, st.MissingRefresh)
+	require.NotNil(t, st.LastSyncOK)
+	require.True(t, *st.LastSyncOK)
+
+	// Nothing changed: no profile is read again.
+	res, err = b.svc.Sync(ctx)
+	require.NoError(t, err)
+	require.Zero(t, res.New)
+	require.Zero(t, res.InfoFetched)
+}
+
+func TestSyncRevokesAccountsThatLeft(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	ids := b.addAccounts(3, always)
+	_, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	b.sim.RemoveAuthorizer(ids[1])
+	res, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Revoked)
+	var reason string
+	var revoked bool
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT revoked_at IS NOT NULL, revoked_reason FROM authorizers WHERE appid = $1", ids[1]).Scan(&revoked, &reason))
+	require.True(t, revoked, "kept, marked revoked")
+	require.Equal(t, "not in the authorizer list", reason)
+	_, err = b.svc.Tokens().AuthorizerAccessToken(ctx, ids[1])
+	require.Error(t, err)
+
+	// Re-authorized later: back in the list, no longer revoked.
+	a, _ := b.sim.Authorizer(ids[0])
+	a.AppID = ids[1]
+	b.sim.AddAuthorizer(a)
+	res, err = b.svc.Sync(ctx)
+	require.NoError(t, err)
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT revoked_at IS NOT NULL FROM authorizers WHERE appid = $1", ids[1]).Scan(&revoked))
+	require.False(t, revoked)
+}
+
+func TestSyncRecoversLostRefreshToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	ids := b.addAccounts(2, always)
+	_, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	_, err = b.pool.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = NULL WHERE appid = $1", ids[0])
+	require.NoError(t, err)
+	_, err = b.svc.Tokens().AuthorizerAccessToken(ctx, ids[0])
+	require.Error(t, err, "no refresh token, no access token")
+
+	res, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Recovered)
+	tok, err := b.svc.Tokens().AuthorizerAccessToken(ctx, ids[0])
+	require.NoError(t, err)
+	require.NotEmpty(t, tok)
+	var raw []byte
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT refresh_token_enc FROM authorizers WHERE appid = $1", ids[0]).Scan(&raw))
+	a, _ := b.sim.Authorizer(ids[0])
+	require.NotContains(t, string(raw), a.RefreshToken, "sealed at rest")
+}
