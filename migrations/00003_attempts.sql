@@ -77,43 +77,67 @@ CREATE TABLE instances (
 
 -- The traffic-master state of each account, derived from its attempts and
 -- updated in the transaction that completes one. Derived data, not audit: it
--- may be updated, and it keeps the list cheap at 10 million attempts.
+-- may be updated, and it keeps the list and its counts cheap at 10 million
+-- attempts. status_class mirrors the account's status so the counts per state
+-- never need to join the accounts.
 CREATE TABLE authorizer_state (
     appid           text PRIMARY KEY REFERENCES authorizers (appid),
     state           text NOT NULL DEFAULT 'never',
+    status_class    text NOT NULL DEFAULT 'normal',
     last_attempt_id bigint,
     last_attempt_at timestamptz,
     last_outcome    text NOT NULL DEFAULT '',
     last_code       integer
 );
+CREATE INDEX authorizer_state_counts ON authorizer_state (status_class, state);
 CREATE INDEX authorizer_state_state ON authorizer_state (state, appid);
 CREATE INDEX authorizer_state_last ON authorizer_state (last_attempt_at DESC NULLS LAST, appid);
 
--- Every account has a state row from the moment it is stored, whoever stores it.
+-- Every account has a state row from the moment it is stored, whoever stores
+-- it, and its status class follows the account's status.
 -- +goose StatementBegin
 CREATE FUNCTION authorizers_state_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    cls text := CASE WHEN NEW.revoked_at IS NOT NULL THEN 'revoked'
+                     WHEN NOT NEW.is_mini_program THEN 'official'
+                     WHEN NEW.account_status <> 1 THEN 'abnormal'
+                     ELSE 'normal' END;
 BEGIN
-    INSERT INTO authorizer_state (appid) VALUES (NEW.appid) ON CONFLICT DO NOTHING;
+    INSERT INTO authorizer_state (appid, status_class) VALUES (NEW.appid, cls)
+        ON CONFLICT (appid) DO UPDATE SET status_class = EXCLUDED.status_class
+        WHERE authorizer_state.status_class IS DISTINCT FROM EXCLUDED.status_class;
     RETURN NEW;
 END
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER authorizers_state_row AFTER INSERT ON authorizers
+CREATE TRIGGER authorizers_state_row AFTER INSERT OR UPDATE OF revoked_at, is_mini_program, account_status ON authorizers
     FOR EACH ROW EXECUTE FUNCTION authorizers_state_row();
-INSERT INTO authorizer_state (appid) SELECT appid FROM authorizers ON CONFLICT DO NOTHING;
+INSERT INTO authorizer_state (appid, status_class)
+    SELECT appid, CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN NOT is_mini_program THEN 'official'
+                       WHEN account_status <> 1 THEN 'abnormal' ELSE 'normal' END
+    FROM authorizers ON CONFLICT DO NOTHING;
 
+-- Search by substring of name, appid or principal. pg_trgm ignores Chinese
+-- characters under the C locale, so the key spells every non-ASCII character
+-- as u + six hex digits (ASCII lowercased): a substring of the text is then
+-- an ASCII substring of the key, which a trigram index finds in any locale.
+-- +goose StatementBegin
+CREATE FUNCTION tm_search_key(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT coalesce(string_agg(CASE WHEN ascii(c) < 128 THEN lower(c) ELSE 'u' || lpad(to_hex(ascii(c)), 6, '0') END, '' ORDER BY i), '')
+    FROM unnest(string_to_array(t, NULL)) WITH ORDINALITY AS x(c, i)
+$$;
+-- +goose StatementEnd
+ALTER TABLE authorizers ADD COLUMN search_key text
+    GENERATED ALWAYS AS (tm_search_key(nick_name || ' ' || appid || ' ' || principal_name)) STORED;
+CREATE INDEX authorizers_search_trgm ON authorizers USING gin (search_key gin_trgm_ops);
 CREATE INDEX authorizers_nick_sort ON authorizers (nick_name, appid);
-CREATE INDEX authorizers_nick_trgm ON authorizers USING gin (nick_name gin_trgm_ops);
-CREATE INDEX authorizers_appid_trgm ON authorizers USING gin (appid gin_trgm_ops);
-CREATE INDEX authorizers_principal_trgm ON authorizers USING gin (principal_name gin_trgm_ops);
 
 -- +goose Down
 DROP TRIGGER authorizers_state_row ON authorizers;
 DROP FUNCTION authorizers_state_row();
-DROP INDEX authorizers_principal_trgm;
-DROP INDEX authorizers_appid_trgm;
-DROP INDEX authorizers_nick_trgm;
 DROP INDEX authorizers_nick_sort;
+ALTER TABLE authorizers DROP COLUMN search_key;
+DROP FUNCTION tm_search_key(text);
 DROP TABLE authorizer_state;
 DROP TABLE instances;
 DROP TABLE attempts;

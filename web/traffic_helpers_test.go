@@ -64,7 +64,7 @@ type trafficEnv struct {
 	mu     sync.Mutex
 }
 
-func newTrafficEnv(t *testing.T, opts ...webtest.Options) *trafficEnv {
+func newTrafficEnv(t testing.TB, opts ...webtest.Options) *trafficEnv {
 	e := webtest.New(t, opts...)
 	st := &simTokens{e: e, tokens: map[string]string{}, refresh: map[string]string{}}
 	e.App.Tokens = st
@@ -84,7 +84,7 @@ type account struct {
 }
 
 // addAccount registers the account with the simulator and stores it as a sync would.
-func (e *trafficEnv) addAccount(t *testing.T, a account) string {
+func (e *trafficEnv) addAccount(t testing.TB, a account) string {
 	t.Helper()
 	e.mu.Lock()
 	e.n++
@@ -120,7 +120,7 @@ func (e *trafficEnv) addAccount(t *testing.T, a account) string {
 }
 
 // appIDFor makes distinct well-formed appids per test.
-func appIDFor(t *testing.T, n int) string {
+func appIDFor(t testing.TB, n int) string {
 	h := uint64(14695981039346656037)
 	for _, c := range t.Name() {
 		h = (h ^ uint64(c)) * 1099511628211

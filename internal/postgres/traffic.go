@@ -170,6 +170,9 @@ func encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// AccountCursor is the name-order cursor that starts a page just after a.
+func AccountCursor(a *traffic.Account) string { return encodeCursor(cursor{K: a.NickName, A: a.AppID}) }
+
 func decodeCursor(s string) (cursor, bool) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -205,23 +208,36 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-func (f AccountFilter) base() *where {
-	w := &where{}
+// SearchKey spells q the way the tm_search_key SQL function spells the
+// searched columns: ASCII lowercased, every other character as u + six hex digits.
+func SearchKey(q string) string {
+	var b strings.Builder
+	for _, r := range q {
+		if r < 128 {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, "u%06x", r)
+		}
+	}
+	return b.String()
+}
+
+// base holds the search and the status filter; withAccounts says whether the
+// accounts table must be joined (only the search needs it).
+func (f AccountFilter) base() (w *where, withAccounts bool) {
+	w = &where{}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		p := likePattern(q)
-		w.add("(a.nick_name ILIKE ? OR a.appid ILIKE ? OR a.principal_name ILIKE ?)", p, p, p)
+		w.add("a.search_key LIKE ?", likePattern(SearchKey(q)))
+		withAccounts = true
 	}
 	switch f.Status {
-	case "normal":
-		w.add("a.revoked_at IS NULL AND a.is_mini_program AND a.account_status = 1")
-	case "abnormal":
-		w.add("a.revoked_at IS NULL AND a.account_status <> 1")
-	case "revoked":
-		w.add("a.revoked_at IS NOT NULL")
-	case "official":
-		w.add("NOT a.is_mini_program")
+	case "normal", "abnormal", "revoked", "official":
+		w.add("s.status_class = ?", f.Status)
 	}
-	return w
+	return w, withAccounts
 }
 
 // ListAccounts returns one keyset page of accounts and the counts per state
@@ -230,7 +246,7 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	w := f.base()
+	w, _ := f.base()
 	if f.State != "" {
 		w.add("s.state = ?", string(f.State))
 	}
@@ -291,8 +307,13 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		}
 		page.Next = encodeCursor(c)
 	}
-	cw := f.base()
-	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*) FROM authorizers a JOIN authorizer_state s ON s.appid = a.appid"+cw.sql()+" GROUP BY s.state", cw.args...)
+	// The counts read the small state table alone unless a search needs the names.
+	cw, join := f.base()
+	from := " FROM authorizer_state s"
+	if join {
+		from = " FROM authorizers a JOIN authorizer_state s ON s.appid = a.appid"
+	}
+	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*)"+from+cw.sql()+" GROUP BY s.state", cw.args...)
 	if err != nil {
 		return nil, err
 	}

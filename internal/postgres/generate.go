@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// GenComponentAppID is the platform the generated accounts belong to.
+const GenComponentAppID = "wxgencomponent00001"
+
+// GenAppID is the appid of generated account i (0-based), the same formula
+// the SQL below uses, so benchmarks can name accounts that exist.
+func GenAppID(i int) string { return fmt.Sprintf("wx%016x", uint64(0x6e0000000000)+uint64(i)) }
+
+// Generate fills the database with accounts and attempts for benchmarks:
+// generate_series in the server, attempts in batches, the attempts' secondary
+// indexes dropped during the load and rebuilt after (much faster than
+// maintaining them row by row). It refuses a database that already has attempts.
+func Generate(ctx context.Context, pool *pgxpool.Pool, accounts, attempts int, progress io.Writer) error {
+	var n int64
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM attempts LIMIT 1) x").Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("the database already has attempts; generate into an empty one")
+	}
+	step := func(what string, sql string, args ...any) error {
+		start := time.Now()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		fmt.Fprintf(progress, "%-40s %s\n", what, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	if err := step("platform", "INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING", GenComponentAppID); err != nil {
+		return err
+	}
+	if err := step("staff", `INSERT INTO staff (username, password_hash, role)
+		SELECT 'gen-operator-' || g, 'not-a-hash', 'operator' FROM generate_series(1, 20) g ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	// Names mix Chinese words and numbers so search hits realistic fractions.
+	if err := step(fmt.Sprintf("%d accounts", accounts), `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, head_img, user_name, principal_name, account_status, revoked_at, authorized_at)
+		SELECT 'wx' || lpad(to_hex(x'6e0000000000'::bigint + g), 16, '0'), $2, g % 50 <> 0,
+			(ARRAY['鲜果','晨光','城市','小鹿','云端','拼图','天气','花间','健身','萌宠','汉字','宝宝','极简','社区','旅行','答题'])[1 + g % 16]
+				|| (ARRAY['日记','书店','助手','优选','记账','大师','早知道','茶舍','打卡','相册','消消乐','识字','番茄钟','团购','清单','王者'])[1 + (g / 16) % 16] || ' ' || g,
+			'', 'gh_' || lpad(to_hex(g), 12, '0'),
+			(ARRAY['深圳','上海','北京','杭州','广州','成都'])[1 + g % 6] || (ARRAY['鲜果','晨光','云端','星河','山海','青禾'])[1 + (g / 6) % 6] || '科技有限公司 ' || (g % 997),
+			CASE WHEN g % 101 = 0 THEN 16 WHEN g % 103 = 0 THEN 19 ELSE 1 END,
+			CASE WHEN g % 97 = 0 THEN now() - interval '3 days' END,
+			now() - (g % 1000) * interval '1 hour'
+		FROM generate_series(0, $1 - 1) g`, accounts, GenComponentAppID); err != nil {
+		return err
+	}
+	// Drop the attempts' secondary indexes for the load and rebuild them after.
+	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'attempts' AND indexname <> 'attempts_pkey'`)
+	if err != nil {
+		return err
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return err
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	rows.Close()
+	for _, name := range names {
+		if err := step("drop index "+name, "DROP INDEX "+name); err != nil {
+			return err
+		}
+	}
+	const batch = 1_000_000
+	// Attempts are spread over the last 365 days, ids ascending with time.
+	for from := 0; from < attempts; from += batch {
+		to := min(from+batch, attempts)
+		if err := step(fmt.Sprintf("attempts %d-%d", from, to), `INSERT INTO attempts (appid, action, staff_id, request_id, client_ip, instance_id, started_at, finished_at, status, outcome, code, message, check_status, raw, latency_ms)
+			SELECT 'wx' || lpad(to_hex(x'6e0000000000'::bigint + (g * 7919) % $3), 16, '0'),
+				CASE WHEN g % 3 = 0 THEN 'check' ELSE 'open' END,
+				(SELECT min(id) FROM staff) + g % 20,
+				'gen-' || g, '10.0.' || (g % 250) || '.' || (g % 200),
+				'gen',
+				now() - interval '365 days' + (g::float8 / $4) * interval '365 days',
+				now() - interval '365 days' + (g::float8 / $4) * interval '365 days' + interval '180 milliseconds',
+				CASE WHEN g % 211 = 0 THEN 'rejected' WHEN g % 1009 = 0 THEN 'interrupted' ELSE 'completed' END,
+				o.outcome, o.code, o.msg,
+				CASE WHEN g % 3 = 0 AND o.code = 0 THEN (g / 3) % 2 END,
+				convert_to('{"ret":' || coalesce(o.code, 0) || ',"err_msg":"' || o.msg || '"}', 'UTF8'),
+				120 + g % 300
+			FROM generate_series($1::bigint, $2::bigint - 1) g
+			CROSS JOIN LATERAL (SELECT (ARRAY['success','already_done','retryable','needs_merchant','rate_limited','not_yet_eligible','provider_config','failed','unknown','needs_merchant'])[1 + g % 10] AS outcome,
+				(ARRAY[0, 2021, -202, 1735, 1737, 2013, 2056, NULL, NULL, 1807])[1 + g % 10] AS code,
+				(ARRAY['', 'traffic master already open', 'system error', 'publisher have not authorized agency', 'operate too fast', 'not reach threshold', 'no ams account', 'HTTP 502 from WeChat', '', 'invalid publisher'])[1 + g % 10] AS msg) o`,
+			from, to, accounts, attempts); err != nil {
+			return err
+		}
+	}
+	for i, def := range defs {
+		if err := step("create index "+names[i], def); err != nil {
+			return err
+		}
+	}
+	if err := step("derive account states", `UPDATE authorizer_state s SET last_attempt_id = x.id, last_attempt_at = x.started_at, last_outcome = x.outcome, last_code = x.code,
+			state = CASE x.outcome WHEN 'success' THEN CASE WHEN x.action = 'open' THEN 'open' WHEN x.check_status = 1 THEN 'eligible' ELSE 'not_eligible' END
+				WHEN 'already_done' THEN 'open' WHEN 'needs_merchant' THEN 'needs_merchant' WHEN 'not_yet_eligible' THEN 'below_threshold' ELSE 'failed' END
+		FROM (SELECT DISTINCT ON (appid) appid, id, started_at, outcome, code, action, check_status FROM attempts
+			WHERE status IN ('completed', 'interrupted') ORDER BY appid, id DESC) x
+		WHERE x.appid = s.appid`); err != nil {
+		return err
+	}
+	return step("analyze", "ANALYZE authorizers, authorizer_state, attempts, staff")
+}
