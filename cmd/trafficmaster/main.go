@@ -46,6 +46,7 @@ func commands() []command {
 		{"dev", "run the demo: private Postgres, WeChat simulator, demo data, on http://localhost:8080", cmdDev},
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"user", "manage staff: create, list, disable, enable", cmdUser},
+		{"worker", "run bulk-run and scheduled jobs only, no HTTP (scale apart from serve)", cmdWorker},
 		{"gen", "fill an empty database with generated accounts and audit rows for benchmarks", cmdGen},
 		{"sync", "read every authorizer from WeChat once and store them", cmdSync},
 		{"wechat-sim", "run the local WeChat simulator with the demo accounts", cmdWeChatSim},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
@@ -50,6 +51,9 @@ type App struct {
 	// InstanceID names this process on the pending attempts it owns.
 	InstanceID string
 	closers    []func()
+
+	// Jobs is the Postgres job queue: bulk runs and scheduled work.
+	Jobs *jobs.Client
 }
 
 // Options adjust the wiring for tests and the demo.
@@ -102,6 +106,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	if err := a.wireTraffic(ctx, &deps, opt); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.wireJobs(&deps, opt); err != nil {
 		a.Close()
 		return nil, err
 	}

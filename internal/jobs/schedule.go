@@ -22,7 +22,7 @@ type Schedule struct {
 	Every       time.Duration
 	RunOnStart  bool
 	// Do performs the work and summarises it for the Jobs page.
-	Do func(ctx context.Context) (string, error)
+	Do func(ctx context.Context, c *Client) (string, error)
 }
 
 // ScheduleArgs is the queue job of one scheduled run.
@@ -43,7 +43,7 @@ func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 		if s.Name != job.Args.Name {
 			continue
 		}
-		summary, err := s.Do(ctx)
+		summary, err := s.Do(ctx, w.c)
 		if err != nil {
 			return err
 		}
@@ -56,12 +56,13 @@ func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs])
 // RetryBelowThreshold is the schedule that opens, again, the traffic master
 // of accounts WeChat refused with 2013 (fewer than 1,000 visitors), where both
 // the platform and the account have the retry switched on.
-func RetryBelowThreshold(runs *Runs, every time.Duration) Schedule {
+func RetryBelowThreshold(every time.Duration) Schedule {
 	return Schedule{
 		Name:        "retry_below_threshold",
 		Description: "Retry opening accounts below the 1,000-visitor threshold (2013)",
 		Every:       every,
-		Do: func(ctx context.Context) (string, error) {
+		Do: func(ctx context.Context, c *Client) (string, error) {
+			runs := c.Runs
 			rows, err := runs.Pool.Query(ctx, `
 				SELECT a.appid FROM authorizers a
 				JOIN authorizer_state s USING (appid)

@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/web"
+)
+
+// lazyAttempter reads App.Traffic at call time, so the queue may be wired
+// before or after the traffic service.
+type lazyAttempter struct{ a *App }
+
+func (l lazyAttempter) Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error) {
+	if l.a.Traffic == nil {
+		return nil, fmt.Errorf("no traffic service is configured")
+	}
+	return l.a.Traffic.Attempt(ctx, req)
+}
+
+// tokenRefreshAhead is how long before expiry the schedule renews tokens, so
+// a bulk run never waits on a refresh.
+const tokenRefreshAhead = 20 * time.Minute
+
+// wireJobs builds the queue client with its schedules and the run and job
+// pages. Its workers run in App.Background (serve, dev) or alone (worker).
+func (a *App) wireJobs(deps *web.Deps, opt Options) error {
+	cfg := jobs.Config{
+		Pool: a.Pool, Log: a.Log, Attempter: lazyAttempter{a},
+		RatePerSecond: a.Config.RatePerSecond, Concurrency: a.Config.Concurrency, Now: opt.Now,
+	}
+	cfg.Schedules = a.schedules()
+	c, err := jobs.New(cfg)
+	if err != nil {
+		return err
+	}
+	a.Jobs = c
+	a.Background = append(a.Background, c.Run)
+	deps.Features = append(deps.Features, &web.Runs{Runs: c.Runs, Jobs: c})
+	return nil
+}
+
+func (a *App) schedules() []jobs.Schedule {
+	s := []jobs.Schedule{jobs.RetryBelowThreshold(24 * time.Hour)}
+	if a.Platform != nil {
+		s = append(s, jobs.Schedule{
+			Name: "authorizer_sync", Description: "Read every authorizer from WeChat", Every: a.Config.SyncInterval,
+			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
+				r, err := a.Platform.Sync(ctx)
+				return fmt.Sprintf("%+v", r), err
+			},
+		})
+	}
+	if a.TokenManager != nil {
+		s = append(s, jobs.Schedule{
+			Name: "token_refresh", Description: "Refresh access tokens ahead of expiry", Every: 5 * time.Minute, RunOnStart: true,
+			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
+				tm := *a.TokenManager
+				tm.MinLife += tokenRefreshAhead
+				rows, err := a.Pool.Query(ctx, `
+					SELECT t.appid FROM authorizer_tokens t JOIN authorizers a USING (appid)
+					WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval`, tm.MinLife.String())
+				if err != nil {
+					return "", err
+				}
+				var ids []string
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						rows.Close()
+						return "", err
+					}
+					ids = append(ids, id)
+				}
+				if err := rows.Err(); err != nil {
+					return "", err
+				}
+				failed := 0
+				for _, id := range ids {
+					if _, err := tm.AuthorizerAccessToken(ctx, id); err != nil {
+						failed++
+						a.Log.Warn("refresh authorizer token ahead of expiry", "appid", id, "err", err)
+					}
+				}
+				if failed > 0 {
+					return "", fmt.Errorf("%d of %d authorizer tokens could not be refreshed", failed, len(ids))
+				}
+				return fmt.Sprintf("%d authorizer tokens refreshed", len(ids)), nil
+			},
+		})
+	}
+	return s
+}
+
+// RunBackground runs the background work and the queue's workers without
+// the HTTP server: the worker-only process.
+func (a *App) RunBackground(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, bg := range a.Background {
+		g.Go(func() error { return bg(gctx) })
+	}
+	return g.Wait()
+}

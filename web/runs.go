@@ -1,0 +1,163 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/views"
+)
+
+// Runs is the bulk-run and scheduled-jobs feature.
+type Runs struct {
+	Runs *jobs.Runs
+	Jobs *jobs.Client
+}
+
+// Routes registers the run and job pages.
+func (f *Runs) Routes(s *Server, r Routers) {
+	h := &runHandlers{s: s, f: f}
+	r.Viewer.GET("/runs", h.list)
+	r.Viewer.GET("/runs/:id", h.show)
+	r.Viewer.GET("/runs/:id/progress", h.progress)
+	r.Operator.POST("/runs", h.create)
+	r.Operator.POST("/runs/:id/pause", h.change((*jobs.Runs).Pause, "Run paused."))
+	r.Operator.POST("/runs/:id/resume", h.change((*jobs.Runs).Resume, "Run resumed."))
+	r.Operator.POST("/runs/:id/cancel", h.change((*jobs.Runs).Cancel, "Run cancelled."))
+	r.Admin.GET("/jobs", h.jobs)
+}
+
+type runHandlers struct {
+	s *Server
+	f *Runs
+}
+
+func stateNames() []string {
+	out := make([]string, len(traffic.States))
+	for i, st := range traffic.States {
+		out[i] = string(st)
+	}
+	return out
+}
+
+func (h *runHandlers) list(c echo.Context) error {
+	runs, err := h.f.Runs.List(c.Request().Context(), 100, 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RunsPage(views.RunsVM{Base: h.s.base(c, "Bulk runs", "runs"), Runs: runs, States: stateNames()}))
+}
+
+// create asks for confirmation with the number of accounts, then starts the
+// run. Rows selected on the Mini Programs page come as appid values;
+// otherwise everything matching the filter is taken.
+func (h *runHandlers) create(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q"))}
+	if form.Action != string(core.ActionOpen) {
+		form.Action = string(core.ActionCheck)
+	}
+	params, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	form.AppIDs = params["appid"]
+	ids, desc := form.AppIDs, ""
+	if len(ids) > 0 {
+		desc = strconv.Itoa(len(ids)) + " selected"
+	} else {
+		filter := jobs.Filter{State: form.State, Q: form.Q}
+		if ids, err = h.f.Runs.MatchFilter(ctx, filter); err != nil {
+			return err
+		}
+		desc = filter.Describe()
+	}
+	if c.FormValue("confirm") != "1" || len(ids) == 0 {
+		return render(c, http.StatusOK, views.RunConfirmPage(views.RunConfirmVM{Base: h.s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids)}))
+	}
+	run, err := h.f.Runs.Create(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc)
+	if err != nil {
+		if code := core.ErrorCode(err); code == core.EINVALID || code == core.EFORBIDDEN {
+			h.s.setFlash(c, "error", core.ErrorMessage(err))
+			return c.Redirect(http.StatusSeeOther, "/runs")
+		}
+		return err
+	}
+	h.s.Log(c).Info("bulk run started", "run_id", run.ID, "action", run.Action, "total", run.Total)
+	return c.Redirect(http.StatusSeeOther, "/runs/"+strconv.FormatInt(run.ID, 10))
+}
+
+func runID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return 0, core.Errorf(core.ENOTFOUND, "Run not found.")
+	}
+	return id, nil
+}
+
+func (h *runHandlers) vm(c echo.Context) (views.RunVM, error) {
+	id, err := runID(c)
+	if err != nil {
+		return views.RunVM{}, err
+	}
+	ctx := c.Request().Context()
+	run, err := h.f.Runs.Get(ctx, id)
+	if err != nil {
+		return views.RunVM{}, err
+	}
+	items, err := h.f.Runs.Items(ctx, id, 50)
+	if err != nil {
+		return views.RunVM{}, err
+	}
+	return views.RunVM{Base: h.s.base(c, "Bulk runs", "runs"), Run: run, Items: items}, nil
+}
+
+func (h *runHandlers) show(c echo.Context) error {
+	vm, err := h.vm(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RunPage(vm))
+}
+
+func (h *runHandlers) progress(c echo.Context) error {
+	vm, err := h.vm(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RunProgress(vm))
+}
+
+func (h *runHandlers) change(op func(*jobs.Runs, context.Context, int64) error, okText string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := runID(c)
+		if err != nil {
+			return err
+		}
+		back := "/runs/" + strconv.FormatInt(id, 10)
+		if err := op(h.f.Runs, c.Request().Context(), id); err != nil {
+			if core.ErrorCode(err) != core.ECONFLICT {
+				return err
+			}
+			h.s.setFlash(c, "error", core.ErrorMessage(err))
+			return c.Redirect(http.StatusSeeOther, back)
+		}
+		h.s.Log(c).Info("bulk run changed", "run_id", id, "change", okText)
+		h.s.setFlash(c, "ok", okText)
+		return c.Redirect(http.StatusSeeOther, back)
+	}
+}
+
+func (h *runHandlers) jobs(c echo.Context) error {
+	list, err := h.f.Jobs.Schedules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.JobsPage(views.JobsVM{Base: h.s.base(c, "Jobs", "jobs"), Schedules: list}))
+}
