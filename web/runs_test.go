@@ -1,0 +1,88 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+func TestBulkRunFromFilterToAudit(t *testing.T) {
+	t.Parallel()
+	e := newTrafficEnv(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "100"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, e.App.Jobs.Start(ctx))
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = e.App.Jobs.Stop(sctx)
+		cancel()
+	})
+	var ids []string
+	for range 5 {
+		ids = append(ids, e.addAccount(t, account{}))
+	}
+	_, err := e.App.Pool.Exec(ctx, `UPDATE authorizer_state SET state = 'open' WHERE appid = $1`, ids[0])
+	require.NoError(t, err)
+	c, op := e.Login(core.RoleOperator)
+
+	r := c.PostForm("/runs", url.Values{"action": {"open"}})
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Contains(t, r.Text("#confirm-count"), "5")
+	require.Equal(t, 0, len(e.Sim.CallLog()), "nothing is called before the confirmation")
+
+	r = c.PostForm("/runs", url.Values{"action": {"open"}, "confirm": {"1"}})
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	loc := r.Header.Get("Location")
+	require.True(t, strings.HasPrefix(loc, "/runs/"), loc)
+
+	deadline := time.Now().Add(30 * time.Second)
+	var run *jobs.Run
+	for {
+		runs, err := e.App.Jobs.Runs.List(ctx, 10, 0)
+		require.NoError(t, err)
+		require.Len(t, runs, 1)
+		if run = runs[0]; run.Status == jobs.RunFinished || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Equal(t, jobs.RunFinished, run.Status)
+	require.Equal(t, 4, run.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 1, run.States[jobs.ItemSkipped])
+
+	page := c.Get(loc)
+	require.Equal(t, http.StatusOK, page.StatusCode)
+	require.Equal(t, 4+1, page.Doc.Find("#run-items tbody tr").Length())
+	prog := c.Get(loc + "/progress")
+	_, polling := prog.Doc.Find("#run-progress").Attr("hx-get")
+	require.False(t, polling, "a finished run stops polling")
+
+	var n int
+	require.NoError(t, e.App.Pool.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE run_id = $1 AND staff_id = $2 AND status = 'completed'`, run.ID, op.ID).Scan(&n))
+	require.Equal(t, 4, n)
+	for _, id := range ids[1:] {
+		require.Equal(t, 1, e.Sim.Calls("agency_create_publisher", id))
+	}
+
+	list := c.Get("/runs")
+	require.Contains(t, list.Text("#runs tbody tr"), op.Username)
+	require.Equal(t, http.StatusSeeOther, c.PostForm(loc+"/cancel", nil).StatusCode, "a finished run refuses with a message")
+
+	v, _ := e.Login(core.RoleViewer)
+	require.Equal(t, http.StatusOK, v.Get(loc).StatusCode)
+	require.Equal(t, http.StatusForbidden, v.PostForm("/runs", url.Values{"action": {"open"}, "confirm": {"1"}}).StatusCode)
+	require.Equal(t, http.StatusForbidden, v.Get("/jobs").StatusCode)
+	a, _ := e.Login(core.RoleAdmin)
+	jp := a.Get("/jobs")
+	require.Equal(t, http.StatusOK, jp.StatusCode)
+	require.Equal(t, 1, jp.Doc.Find(`#schedules tr[data-name="retry_below_threshold"]`).Length())
+}
