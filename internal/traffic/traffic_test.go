@@ -1,0 +1,63 @@
+package traffic
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	big := make([]byte, MaxRaw+100)
+	cases := []struct {
+		name    string
+		err     error
+		raw     []byte
+		outcome core.Outcome
+		code    *int
+	}{
+		{"success", nil, []byte(`{"ret":0}`), core.OutcomeSuccess, ptr(0)},
+		{"already", &wechat.Error{Code: 2021}, []byte(`{"ret":2021}`), core.OutcomeAlreadyDone, ptr(2021)},
+		{"merchant", &wechat.Error{Code: 1735, Shape: "errcode"}, nil, core.OutcomeNeedsMerchant, ptr(1735)},
+		{"unknown code", &wechat.Error{Code: 99999}, nil, core.OutcomeFailed, ptr(99999)},
+		{"5xx", &wechat.HTTPStatusError{Status: 502, Raw: big}, nil, core.OutcomeFailed, nil},
+		{"garbage", &wechat.DecodeError{HTTPStatus: 200, Raw: []byte("<html>"), Err: errors.New("x")}, nil, core.OutcomeFailed, nil},
+		{"timeout", &wechat.TransportError{Op: "POST", Err: errors.New("deadline"), Timeout: true}, nil, core.OutcomeUnknown, nil},
+		{"dropped", &wechat.TransportError{Op: "POST", Err: errors.New("EOF")}, nil, core.OutcomeUnknown, nil},
+		{"no token", &tokenError{errors.New("61023")}, nil, core.OutcomeToken, nil},
+	}
+	for _, tc := range cases {
+		a := &core.Attempt{Action: core.ActionOpen}
+		classify(a, tc.err, tc.raw, 0)
+		require.Equal(t, tc.outcome, a.Outcome, tc.name)
+		require.Equal(t, tc.code, a.Code, tc.name)
+		require.LessOrEqual(t, len(a.Raw), MaxRaw, tc.name)
+	}
+}
+
+func TestNextState(t *testing.T) {
+	t.Parallel()
+	one, zero := 1, 0
+	require.Equal(t, StateEligible, NextState(StateNever, &core.Attempt{Action: core.ActionCheck, Outcome: core.OutcomeSuccess, CheckStatus: &one}))
+	require.Equal(t, StateNotEligible, NextState(StateNever, &core.Attempt{Action: core.ActionCheck, Outcome: core.OutcomeSuccess, CheckStatus: &zero}))
+	require.Equal(t, StateOpen, NextState(StateEligible, &core.Attempt{Action: core.ActionOpen, Outcome: core.OutcomeSuccess}))
+	require.Equal(t, StateOpen, NextState(StateFailed, &core.Attempt{Action: core.ActionOpen, Outcome: core.OutcomeAlreadyDone}))
+	require.Equal(t, StateBelowThreshold, NextState(StateNever, &core.Attempt{Outcome: core.OutcomeNotYetEligible}))
+	require.Equal(t, StateNeedsMerchant, NextState(StateNever, &core.Attempt{Outcome: core.OutcomeNeedsMerchant}))
+	require.Equal(t, StateFailed, NextState(StateEligible, &core.Attempt{Outcome: core.OutcomeUnknown}))
+	require.Equal(t, StateOpen, NextState(StateOpen, &core.Attempt{Outcome: core.OutcomeRetryable}), "open is sticky")
+}
+
+func TestValidAppID(t *testing.T) {
+	t.Parallel()
+	require.True(t, ValidAppID("wx00000de000000001"))
+	for _, s := range []string{"", "wx", "wx123", "gh_0123456789abcdef", "wx0123456789abcdef0", "wx0123456789abcde!", "../etc/passwd"} {
+		require.False(t, ValidAppID(s), s)
+	}
+}
+
+func ptr(n int) *int { return &n }
