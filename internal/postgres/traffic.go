@@ -225,19 +225,25 @@ func SearchKey(q string) string {
 	return b.String()
 }
 
-// base holds the search and the status filter; withAccounts says whether the
-// accounts table must be joined (only the search needs it).
-func (f AccountFilter) base() (w *where, withAccounts bool) {
-	w = &where{}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		w.add("a.search_key LIKE ?", likePattern(SearchKey(q)))
-		withAccounts = true
-	}
+// status adds the status filter to w.
+func (f AccountFilter) status(w *where) {
 	switch f.Status {
 	case "normal", "abnormal", "revoked", "official":
 		w.add("s.status_class = ?", f.Status)
 	}
-	return w, withAccounts
+}
+
+// from returns the list table, narrowed first to the search's matches. OFFSET
+// 0 keeps the planner from walking the name index and filtering by the
+// search: matches cluster in name order (a prefix search), so that walk can
+// read most of the table before it finds a page.
+func (f AccountFilter) from(w *where) string {
+	q := strings.TrimSpace(f.Q)
+	if q == "" {
+		return " FROM authorizer_state s"
+	}
+	w.args = append(w.args, likePattern(SearchKey(q)))
+	return " FROM (SELECT * FROM authorizer_state WHERE search_key LIKE $" + strconv.Itoa(len(w.args)) + " OFFSET 0) s"
 }
 
 // ListAccounts returns one keyset page of accounts and the counts per state
@@ -246,34 +252,38 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	w, _ := f.base()
+	w := &where{}
+	from := f.from(w)
+	f.status(w)
 	if f.State != "" {
 		w.add("s.state = ?", string(f.State))
 	}
-	order := " ORDER BY a.nick_name, a.appid"
+	order := " ORDER BY s.nick_name, s.appid"
 	cur, hasCur := decodeCursor(f.After)
 	switch f.Sort {
 	case "recent":
-		order = " ORDER BY s.last_attempt_at DESC NULLS LAST, a.appid"
+		order = " ORDER BY s.last_attempt_at DESC NULLS LAST, s.appid"
 		if hasCur {
 			if cur.N {
-				w.add("s.last_attempt_at IS NULL AND a.appid > ?", cur.A)
+				w.add("s.last_attempt_at IS NULL AND s.appid > ?", cur.A)
 			} else if t, err := time.Parse(time.RFC3339Nano, cur.K); err == nil {
-				w.add("(s.last_attempt_at < ? OR (s.last_attempt_at = ? AND a.appid > ?) OR s.last_attempt_at IS NULL)", t, t, cur.A)
+				w.add("(s.last_attempt_at < ? OR (s.last_attempt_at = ? AND s.appid > ?) OR s.last_attempt_at IS NULL)", t, t, cur.A)
 			}
 		}
 	case "appid":
-		order = " ORDER BY a.appid"
+		order = " ORDER BY s.appid"
 		if hasCur {
-			w.add("a.appid > ?", cur.A)
+			w.add("s.appid > ?", cur.A)
 		}
 	default:
 		if hasCur {
-			w.add("(a.nick_name, a.appid) > (?, ?)", cur.K, cur.A)
+			w.add("(s.nick_name, s.appid) > (?, ?)", cur.K, cur.A)
 		}
 	}
-	// JOIN, not LEFT JOIN: every account has a state row (a trigger makes it).
-	q := "SELECT " + accountCols + " FROM authorizers a JOIN authorizer_state s ON s.appid = a.appid" + w.sql() + order + " LIMIT " + strconv.Itoa(f.Limit+1)
+	// The page is chosen on the narrow list table; only its rows are joined
+	// to the accounts.
+	q := "SELECT " + accountCols + " FROM (SELECT s.*" + from + w.sql() + order + " LIMIT " + strconv.Itoa(f.Limit+1) +
+		") s JOIN authorizers a ON a.appid = s.appid" + order
 	rows, err := s.Pool.Query(ctx, q, w.args...)
 	if err != nil {
 		return nil, err
@@ -307,13 +317,11 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		}
 		page.Next = encodeCursor(c)
 	}
-	// The counts read the small state table alone unless a search needs the names.
-	cw, join := f.base()
-	from := " FROM authorizer_state s"
-	if join {
-		from = " FROM authorizers a JOIN authorizer_state s ON s.appid = a.appid"
-	}
-	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*)"+from+cw.sql()+" GROUP BY s.state", cw.args...)
+	// The counts read the narrow list table alone.
+	cw := &where{}
+	cfrom := f.from(cw)
+	f.status(cw)
+	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*)"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +337,11 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	}
 	return page, crows.Err()
 }
+
+// timeSkew bounds how far apart an attempt's start time and its place in id
+// order can be: the clock difference between instances plus the moment
+// between reading the clock and inserting. Ten minutes is generous.
+const timeSkew = 10 * time.Minute
 
 // AttemptFilter selects audit entries.
 type AttemptFilter struct {
@@ -364,11 +377,16 @@ func (f AttemptFilter) where() *where {
 	if f.Code != nil {
 		w.add("t.code = ?", *f.Code)
 	}
+	// Ids follow start times to within timeSkew, so a time range also bounds
+	// the ids (two probes of the started_at index); the pages then walk the
+	// primary key inside the range instead of from the newest row down.
 	if f.From != nil {
 		w.add("t.started_at >= ?", *f.From)
+		w.add("t.id > coalesce((SELECT id FROM attempts WHERE started_at < ? ORDER BY started_at DESC, id DESC LIMIT 1), 0)", f.From.Add(-timeSkew))
 	}
 	if f.To != nil {
 		w.add("t.started_at < ?", *f.To)
+		w.add("t.id < coalesce((SELECT id FROM attempts WHERE started_at >= ? ORDER BY started_at, id LIMIT 1), 9223372036854775807)", f.To.Add(timeSkew))
 	}
 	if f.Before > 0 {
 		w.add("t.id < ?", f.Before)
