@@ -59,7 +59,7 @@ func (h *runHandlers) list(c echo.Context) error {
 // otherwise everything matching the filter is taken.
 func (h *runHandlers) create(c echo.Context) error {
 	ctx := c.Request().Context()
-	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q"))}
+	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q")), Status: c.FormValue("status")}
 	if form.Action != string(core.ActionOpen) {
 		form.Action = string(core.ActionCheck)
 	}
@@ -72,7 +72,7 @@ func (h *runHandlers) create(c echo.Context) error {
 	if len(ids) > 0 {
 		desc = strconv.Itoa(len(ids)) + " selected"
 	} else {
-		filter := jobs.Filter{State: form.State, Q: form.Q}
+		filter := jobs.Filter{State: form.State, Q: form.Q, Status: form.Status}
 		if ids, err = h.f.Runs.MatchFilter(ctx, filter); err != nil {
 			return err
 		}

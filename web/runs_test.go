@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -85,4 +86,37 @@ func TestBulkRunFromFilterToAudit(t *testing.T) {
 	jp := a.Get("/jobs")
 	require.Equal(t, http.StatusOK, jp.StatusCode)
 	require.Equal(t, 1, jp.Doc.Find(`#schedules tr[data-name="retry_below_threshold"]`).Length())
+}
+
+func TestBulkSelectionFromTheMiniProgramsPage(t *testing.T) {
+	t.Parallel()
+	e := newTrafficEnv(t)
+	for range 3 {
+		e.addAccount(t, account{})
+	}
+	e.addAccount(t, account{Status: 16, Name: "被封禁的小程序"})
+	e.addAccount(t, account{Official: true, Name: "公众号"})
+
+	viewer, _ := e.Login(core.RoleViewer)
+	r := viewer.Get("/")
+	require.Zero(t, r.Doc.Find("form#bulk, input[name=appid]").Length(), "viewers get no selection")
+
+	c, _ := e.Login(core.RoleOperator)
+	r = c.Get("/")
+	require.Equal(t, 1, r.Doc.Find("form#bulk").Length())
+	boxes := r.Doc.Find(`input[type=checkbox][name=appid][form=bulk]`)
+	require.Equal(t, 4, boxes.Length(), "the Official Account cannot be selected")
+	picked := url.Values{"action": {"check"}}
+	boxes.Slice(0, 2).Each(func(_ int, s *goquery.Selection) { picked.Add("appid", s.AttrOr("value", "")) })
+	r = c.PostForm("/runs", picked)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Contains(t, r.Text("#confirm-count"), "for 2 Mini Programs")
+	require.Equal(t, 2, r.Doc.Find(`input[type=hidden][name=appid]`).Length(), "the confirmation carries the selection")
+
+	// Nothing selected: everything matching the page's filter, account status included.
+	r = c.PostForm("/runs", url.Values{"action": {"check"}, "status": {"normal"}})
+	require.Contains(t, r.Text("#confirm-count"), "for 3 Mini Programs")
+	r = c.PostForm("/runs", url.Values{"action": {"check"}, "status": {"abnormal"}})
+	require.Contains(t, r.Text("#confirm-count"), "for 1 Mini Programs")
+	require.Empty(t, e.Sim.CallLog(), "nothing is called before the confirmation")
 }

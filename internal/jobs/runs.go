@@ -101,6 +101,9 @@ type Filter struct {
 	State string
 	// Q matches a substring of the name, appid or principal.
 	Q string
+	// Status is the list page's account-status filter ("", normal, abnormal,
+	// revoked, official); runs only take Mini Programs that were not revoked.
+	Status string
 }
 
 // Describe renders the filter for the run's description.
@@ -111,6 +114,9 @@ func (f Filter) Describe() string {
 	}
 	if f.Q != "" {
 		parts = append(parts, "q="+f.Q)
+	}
+	if f.Status != "" {
+		parts = append(parts, "status="+f.Status)
 	}
 	if len(parts) == 0 {
 		return "all Mini Programs"
@@ -146,7 +152,9 @@ func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
 		WHERE a.is_mini_program AND a.revoked_at IS NULL
 		  AND ($1 = '' OR coalesce(s.state, 'never') = $1)
 		  AND ($2 = '' OR a.nick_name ILIKE '%' || $2 || '%' OR a.appid ILIKE '%' || $2 || '%' OR a.principal_name ILIKE '%' || $2 || '%')
-		ORDER BY a.appid`, f.State, f.Q)
+		  AND ($3 = '' OR ($3 = 'normal' AND a.account_status = 1) OR ($3 = 'abnormal' AND a.account_status <> 1))
+		  AND $3 NOT IN ('revoked', 'official')
+		ORDER BY a.appid`, f.State, f.Q, f.Status)
 	if err != nil {
 		return nil, err
 	}
