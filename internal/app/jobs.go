@@ -49,7 +49,7 @@ func (a *App) schedules() []jobs.Schedule {
 	s := []jobs.Schedule{jobs.RetryBelowThreshold(24 * time.Hour)}
 	if a.Platform != nil {
 		s = append(s, jobs.Schedule{
-			Name: "authorizer_sync", Description: "Read every authorizer from WeChat", Every: a.Config.SyncInterval,
+			Name: "authorizer_sync", Description: "Read every authorizer from WeChat", Every: a.Config.SyncInterval, RunOnStart: true,
 			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
 				r, err := a.Platform.Sync(ctx)
 				return fmt.Sprintf("%+v", r), err

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
@@ -41,28 +40,7 @@ func (a *App) wirePlatform(deps *web.Deps, opt Options) error {
 		}
 		return nil
 	})
-	a.Background = append(a.Background, func(ctx context.Context) error {
-		t := time.NewTicker(a.Config.SyncInterval)
-		defer t.Stop()
-		// A restart syncs at once when a ticket is stored; a fresh install waits
-		// for its first ticket and the next tick (make dev syncs on arrival).
-		if st, err := a.Platform.Status(ctx); err == nil && !st.TicketAt.IsZero() {
-			a.periodicSync(ctx)
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				a.periodicSync(ctx)
-			}
-		}
-	})
+	// The periodic sync is a scheduled job on the queue (see schedules in
+	// jobs.go), so one instance runs it however many are up.
 	return nil
-}
-
-func (a *App) periodicSync(ctx context.Context) {
-	if _, err := a.Platform.Sync(ctx); err != nil && ctx.Err() == nil {
-		a.Log.Warn("periodic authorizer sync failed", "err", err)
-	}
 }

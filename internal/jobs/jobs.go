@@ -98,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(s.Every), func() (river.JobArgs, *river.InsertOpts) {
-			return ScheduleArgs{Name: s.Name}, &river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}
+			return ScheduleArgs{Name: s.Name}, &river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: scheduleAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}
 		}, &river.PeriodicJobOpts{ID: s.Name, RunOnStart: s.RunOnStart}))
 	}
 	rcfg := &river.Config{

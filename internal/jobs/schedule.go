@@ -25,6 +25,10 @@ type Schedule struct {
 	Do func(ctx context.Context, c *Client) (string, error)
 }
 
+// scheduleAttempts bounds the retries of a failed scheduled run: the next
+// period tries again anyway, so a long retry tail would only add noise.
+const scheduleAttempts = 3
+
 // ScheduleArgs is the queue job of one scheduled run.
 type ScheduleArgs struct {
 	Name string `json:"name"`
