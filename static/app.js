@@ -27,6 +27,15 @@
     var msg = f.getAttribute && f.getAttribute("data-confirm");
     if (msg && !f.hasAttribute("hx-post") && !window.confirm(msg)) e.preventDefault();
   });
+  // An avatar that fails to load (WeChat's image hosts can be unreachable)
+  // falls back to the placeholder; the CSP forbids inline onerror handlers.
+  document.addEventListener("error", function (e) {
+    var img = e.target;
+    if (img.tagName === "IMG" && img.dataset.fallback && !img.dataset.failed) {
+      img.dataset.failed = "1";
+      img.src = img.dataset.fallback;
+    }
+  }, true);
   // "Select all" checkboxes for bulk actions.
   document.addEventListener("change", function (e) {
     var t = e.target;

@@ -121,3 +121,14 @@ func eventLabel(event string) string {
 	}
 	return event
 }
+
+// every renders a schedule's period for people: "every 24 h", "every 5 min".
+func every(b Base, d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return b.T("every %d h", int(d/time.Hour))
+	case d >= time.Minute && d%time.Minute == 0:
+		return b.T("every %d min", int(d/time.Minute))
+	}
+	return b.T("every %s", d.String())
+}

@@ -83,6 +83,11 @@ func TestOpenOutcomeClasses(t *testing.T) {
 				require.Contains(t, r.Text("[data-remedy]"), tc.remedy)
 			}
 			require.Equal(t, "true", r.Doc.Find("#state-"+app).AttrOr("hx-swap-oob", ""), "the state badge is refreshed too")
+			if tc.state == "open" {
+				require.Equal(t, 1, r.Doc.Find("#open-"+app+"[hx-swap-oob] [data-open]").Length(), "an open account shows so instead of the button")
+			} else {
+				require.Zero(t, r.Doc.Find("#open-"+app).Length())
+			}
 			require.Equal(t, tc.state, stateOf(t, e, app))
 			// The audit row is complete.
 			require.Equal(t, app, a.AppID)

@@ -75,4 +75,7 @@ var zhJobs = map[string]string{
 	"Start a bulk run…":       "开始批量任务…",
 	"Select all on this page": "全选本页",
 	"Select %s":               "选择 %s",
+	"every %d h":              "每 %d 小时",
+	"every %d min":            "每 %d 分钟",
+	"every %s":                "每 %s",
 }
