@@ -132,3 +132,18 @@ func every(b Base, d time.Duration) string {
 	}
 	return b.T("every %s", d.String())
 }
+
+// runItemLabel names a run item's state while it has no outcome yet.
+func runItemLabel(state string) string {
+	switch state {
+	case "pending":
+		return "Waiting"
+	case "calling":
+		return "Calling WeChat"
+	case "skipped":
+		return "Skipped"
+	case "cancelled":
+		return "Cancelled"
+	}
+	return state
+}

@@ -78,4 +78,8 @@ var zhJobs = map[string]string{
 	"every %d h":              "每 %d 小时",
 	"every %d min":            "每 %d 分钟",
 	"every %s":                "每 %s",
+	"Waiting":                 "等待中",
+	"Calling WeChat":          "正在调用微信",
+	"Skipped":                 "已跳过",
+	"Cancelled":               "已取消",
 }
