@@ -67,14 +67,6 @@ CREATE TRIGGER attempts_append_only BEFORE UPDATE OR DELETE ON attempts
 CREATE TRIGGER attempts_no_truncate BEFORE TRUNCATE ON attempts
     FOR EACH STATEMENT EXECUTE FUNCTION attempts_append_only();
 
--- Live instances, so startup recovery marks only the pending rows whose
--- process is gone (a neighbour's call in flight is left alone).
-CREATE TABLE instances (
-    id         text PRIMARY KEY,
-    started_at timestamptz NOT NULL DEFAULT now(),
-    seen_at    timestamptz NOT NULL DEFAULT now()
-);
-
 -- Search by substring of name, appid or principal. pg_trgm ignores Chinese
 -- characters under the C locale, so the key spells every non-ASCII character
 -- as u + six hex digits (ASCII lowercased): a substring of the text is then
@@ -140,6 +132,5 @@ DROP TRIGGER authorizers_state_row ON authorizers;
 DROP FUNCTION authorizers_state_row();
 DROP TABLE authorizer_state;
 DROP FUNCTION tm_search_key(text);
-DROP TABLE instances;
 DROP TABLE attempts;
 DROP FUNCTION attempts_append_only();
