@@ -19,18 +19,11 @@ func cmdGen(ctx context.Context, e env, args []string) error {
 	if *accounts <= 0 || *attempts < 0 {
 		return errors.New("-accounts must be positive and -attempts not negative")
 	}
-	dsn := e.getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("DATABASE_URL is required")
-	}
-	pool, err := postgres.Open(ctx, dsn)
+	pool, err := openDB(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	start := time.Now()
 	if err := postgres.Generate(ctx, pool, *accounts, *attempts, e.stdout); err != nil {
 		return err

@@ -8,11 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	_ "time/tzdata" // times are shown in Asia/Shanghai even where the OS has no zone data
+	_ "time/tzdata"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trafficmaster/trafficmaster/internal/app"
+	"github.com/trafficmaster/trafficmaster/internal/config"
+	"github.com/trafficmaster/trafficmaster/internal/postgres" // times are shown in Asia/Shanghai even where the OS has no zone data
 )
 
 func main() {
@@ -91,3 +98,36 @@ func newFlags(e env, name, usage string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// openDB connects to DATABASE_URL and migrates it, for the commands that need
+// only the database.
+func openDB(ctx context.Context, e env) (*pgxpool.Pool, error) {
+	dsn := e.getenv("DATABASE_URL")
+	if dsn == "" {
+		return nil, errors.New("DATABASE_URL is required")
+	}
+	pool, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := postgres.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// loadApp loads the configuration from the environment and wires the whole
+// program, for the commands that need it (serve, worker, sync).
+func loadApp(ctx context.Context, e env, log func(w io.Writer) *slog.Logger) (*app.App, *slog.Logger, error) {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := log(e.stderr)
+	a, err := app.New(ctx, cfg, l, app.Options{})
+	return a, l, err
+}
+
+func jsonLog(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+func textLog(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

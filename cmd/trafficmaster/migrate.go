@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
@@ -13,18 +10,11 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dsn := e.getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("DATABASE_URL is required")
-	}
-	pool, err := postgres.Open(ctx, dsn)
+	pool, err := openDB(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	fmt.Fprintln(e.stdout, "migrations applied")
 	return nil
 }

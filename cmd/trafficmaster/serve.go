@@ -2,11 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-
-	"github.com/trafficmaster/trafficmaster/internal/app"
-
-	"github.com/trafficmaster/trafficmaster/internal/config"
 )
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -14,16 +9,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	a, log, err := loadApp(ctx, e, jsonLog)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	cfg := a.Config
 	a.Server.TrustProxy = e.getenv("TRUST_PROXY") == "true"
 	log.Info("serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
 	return a.Run(ctx, cfg.Addr)

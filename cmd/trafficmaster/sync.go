@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-
-	"github.com/trafficmaster/trafficmaster/internal/app"
-	"github.com/trafficmaster/trafficmaster/internal/config"
 )
 
 func cmdSync(ctx context.Context, e env, args []string) error {
@@ -14,12 +10,7 @@ func cmdSync(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	a, _, err := loadApp(ctx, e, textLog)
 	if err != nil {
 		return err
 	}

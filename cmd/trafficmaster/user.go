@@ -36,18 +36,11 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dsn := e.getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("DATABASE_URL is required")
-	}
-	pool, err := postgres.Open(ctx, dsn)
+	pool, err := openDB(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	store := &postgres.StaffStore{Pool: pool}
 	auth := core.NewAuthService(store, store, store)
 	meta := core.Meta{ClientIP: "cli"}

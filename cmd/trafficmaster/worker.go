@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-
-	"github.com/trafficmaster/trafficmaster/internal/app"
-	"github.com/trafficmaster/trafficmaster/internal/config"
 )
 
 // cmdWorker runs the queue's workers and the background work without the
@@ -15,16 +11,12 @@ func cmdWorker(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	a, log, err := loadApp(ctx, e, jsonLog)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	cfg := a.Config
 	log.Info("worker started", "rate_per_second", cfg.RatePerSecond, "concurrency", cfg.Concurrency)
 	return a.RunBackground(ctx)
 }

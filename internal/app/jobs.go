@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/web"
@@ -68,16 +69,8 @@ func (a *App) schedules() []jobs.Schedule {
 				if err != nil {
 					return "", err
 				}
-				var ids []string
-				for rows.Next() {
-					var id string
-					if err := rows.Scan(&id); err != nil {
-						rows.Close()
-						return "", err
-					}
-					ids = append(ids, id)
-				}
-				if err := rows.Err(); err != nil {
+				ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err != nil {
 					return "", err
 				}
 				failed := 0

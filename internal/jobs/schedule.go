@@ -77,16 +77,8 @@ func RetryBelowThreshold(every time.Duration) Schedule {
 			if err != nil {
 				return "", err
 			}
-			var ids []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return "", err
-				}
-				ids = append(ids, id)
-			}
-			if err := rows.Err(); err != nil {
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
 				return "", err
 			}
 			if len(ids) == 0 {
