@@ -13,13 +13,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Times are shown in Asia/Shanghai even where the OS has no zone data.
 	_ "time/tzdata"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trafficmaster/trafficmaster/internal/app"
 	"github.com/trafficmaster/trafficmaster/internal/config"
-	"github.com/trafficmaster/trafficmaster/internal/postgres" // times are shown in Asia/Shanghai even where the OS has no zone data
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
 
 func main() {
