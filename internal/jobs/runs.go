@@ -69,6 +69,18 @@ func (r *Run) Percent() int {
 	return r.Done() * 100 / r.Total
 }
 
+// ShownRate is the rate worth showing: the recent one while the run is
+// active, the average over its whole life once it has ended.
+func (r *Run) ShownRate() float64 {
+	if r.Active() || r.FinishedAt == nil {
+		return r.RatePerSecond
+	}
+	if d := r.FinishedAt.Sub(r.CreatedAt).Seconds(); d > 0 {
+		return float64(r.States[ItemDone]) / d
+	}
+	return 0
+}
+
 // TimeLeft estimates the time to finish at the recent rate (0 when unknown).
 func (r *Run) TimeLeft() time.Duration {
 	if r.RatePerSecond <= 0 || r.Remaining() == 0 {
