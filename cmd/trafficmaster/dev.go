@@ -141,6 +141,9 @@ func startDevWeChat(ctx context.Context, a *app.App, sim *wechatsim.Sim, log *sl
 	}) {
 		return
 	}
+	// The demo's database outlives the simulator, so a ticket stored by an
+	// earlier run is worthless: wait for one pushed by this simulator.
+	started := time.Now().Truncate(time.Second)
 	go func() {
 		if err := sim.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("wechat simulator stopped", "err", err)
@@ -148,7 +151,7 @@ func startDevWeChat(ctx context.Context, a *app.App, sim *wechatsim.Sim, log *sl
 	}()
 	if !waitUntil(ctx, func() bool {
 		st, err := a.Platform.Status(ctx)
-		return err == nil && !st.TicketAt.IsZero()
+		return err == nil && !st.TicketAt.Before(started)
 	}) {
 		return
 	}

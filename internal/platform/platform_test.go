@@ -271,8 +271,6 @@ func TestSyncRecoversLostRefreshToken(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.pool.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = NULL WHERE appid = $1", ids[0])
 	require.NoError(t, err)
-	_, err = b.svc.Tokens().AuthorizerAccessToken(ctx, ids[0])
-	require.Error(t, err, "no refresh token, no access token")
 
 	res, err := b.svc.Sync(ctx)
 	require.NoError(t, err)
@@ -284,4 +282,31 @@ func TestSyncRecoversLostRefreshToken(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, "SELECT refresh_token_enc FROM authorizers WHERE appid = $1", ids[0]).Scan(&raw))
 	a, _ := b.sim.Authorizer(ids[0])
 	require.NotContains(t, string(raw), a.RefreshToken, "sealed at rest")
+}
+
+func TestRejectedRefreshTokenIsRecoveredFromTheList(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	ids := b.addAccounts(2, always)
+	_, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	// The stored refresh token went stale (a restore from an old backup, say):
+	// WeChat answers 61023, and the manager takes the current one from the list.
+	require.NoError(t, b.store.SaveAuthorization(ctx, appID, ids[0], "stale-refresh-token", time.Now(), nil))
+	tok, err := b.svc.Tokens().AuthorizerAccessToken(ctx, ids[0])
+	require.NoError(t, err)
+	require.NotEmpty(t, tok)
+	states, err := b.store.AuthorizerStates(ctx, appID)
+	require.NoError(t, err)
+	a, _ := b.sim.Authorizer(ids[0])
+	require.Equal(t, a.RefreshToken, states[ids[0]].RefreshToken, "the recovered token is stored")
+
+	// An account that left the platform has nothing to recover: WeChat says
+	// so (61003) and its answer is kept for the audit trail.
+	b.sim.RemoveAuthorizer(ids[1])
+	_, err = b.svc.Tokens().AuthorizerAccessToken(ctx, ids[1])
+	code, _ := wechat.CodeOf(err)
+	require.Equal(t, 61003, code)
 }

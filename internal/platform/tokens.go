@@ -89,12 +89,27 @@ func (m *TokenManager) AuthorizerAccessToken(ctx context.Context, appID string) 
 			if cur.fresh(m.Now(), m.MinLife) {
 				return cur, "", false, nil
 			}
-			if refresh == "" {
-				return Token{}, "", false, core.Errorf(core.EINVALID, "The refresh token of %s is missing; run a sync to recover it.", appID)
-			}
 			t, err := m.WeChat.AuthorizerToken(ctx, comp, appID, refresh)
+			if code, _ := wechat.CodeOf(err); refresh == "" || code == codeRefreshTokenInvalid {
+				// A lost or stale refresh token is the classic outage; WeChat's
+				// authorizer list holds the current one, so recover it from there
+				// rather than ask the merchant to authorize again.
+				recovered, rerr := m.recoverRefreshToken(ctx, comp, appID, refresh)
+				if rerr != nil {
+					if err == nil {
+						err = rerr
+					}
+					return Token{}, "", false, err
+				}
+				m.Log.Warn("refresh token recovered from the authorizer list", "appid", appID, "after", code)
+				refresh = recovered
+				t, err = m.WeChat.AuthorizerToken(ctx, comp, appID, refresh)
+			}
 			if err != nil {
 				return Token{}, "", false, err
+			}
+			if t.RefreshToken == "" {
+				t.RefreshToken = refresh
 			}
 			m.Log.Info("authorizer token refreshed", "appid", appID, "expires_in", t.ExpiresIn.String())
 			return Token{Value: t.AccessToken, ExpiresAt: m.Now().Add(t.ExpiresIn)}, t.RefreshToken, true, nil
@@ -149,4 +164,26 @@ func (m *TokenManager) WithAuthorizerToken(ctx context.Context, appID string, fn
 		return err
 	}
 	return fn(tok)
+}
+
+// codeRefreshTokenInvalid is WeChat's answer to a refresh token it no longer accepts.
+const codeRefreshTokenInvalid = 61023
+
+// recoverRefreshToken finds the account's current refresh token in WeChat's
+// authorizer list. It fails when the account is not listed (it unbound the
+// platform) or the list holds no better token than the one that failed.
+func (m *TokenManager) recoverRefreshToken(ctx context.Context, comp, appID, failed string) (string, error) {
+	list, err := m.WeChat.AllAuthorizers(ctx, comp)
+	if err != nil {
+		return "", err
+	}
+	for _, it := range list {
+		if it.AppID == appID {
+			if it.RefreshToken == "" || it.RefreshToken == failed {
+				break
+			}
+			return it.RefreshToken, nil
+		}
+	}
+	return "", core.Errorf(core.EINVALID, "WeChat has no usable refresh token for %s; the account may have to authorize the platform again.", appID)
 }
