@@ -346,3 +346,22 @@ func TestDatabaseGoneGivesFriendly500WithoutDetails(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, r.StatusCode)
 	require.Equal(t, 1, r.Doc.Find(".result.err").Length())
 }
+
+func TestClientIPFromProxyOnlyWhenTrusted(t *testing.T) {
+	t.Parallel()
+	for _, trust := range []string{"false", "true"} {
+		e := webtest.New(t, webtest.Options{Env: map[string]string{"TRUST_PROXY": trust}})
+		e.CreateStaff("ivan", core.RoleViewer)
+		c := e.Client()
+		c.Header.Set("X-Forwarded-For", "203.0.113.7")
+		c.Get("/login")
+		c.PostForm("/login", url.Values{"username": {"ivan"}, "password": {"wrong-password"}})
+		ev, err := e.App.Staff.ListSecurity(context.Background(), 0, 1)
+		require.NoError(t, err)
+		if trust == "true" {
+			require.Equal(t, "203.0.113.7", ev[0].ClientIP)
+		} else {
+			require.Equal(t, "127.0.0.1", ev[0].ClientIP, "a forged header is ignored")
+		}
+	}
+}

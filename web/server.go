@@ -31,8 +31,6 @@ type Deps struct {
 	Staff    *postgres.StaffStore
 	Sessions *postgres.SessionStore
 	Loc      *time.Location
-	// TrustProxy makes the client IP come from X-Forwarded-For.
-	TrustProxy bool
 	// Features registers the routes of features built on this foundation.
 	Features []Feature
 }
@@ -83,7 +81,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Deps: d, Echo: e}
-	if d.TrustProxy {
+	if d.Config.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()

@@ -15,7 +15,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	cfg := a.Config
-	a.Server.TrustProxy = e.getenv("TRUST_PROXY") == "true"
 	log.Info("serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
 	return a.Run(ctx, cfg.Addr)
 }

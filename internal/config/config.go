@@ -27,6 +27,8 @@ type Config struct {
 	TimeZone        string
 	WeChat          WeChat
 	SyncInterval    time.Duration
+	// TrustProxy takes the client IP from X-Forwarded-For (only behind your own proxy).
+	TrustProxy bool
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
@@ -128,6 +130,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("TIME_ZONE: unknown zone %q", c.TimeZone))
+	}
+	switch v := get("TRUST_PROXY", "false"); v {
+	case "true", "1":
+		c.TrustProxy = true
+	case "false", "0":
+	default:
+		errs = append(errs, fmt.Errorf("TRUST_PROXY: want true or false, got %q", v))
 	}
 	c.RatePerSecond = 5
 	if v := get("RATE_PER_SECOND", ""); v != "" {

@@ -56,3 +56,18 @@ func TestDecodeKeyAcceptsBase64AndHex(t *testing.T) {
 	_, err := config.DecodeKey("c2hvcnQ=")
 	require.Error(t, err)
 }
+
+func TestTrustProxy(t *testing.T) {
+	t.Parallel()
+	v := valid()
+	c, err := config.Load(func(k string) string { return v[k] })
+	require.NoError(t, err)
+	require.False(t, c.TrustProxy, "off unless asked")
+	v["TRUST_PROXY"] = "true"
+	c, err = config.Load(func(k string) string { return v[k] })
+	require.NoError(t, err)
+	require.True(t, c.TrustProxy)
+	v["TRUST_PROXY"] = "yes please"
+	_, err = config.Load(func(k string) string { return v[k] })
+	require.ErrorContains(t, err, "TRUST_PROXY")
+}
