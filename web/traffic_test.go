@@ -377,6 +377,24 @@ func TestPendingRowsOfDeadInstancesBecomeInterrupted(t *testing.T) {
 		return n == 1
 	}, 5*time.Second, 20*time.Millisecond)
 	require.Equal(t, core.AttemptInterrupted, e.attemptRow(t, ids[alive]).Status)
+
+	// This instance's own row whose completion failed would block its
+	// account for good; once older than any call can last, it is taken too.
+	require.Equal(t, core.AttemptPending, e.attemptRow(t, ids[own]).Status)
+	_, err = e.App.Pool.Exec(ctx, "ALTER TABLE attempts DISABLE TRIGGER attempts_append_only")
+	require.NoError(t, err)
+	_, err = e.App.Pool.Exec(ctx, "UPDATE attempts SET started_at = now() - $2::interval WHERE id = $1", ids[own], (postgres.OwnPendingLimit + time.Minute).String())
+	require.NoError(t, err)
+	_, err = e.App.Pool.Exec(ctx, "ALTER TABLE attempts ENABLE TRIGGER attempts_append_only")
+	require.NoError(t, err)
+	n, err = e.App.Attempts.RecoverInterrupted(ctx, e.App.InstanceID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	row := e.attemptRow(t, ids[own])
+	require.Equal(t, core.AttemptInterrupted, row.Status)
+	require.Contains(t, row.Message, "could not be recorded")
+	c, _ := e.Login(core.RoleOperator)
+	require.Equal(t, core.OutcomeSuccess, resultOf(t, e, c.HTMXPost("/apps/"+own+"/open", confirmed)).Outcome, "the account is no longer blocked")
 }
 
 func TestMiniProgramsList(t *testing.T) {

@@ -119,9 +119,16 @@ func HoldInstanceLock(ctx context.Context, pool *pgxpool.Pool, instanceID string
 	return func() { conn.Close(context.Background()) }, nil
 }
 
+// OwnPendingLimit is how old this instance's own pending row must be before
+// recovery takes it: no call lasts that long (the WeChat client gives up after
+// 15 s and completing the row after 10 s), so such a row is one whose
+// completion failed, and left pending it would block its account for good.
+const OwnPendingLimit = 5 * time.Minute
+
 // RecoverInterrupted marks interrupted the pending rows of instances whose
-// lock nobody holds any more (their process died mid-call) and returns how
-// many. Rows of live instances, and this one's, are left alone.
+// lock nobody holds any more (their process died mid-call), and this
+// instance's own rows older than OwnPendingLimit, and returns how many. Rows
+// of live instances' calls in flight are left alone.
 func (s *TrafficStore) RecoverInterrupted(ctx context.Context, self string) (int64, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
@@ -131,10 +138,14 @@ func (s *TrafficStore) RecoverInterrupted(ctx context.Context, self string) (int
 	// Taking a dead instance's lock (transaction-scoped, released at commit)
 	// proves it is dead; a live one still holds it and the try fails.
 	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = 'interrupted', outcome = 'interrupted', finished_at = now(),
-		message = 'The process making the call stopped before WeChat answered; the call may have reached WeChat.'
-		WHERE status = 'pending' AND instance_id <> $1
-		  AND instance_id IN (SELECT DISTINCT instance_id FROM attempts WHERE status = 'pending' AND instance_id <> $1
-		                      AND pg_try_advisory_xact_lock($2, hashtext(instance_id)))`, self, instanceLockClass)
+		message = CASE WHEN instance_id = $1
+		  THEN 'The result of the call could not be recorded; the call may have reached WeChat.'
+		  ELSE 'The process making the call stopped before WeChat answered; the call may have reached WeChat.' END
+		WHERE status = 'pending' AND (
+		  (instance_id = $1 AND started_at < now() - $3::interval)
+		  OR (instance_id <> $1
+		      AND instance_id IN (SELECT DISTINCT instance_id FROM attempts WHERE status = 'pending' AND instance_id <> $1
+		                          AND pg_try_advisory_xact_lock($2, hashtext(instance_id)))))`, self, instanceLockClass, OwnPendingLimit.String())
 	if err != nil {
 		return 0, err
 	}
