@@ -37,6 +37,16 @@ type StaffStore interface {
 	SetRole(ctx context.Context, id int64, role Role) error
 	SetDisabled(ctx context.Context, id int64, disabled bool) error
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
+	// InTx runs fn in one transaction, so a staff change, the end of the
+	// member's sessions and its security-log line commit together or not at all.
+	InTx(ctx context.Context, fn func(tx StaffTx) error) error
+}
+
+// StaffTx is the staff store, session revoker and security log inside one transaction.
+type StaffTx interface {
+	StaffStore
+	SessionRevoker
+	SecurityLog
 }
 
 // SessionRevoker ends every session of a staff member at once.
@@ -106,7 +116,9 @@ func (s *AuthService) Login(ctx context.Context, username, password string, m Me
 	}
 	if byUser >= s.Throttle.PerUser || byIP >= s.Throttle.PerIP {
 		ev.Detail = "throttled"
-		_ = s.Log.RecordSecurity(ctx, ev)
+		if err := s.Log.RecordSecurity(ctx, ev); err != nil {
+			return nil, err
+		}
 		return nil, Errorf(ETOOMANY, "Too many failed sign-in attempts. Wait %d minutes and try again.", int(s.Throttle.Window.Minutes()))
 	}
 	st, hash, err := s.Staff.StaffByUsername(ctx, username)
@@ -168,11 +180,17 @@ func (s *AuthService) CreateStaff(ctx context.Context, actor *Staff, username, p
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Staff.CreateStaff(ctx, username, hash, role)
+	var st *Staff
+	err = s.Staff.InTx(ctx, func(tx StaffTx) error {
+		if st, err = tx.CreateStaff(ctx, username, hash, role); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, actor, st, "staff_create", "role="+string(role), m)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return st, s.logChange(ctx, actor, st, "staff_create", "role="+string(role), m)
+	return st, nil
 }
 
 // SetRole changes a staff member's role and ends their sessions.
@@ -180,77 +198,84 @@ func (s *AuthService) SetRole(ctx context.Context, actor *Staff, id int64, role 
 	if !role.Valid() {
 		return FieldError("role", "Choose a role: viewer, operator or admin.")
 	}
-	st, err := s.changeable(ctx, actor, id)
-	if err != nil {
-		return err
-	}
-	if err := s.Staff.SetRole(ctx, id, role); err != nil {
-		return err
-	}
-	if err := s.Sessions.RevokeStaffSessions(ctx, id); err != nil {
-		return err
-	}
-	return s.logChange(ctx, actor, st, "staff_role", fmt.Sprintf("%s -> %s", st.Role, role), m)
+	return s.Staff.InTx(ctx, func(tx StaffTx) error {
+		st, err := changeable(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetRole(ctx, id, role); err != nil {
+			return err
+		}
+		if err := tx.RevokeStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, actor, st, "staff_role", fmt.Sprintf("%s -> %s", st.Role, role), m)
+	})
 }
 
 // ResetPassword sets a new password and ends the staff member's sessions.
 func (s *AuthService) ResetPassword(ctx context.Context, actor *Staff, id int64, password string, m Meta) error {
-	st, err := s.Staff.StaffByID(ctx, id)
-	if err != nil {
-		return err
-	}
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
+	// Hashing is slow on purpose; it happens before the transaction opens.
 	hash, err := s.HashPassword(password)
 	if err != nil {
 		return err
 	}
-	if err := s.Staff.SetPasswordHash(ctx, id, hash); err != nil {
-		return err
-	}
-	if err := s.Sessions.RevokeStaffSessions(ctx, id); err != nil {
-		return err
-	}
-	return s.logChange(ctx, actor, st, "staff_password", "", m)
+	return s.Staff.InTx(ctx, func(tx StaffTx) error {
+		st, err := tx.StaffByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetPasswordHash(ctx, id, hash); err != nil {
+			return err
+		}
+		if err := tx.RevokeStaffSessions(ctx, id); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, actor, st, "staff_password", "", m)
+	})
 }
 
 // SetDisabled disables or re-enables a staff member; disabling ends their sessions.
 func (s *AuthService) SetDisabled(ctx context.Context, actor *Staff, id int64, disabled bool, m Meta) error {
-	st, err := s.changeable(ctx, actor, id)
-	if err != nil {
-		return err
-	}
-	if err := s.Staff.SetDisabled(ctx, id, disabled); err != nil {
-		return err
-	}
-	event := "staff_enable"
-	if disabled {
-		event = "staff_disable"
-		if err := s.Sessions.RevokeStaffSessions(ctx, id); err != nil {
+	return s.Staff.InTx(ctx, func(tx StaffTx) error {
+		st, err := changeable(ctx, tx, actor, id)
+		if err != nil {
 			return err
 		}
-	}
-	return s.logChange(ctx, actor, st, event, "", m)
+		if err := tx.SetDisabled(ctx, id, disabled); err != nil {
+			return err
+		}
+		event := "staff_enable"
+		if disabled {
+			event = "staff_disable"
+			if err := tx.RevokeStaffSessions(ctx, id); err != nil {
+				return err
+			}
+		}
+		return logChange(ctx, tx, actor, st, event, "", m)
+	})
 }
 
 // changeable refuses changes an admin makes to their own role or access, so
 // that the last admin cannot lock everyone out by accident.
-func (s *AuthService) changeable(ctx context.Context, actor *Staff, id int64) (*Staff, error) {
+func changeable(ctx context.Context, tx StaffTx, actor *Staff, id int64) (*Staff, error) {
 	if actor != nil && actor.ID == id {
 		return nil, Errorf(ECONFLICT, "You cannot change your own role or disable yourself; ask another admin.")
 	}
-	return s.Staff.StaffByID(ctx, id)
+	return tx.StaffByID(ctx, id)
 }
 
-func (s *AuthService) logChange(ctx context.Context, actor, target *Staff, event, detail string, m Meta) error {
+func logChange(ctx context.Context, log SecurityLog, actor, target *Staff, event, detail string, m Meta) error {
 	ev := SecurityEvent{Event: event, Success: true, TargetID: &target.ID, Username: target.Username, ClientIP: m.ClientIP, RequestID: m.RequestID, Detail: detail}
 	if actor != nil {
 		ev.ActorID = &actor.ID
 	} else {
 		ev.Detail = strings.TrimSpace(ev.Detail + " (command line)")
 	}
-	if err := s.Log.RecordSecurity(ctx, ev); err != nil {
+	if err := log.RecordSecurity(ctx, ev); err != nil {
 		return errors.Join(errors.New("record security event"), err)
 	}
 	return nil

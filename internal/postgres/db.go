@@ -91,3 +91,11 @@ func isUniqueViolation(err error) bool {
 
 // notFound maps pgx.ErrNoRows to nothing else; callers turn it into a core error.
 func notFound(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// querier is what both the pool and a transaction offer, so one store method
+// serves inside and outside a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}

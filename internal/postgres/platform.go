@@ -63,10 +63,6 @@ func (s *PlatformStore) EnsurePlatform(ctx context.Context, appID string) error 
 	return err
 }
 
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
 func (s *PlatformStore) componentToken(ctx context.Context, q querier, appID string) (platform.Token, string, error) {
 	var enc, ticket string
 	var exp *time.Time

@@ -11,7 +11,27 @@ import (
 )
 
 // StaffStore implements core.StaffStore, core.SecurityLog and core.SessionRevoker.
-type StaffStore struct{ Pool *pgxpool.Pool }
+type StaffStore struct {
+	Pool *pgxpool.Pool
+	tx   pgx.Tx // set inside InTx
+}
+
+func (s *StaffStore) db() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.Pool
+}
+
+// InTx runs fn with a store bound to one transaction, committed when fn succeeds.
+func (s *StaffStore) InTx(ctx context.Context, fn func(core.StaffTx) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		return fn(&StaffStore{Pool: s.Pool, tx: tx})
+	})
+}
 
 var _ core.StaffStore = (*StaffStore)(nil)
 var _ core.SecurityLog = (*StaffStore)(nil)
@@ -32,7 +52,7 @@ func scanStaff(row pgx.Row, extra ...any) (*core.Staff, error) {
 
 // CreateStaff inserts a staff member; a taken username is a field error.
 func (s *StaffStore) CreateStaff(ctx context.Context, username, hash string, role core.Role) (*core.Staff, error) {
-	st, err := scanStaff(s.Pool.QueryRow(ctx, "INSERT INTO staff (username, password_hash, role) VALUES ($1, $2, $3) RETURNING "+staffCols, username, hash, role))
+	st, err := scanStaff(s.db().QueryRow(ctx, "INSERT INTO staff (username, password_hash, role) VALUES ($1, $2, $3) RETURNING "+staffCols, username, hash, role))
 	if isUniqueViolation(err) {
 		return nil, core.FieldError("username", "The username %q is taken.", username)
 	}
@@ -41,19 +61,19 @@ func (s *StaffStore) CreateStaff(ctx context.Context, username, hash string, rol
 
 // StaffByID loads one staff member.
 func (s *StaffStore) StaffByID(ctx context.Context, id int64) (*core.Staff, error) {
-	return scanStaff(s.Pool.QueryRow(ctx, "SELECT "+staffCols+" FROM staff WHERE id = $1", id))
+	return scanStaff(s.db().QueryRow(ctx, "SELECT "+staffCols+" FROM staff WHERE id = $1", id))
 }
 
 // StaffByUsername loads a staff member and password hash, ignoring case.
 func (s *StaffStore) StaffByUsername(ctx context.Context, username string) (*core.Staff, string, error) {
 	var hash string
-	st, err := scanStaff(s.Pool.QueryRow(ctx, "SELECT "+staffCols+", password_hash FROM staff WHERE lower(username) = lower($1)", username), &hash)
+	st, err := scanStaff(s.db().QueryRow(ctx, "SELECT "+staffCols+", password_hash FROM staff WHERE lower(username) = lower($1)", username), &hash)
 	return st, hash, err
 }
 
 // ListStaff lists every staff member by username.
 func (s *StaffStore) ListStaff(ctx context.Context) ([]*core.Staff, error) {
-	rows, err := s.Pool.Query(ctx, "SELECT "+staffCols+" FROM staff ORDER BY lower(username)")
+	rows, err := s.db().Query(ctx, "SELECT "+staffCols+" FROM staff ORDER BY lower(username)")
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +92,12 @@ func (s *StaffStore) ListStaff(ctx context.Context) ([]*core.Staff, error) {
 // CountStaff counts staff members.
 func (s *StaffStore) CountStaff(ctx context.Context) (int, error) {
 	var n int
-	err := s.Pool.QueryRow(ctx, "SELECT count(*) FROM staff").Scan(&n)
+	err := s.db().QueryRow(ctx, "SELECT count(*) FROM staff").Scan(&n)
 	return n, err
 }
 
 func (s *StaffStore) update(ctx context.Context, sql string, args ...any) error {
-	tag, err := s.Pool.Exec(ctx, sql, args...)
+	tag, err := s.db().Exec(ctx, sql, args...)
 	if err != nil {
 		return err
 	}
@@ -104,13 +124,13 @@ func (s *StaffStore) SetPasswordHash(ctx context.Context, id int64, hash string)
 
 // RevokeStaffSessions deletes every session of a staff member.
 func (s *StaffStore) RevokeStaffSessions(ctx context.Context, staffID int64) error {
-	_, err := s.Pool.Exec(ctx, "DELETE FROM sessions WHERE staff_id = $1", staffID)
+	_, err := s.db().Exec(ctx, "DELETE FROM sessions WHERE staff_id = $1", staffID)
 	return err
 }
 
 // RecordSecurity appends to the security log.
 func (s *StaffStore) RecordSecurity(ctx context.Context, ev core.SecurityEvent) error {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO security_log (event, success, actor_id, target_id, username, client_ip, request_id, detail)
+	_, err := s.db().Exec(ctx, `INSERT INTO security_log (event, success, actor_id, target_id, username, client_ip, request_id, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.Event, ev.Success, ev.ActorID, ev.TargetID, ev.Username, ev.ClientIP, ev.RequestID, ev.Detail)
 	return err
 }
@@ -120,7 +140,7 @@ func (s *StaffStore) ListSecurity(ctx context.Context, beforeID int64, limit int
 	if beforeID <= 0 {
 		beforeID = 1<<63 - 1
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT l.id, l.at, l.event, l.success, l.actor_id, l.target_id, l.username, l.client_ip, l.request_id, l.detail, coalesce(a.username, '')
+	rows, err := s.db().Query(ctx, `SELECT l.id, l.at, l.event, l.success, l.actor_id, l.target_id, l.username, l.client_ip, l.request_id, l.detail, coalesce(a.username, '')
 		FROM security_log l LEFT JOIN staff a ON a.id = l.actor_id WHERE l.id < $1 ORDER BY l.id DESC LIMIT $2`, beforeID, limit)
 	if err != nil {
 		return nil, err
@@ -135,7 +155,7 @@ func (s *StaffStore) ListSecurity(ctx context.Context, beforeID int64, limit int
 // LoginFailures counts failed logins since t for a username and for a client IP.
 func (s *StaffStore) LoginFailures(ctx context.Context, username, ip string, since time.Time) (int, int, error) {
 	var byUser, byIP int
-	err := s.Pool.QueryRow(ctx, `SELECT
+	err := s.db().QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM security_log WHERE event = 'login' AND NOT success AND lower(username) = lower($1) AND at > $3),
 		(SELECT count(*) FROM security_log WHERE event = 'login' AND NOT success AND client_ip = $2 AND at > $3)`,
 		username, ip, since).Scan(&byUser, &byIP)

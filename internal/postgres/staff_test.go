@@ -122,3 +122,33 @@ func TestSessionStoreLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+func TestStaffChangeAndItsLogLineCommitTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.StaffStore{Pool: pool}
+	auth := core.NewAuthService(s, s, s)
+	st, err := s.CreateStaff(ctx, "dana", "h", core.RoleOperator)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, "INSERT INTO sessions (token_hash, staff_id, expires_at) VALUES ('x', $1, now() + interval '1 hour')", st.ID)
+	require.NoError(t, err)
+	// The security log refuses the line: the change must not happen without it.
+	_, err = pool.Exec(ctx, `CREATE FUNCTION refuse_log() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'log unavailable'; END $$;
+		CREATE TRIGGER refuse_log BEFORE INSERT ON security_log FOR EACH ROW EXECUTE FUNCTION refuse_log()`)
+	require.NoError(t, err)
+
+	require.ErrorContains(t, auth.SetRole(ctx, nil, st.ID, core.RoleAdmin, core.Meta{}), "log unavailable")
+	require.ErrorContains(t, auth.SetDisabled(ctx, nil, st.ID, true, core.Meta{}), "log unavailable")
+	got, err := s.StaffByID(ctx, st.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.RoleOperator, got.Role, "rolled back with its log line")
+	require.False(t, got.Disabled)
+	var sessions int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE staff_id = $1", st.ID).Scan(&sessions))
+	require.Equal(t, 1, sessions, "the session revocation rolled back too")
+	_, err = auth.CreateStaff(ctx, nil, "erik", "a-long-enough-password", core.RoleViewer, core.Meta{})
+	require.Error(t, err)
+	_, _, err = s.StaffByUsername(ctx, "erik")
+	require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))
+}
