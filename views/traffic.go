@@ -151,6 +151,14 @@ func OutcomeLabel(o core.Outcome) string {
 	return string(o)
 }
 
+// FlashKind is the flash style of an outcome, the same colour as its badge.
+func FlashKind(o core.Outcome) string {
+	if c := outcomeClass(o); c != "err" {
+		return c
+	}
+	return "error"
+}
+
 func outcomeClass(o core.Outcome) string {
 	switch o {
 	case core.OutcomeSuccess, core.OutcomeAlreadyDone:

@@ -120,14 +120,16 @@ func (h *console) action(act core.Action) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		b := h.s.base(c, "Mini Programs", "apps")
 		if isHTMX(c) {
-			vm := views.ResultVM{Base: b, Attempt: a}
+			vm := views.ResultVM{Base: h.s.base(c, "Mini Programs", "apps"), Attempt: a}
 			if acct, err := h.Store.Account(ctx, a.AppID); err == nil {
 				vm.Account = acct
 			}
 			return render(c, http.StatusOK, views.AttemptResult(vm))
 		}
+		// The result goes to the next page as a flash; building a full base
+		// here would consume a flash that page has yet to show.
+		b := views.Base{Lang: langOf(c), Loc: h.s.Loc}
 		text := b.T(views.Sentence(a))
 		if a.Code != nil && *a.Code != 0 {
 			text += " " + b.T("WeChat code") + " " + strconv.Itoa(*a.Code) + ": " + a.Message
@@ -138,16 +140,7 @@ func (h *console) action(act core.Action) echo.HandlerFunc {
 			text += " " + b.T("What to do:") + " " + r
 		}
 		text += " " + b.T("Audit entry #%d", a.ID)
-		kind := "info"
-		switch a.Outcome {
-		case core.OutcomeSuccess, core.OutcomeAlreadyDone:
-			kind = "ok"
-		case core.OutcomeFailed, core.OutcomeOurBug, core.OutcomeToken, core.OutcomeProviderConfig, core.OutcomeNotAllowed:
-			kind = "error"
-		default:
-			kind = "warn"
-		}
-		h.s.setFlash(c, kind, text)
+		h.s.setFlash(c, views.FlashKind(a.Outcome), text)
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 }

@@ -127,6 +127,10 @@ func (s *Server) base(c echo.Context, title, nav string) views.Base {
 		b.CSRF = t
 	}
 	b.Title = b.T(title)
+	// An htmx partial never shows the flash, so it stays for the next page.
+	if isHTMX(c) {
+		return b
+	}
 	if f := popFlash(c); f != nil {
 		b.Flash = &views.Flash{Kind: f.Kind, Text: b.T(f.Text)}
 	}

@@ -53,7 +53,7 @@ func (a *App) schedules() []jobs.Schedule {
 			Name: "authorizer_sync", Description: "Read every authorizer from WeChat", Every: a.Config.SyncInterval, RunOnStart: true,
 			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
 				r, err := a.Platform.Sync(ctx)
-				return fmt.Sprintf("%d listed, %d new, %d profiles read, %d refresh tokens recovered, %d revoked, %d failed", r.Listed, r.New, r.InfoFetched, r.Recovered, r.Revoked, r.Failed), err
+				return r.String(), err
 			},
 		})
 	}

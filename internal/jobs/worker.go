@@ -109,7 +109,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	switch {
 	case at.Status == core.AttemptRejected:
 		return w.finish(ctx, a, ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
-	case (at.Outcome == core.OutcomeRateLimited || at.Outcome == core.OutcomeRetryable || isRetryCode(at.Code)) && tries < c.cfg.MaxTries:
+	case (at.Outcome == core.OutcomeRateLimited || at.Outcome == core.OutcomeRetryable) && tries < c.cfg.MaxTries:
 		wait := c.cfg.Backoff(tries, at.Outcome)
 		_, err := pool.Exec(ctx, `
 			UPDATE run_items SET claimed_job = NULL, tries = $3, not_before = $4, attempt_id = $5, outcome = $6, code = $7, message = $8,
@@ -123,19 +123,6 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		return river.JobSnooze(wait)
 	}
 	return w.finish(ctx, a, ItemDone, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
-}
-
-// isRetryCode catches the codes the issue names even if the catalog classes
-// one of them differently (45009, the daily quota, is retried later too).
-func isRetryCode(code *int) bool {
-	if code == nil {
-		return false
-	}
-	switch *code {
-	case 1737, -202, -1, 45009:
-		return true
-	}
-	return false
 }
 
 // adopt finishes the account with the attempt an interrupted try recorded,

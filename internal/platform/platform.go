@@ -7,6 +7,7 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
@@ -57,6 +58,12 @@ type SyncResult struct {
 	Recovered    int `json:"recovered"`
 	Revoked      int `json:"revoked"`
 	Failed       int `json:"failed"`
+}
+
+// String summarises the sync for logs and the Jobs page.
+func (r SyncResult) String() string {
+	return fmt.Sprintf("%d listed, %d new, %d profiles read, %d refresh tokens recovered, %d revoked, %d failed",
+		r.Listed, r.New, r.InfoFetched, r.Recovered, r.Revoked, r.Failed)
 }
 
 // Status is what the platform page shows.

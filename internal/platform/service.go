@@ -216,8 +216,7 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 		return res, err
 	}
 	res, err := s.sync(ctx)
-	msg := fmt.Sprintf("%d listed, %d new, %d profiles read, %d refresh tokens recovered, %d revoked, %d failed",
-		res.Listed, res.New, res.InfoFetched, res.Recovered, res.Revoked, res.Failed)
+	msg := res.String()
 	if err != nil {
 		msg = "sync failed: " + err.Error()
 	}
