@@ -49,6 +49,7 @@ const appsPageSize = 50
 func (h *console) list(c echo.Context) error {
 	q := c.QueryParams()
 	f := postgres.AccountFilter{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort"), After: q.Get("after"), Before: q.Get("before"), Limit: appsPageSize}
+	f.Pos, _ = strconv.Atoi(q.Get("pos"))
 	for _, st := range traffic.States {
 		if string(st) == q.Get("state") {
 			f.State = st

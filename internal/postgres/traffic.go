@@ -160,7 +160,10 @@ type AccountFilter struct {
 	Sort   string // name (default), recent, appid
 	After  string // opaque cursor: the page just after this row
 	Before string // opaque cursor: the page just before this row (After wins when both are set)
-	Limit  int
+	// Pos is where the link expects the page to be (a hint for counting the
+	// position cheaply; the count itself is exact whatever it says).
+	Pos   int
+	Limit int
 }
 
 // AccountPage is one page of accounts with the counts per state.
@@ -402,20 +405,6 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		page.Accounts = page.Accounts[:f.Limit]
 		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
 	}
-	if hasCur && len(page.Accounts) > 0 {
-		// The rows before this page's first one give its position.
-		pw := &where{}
-		pfrom := f.filters(pw)
-		f.keyset(pw, f.cursorOf(page.Accounts[0]), true)
-		var before int
-		if err := s.Pool.QueryRow(ctx, "SELECT count(*)"+pfrom+pw.sql(), pw.args...).Scan(&before); err != nil {
-			return nil, err
-		}
-		page.Start = before + 1
-		if before > 0 {
-			page.Prev = encodeCursor(f.cursorOf(page.Accounts[0]))
-		}
-	}
 	// The counts read the narrow list table alone.
 	cw := &where{}
 	cfrom := f.from(cw)
@@ -424,11 +413,11 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	if err != nil {
 		return nil, err
 	}
-	defer crows.Close()
 	for crows.Next() {
 		var st string
 		var n, runnable int
 		if err := crows.Scan(&st, &n, &runnable); err != nil {
+			crows.Close()
 			return nil, err
 		}
 		page.Counts[traffic.State(st)] = n
@@ -438,7 +427,34 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 			page.Runnable += runnable
 		}
 	}
-	return page, crows.Err()
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	if hasCur && len(page.Accounts) > 0 {
+		// The page's position is counted exactly, walking the index from the
+		// nearer end (as the link's position hint says): at most half the
+		// matches are read however deep the page.
+		first := f.cursorOf(page.Accounts[0])
+		fromEnd := f.Pos > page.Matching/2
+		pw := &where{}
+		pfrom := f.filters(pw)
+		f.keyset(pw, first, !fromEnd)
+		var n int
+		if err := s.Pool.QueryRow(ctx, "SELECT count(*)"+pfrom+pw.sql(), pw.args...).Scan(&n); err != nil {
+			return nil, err
+		}
+		before := n
+		if fromEnd {
+			// n rows follow the first one of the page.
+			before = max(page.Matching-n-1, 0)
+		}
+		page.Start = before + 1
+		if before > 0 {
+			page.Prev = encodeCursor(first)
+		}
+	}
+	return page, nil
 }
 
 // timeSkew bounds how far apart an attempt's start time and its place in id
