@@ -46,9 +46,12 @@ func TestBrowserAccountPage(t *testing.T) {
 	b.WaitVisible(`#result-` + app + ` .result`)
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, app))
 
-	// The page after the merchant's answer: the message and its copy button.
-	b.Navigate(e.URL + "/apps/" + app)
+	// WeChat's answer updates the page in place: the state in words, the
+	// message for the merchant with its copy button, the history.
 	b.WaitVisible(`#merchant-message`)
+	require.Contains(t, b.Text(`[data-next-step]`), "Send the merchant the message below")
+	b.WaitVisible(`#attempts tbody tr`)
+	require.Contains(t, b.Location(), "/apps/"+app, "no navigation happened")
 	b.Click(`button[data-copy]`)
 	_, err = chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.querySelector("[data-copy-status]").textContent !== ""`))
 	require.NoError(t, err)
