@@ -154,6 +154,20 @@ func MerchantMessage(a *traffic.Account) string {
 		"处理完成后请告诉我们，我们会马上为您再次操作。谢谢！"
 }
 
+// revokedReason says why the console holds an account as revoked, from the
+// reason the platform recorded.
+func revokedReason(reason string) string {
+	switch reason {
+	case "unauthorized push":
+		return "WeChat sent notice that the account revoked its authorization."
+	case "not authorized (61003)":
+		return "WeChat answered 61003: the account no longer authorizes this platform."
+	case "not in the authorizer list":
+		return "The account is no longer in WeChat's list of the platform's authorizers."
+	}
+	return reason
+}
+
 func runItemWords(b Base, r core.AccountRun) string {
 	if r.Outcome != "" {
 		return b.T(OutcomeLabel(r.Outcome))

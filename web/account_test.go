@@ -115,8 +115,11 @@ func TestAccountPage(t *testing.T) {
 
 	// A revoked account says since when and why, and that nothing can be done.
 	gone := e.addAccount(t, account{Name: "旧店", Revoked: true})
+	_, err = e.App.Pool.Exec(ctx, "UPDATE authorizers SET revoked_reason = 'unauthorized push' WHERE appid = $1", gone)
+	require.NoError(t, err)
 	r = op.Get("/apps/" + gone)
-	require.NotEmpty(t, r.Text("#profile [data-revoked]"))
+	require.Contains(t, r.Text("#profile [data-revoked]"), "WeChat sent notice that the account revoked its authorization.")
+	require.Contains(t, zhClient(op).Get("/apps/"+gone).Text("#profile [data-revoked]"), "已取消对本平台的授权")
 	require.Contains(t, r.Text("[data-next-step]"), "revoked its authorization")
 	require.Zero(t, r.Doc.Find("#traffic-master button[data-action]").Length())
 

@@ -45,4 +45,9 @@ var zhAccounts = map[string]string{
 	"Nothing: the traffic master is open.":                                         "无需操作：流量主已开通。",
 	"Nothing for now: the daily job tries again until the Mini Program qualifies.": "暂时无需操作：每日任务会自动重试，直到小程序达到门槛。",
 	"Look at the last attempt below, then try again.":                              "请查看下方最近一次尝试的详情，然后重试。",
+
+	// Why an account is held as revoked.
+	"WeChat sent notice that the account revoked its authorization.":           "微信通知：该账号已取消对本平台的授权。",
+	"WeChat answered 61003: the account no longer authorizes this platform.":   "微信返回 61003：该账号已不再授权本平台。",
+	"The account is no longer in WeChat's list of the platform's authorizers.": "该账号已不在微信返回的本平台授权方列表中。",
 }
