@@ -268,6 +268,8 @@ func TestSelectAllMatchingRunsOverTheFilter(t *testing.T) {
 	box := r.Doc.Find(`form#bulk input[type=checkbox][name=all][value="1"]`)
 	require.Equal(t, 1, box.Length())
 	require.Contains(t, box.Parent().Text(), "all 60 matching", "the revoked account is not counted: a run would not take it")
+	require.Equal(t, 1, r.Doc.Find("form#bulk [data-left-out]").Length(), "and the bar says so")
+	require.Zero(t, c.Get("/?q=coffee").Doc.Find("form#bulk [data-left-out]").Length())
 	require.Equal(t, "tea", r.Doc.Find(`form#bulk input[name=q]`).AttrOr("value", ""))
 	require.Equal(t, 50, r.Doc.Find(`input[name=appid][form=bulk]`).Length(), "one page of rows")
 

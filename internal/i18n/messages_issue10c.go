@@ -8,7 +8,8 @@ var zhAccounts = map[string]string{
 	"Previous page":                         "上一页",
 	"%s–%s of %s":                           "第 %s–%s 个，共 %s 个",
 	"Bulk run over the rows you select, or": "对勾选的行批量执行，或选择",
-	"all %s matching the filter":            "符合筛选条件的全部 %s 个小程序",
+	"(revoked accounts and Official Accounts are left out)": "（已取消授权的账号和公众号不计入）",
+	"all %s matching the filter":                            "符合筛选条件的全部 %s 个小程序",
 
 	// The Mini Program page.
 	"Sections":                              "页面分区",
