@@ -43,6 +43,41 @@
       document.querySelectorAll('input[name="' + t.getAttribute("data-select-all") + '"]').forEach(function (c) { c.checked = t.checked; });
     }
   });
+  // "All N matching the filter": the run takes the filter, so the rows of
+  // this page show as selected and cannot be unticked one by one.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("input[data-select-matching]")) {
+      document.querySelectorAll('input[name="' + t.getAttribute("data-select-matching") + '"], input[data-select-all]').forEach(function (c) {
+        c.checked = t.checked;
+        c.disabled = t.checked;
+      });
+    }
+  });
+  // Copy buttons (data-copy names the element whose text is copied); the
+  // status beside the button says whether it worked.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("button[data-copy]");
+    if (!btn) return;
+    var src = document.getElementById(btn.getAttribute("data-copy"));
+    var status = btn.parentNode.querySelector("[data-copy-status]");
+    if (!src) return;
+    var text = src.value !== undefined ? src.value : src.textContent;
+    function say(ok) {
+      if (status) status.textContent = btn.getAttribute(ok ? "data-copied" : "data-copy-failed") || "";
+    }
+    function fallback() {
+      if (src.select) src.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      say(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { say(true); }, fallback);
+    } else {
+      fallback();
+    }
+  });
   // Render times in the zone the server chose is already done server side; this
   // only reveals elements that need JavaScript.
   document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });

@@ -20,9 +20,15 @@ type AppsVM struct {
 	Counts   map[traffic.State]int
 	Total    int
 	Next     string
-	// IsFirst is false when the page was reached with a cursor.
-	IsFirst bool
-	CanAct  bool
+	Prev     string
+	// ShowFirst offers "First page" where it is not simply the previous page.
+	ShowFirst bool
+	// Start is the position of the first row shown, from 1, among Matching.
+	Start    int
+	Matching int
+	// Runnable counts the matches a bulk run over the filter would take.
+	Runnable int
+	CanAct   bool
 }
 
 // ResultVM is the outcome of one attempt, swapped into a row by htmx.

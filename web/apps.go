@@ -48,7 +48,8 @@ const appsPageSize = 50
 
 func (h *console) list(c echo.Context) error {
 	q := c.QueryParams()
-	f := postgres.AccountFilter{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort"), After: q.Get("after"), Limit: appsPageSize}
+	f := postgres.AccountFilter{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort"), After: q.Get("after"), Before: q.Get("before"), Limit: appsPageSize}
+	f.Pos, _ = strconv.Atoi(q.Get("pos"))
 	for _, st := range traffic.States {
 		if string(st) == q.Get("state") {
 			f.State = st
@@ -69,7 +70,9 @@ func (h *console) list(c echo.Context) error {
 		return err
 	}
 	vm := views.AppsVM{Base: h.s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
-		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, IsFirst: f.After == "", CanAct: canAct(c)}
+		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, Prev: page.Prev,
+		ShowFirst: page.Start > appsPageSize+1,
+		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c)}
 	return render(c, http.StatusOK, views.AppsPage(vm))
 }
 
@@ -82,22 +85,41 @@ func (h *console) account(c echo.Context) (*traffic.Account, error) {
 	return h.Store.Account(c.Request().Context(), id)
 }
 
+// accountHistoryPage is how many attempts, and how many runs, the account page shows at a time.
+const accountHistoryPage = 20
+
+// detail is one Mini Program's page. A malformed appid is a bad request, a
+// well-formed one nobody authorized is not found.
 func (h *console) detail(c echo.Context) error {
+	if !traffic.ValidAppID(c.Param("appid")) {
+		return echo.NewHTTPError(http.StatusBadRequest, "not a valid appid")
+	}
 	acct, err := h.account(c)
 	if err != nil {
 		return err
 	}
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	list, next, err := h.Store.ListAttempts(c.Request().Context(), postgres.AttemptFilter{AppID: acct.AppID, Before: before, Limit: 50})
-	if err != nil {
+	ctx := c.Request().Context()
+	vm := views.AccountVM{Account: acct, CanAct: canAct(c)}
+	vm.AttemptsBefore, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	vm.RunsBefore, _ = strconv.ParseInt(c.QueryParam("runs_before"), 10, 64)
+	vm.AttemptsBefore, vm.RunsBefore = max(vm.AttemptsBefore, 0), max(vm.RunsBefore, 0)
+	if vm.Attempts, vm.AttemptsNext, err = h.Store.ListAttempts(ctx, postgres.AttemptFilter{AppID: acct.AppID, Before: vm.AttemptsBefore, Limit: accountHistoryPage}); err != nil {
 		return err
+	}
+	if vm.Runs, vm.RunsNext, err = h.Store.AccountRuns(ctx, acct.AppID, vm.RunsBefore, accountHistoryPage); err != nil {
+		return err
+	}
+	if acct.LastAttemptID != nil {
+		if vm.Last, err = h.Store.Attempt(ctx, *acct.LastAttemptID); err != nil {
+			return err
+		}
 	}
 	title := acct.NickName
 	if title == "" {
 		title = acct.AppID
 	}
-	vm := views.AppDetailVM{Base: h.s.base(c, title, "apps"), Account: acct, Attempts: list, Next: next, IsFirst: before <= 0, CanAct: canAct(c)}
-	return render(c, http.StatusOK, views.AppDetailPage(vm))
+	vm.Base = h.s.base(c, title, "apps")
+	return render(c, http.StatusOK, views.AccountPage(vm))
 }
 
 // action runs one check or open. htmx gets the result partial for the row;

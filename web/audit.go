@@ -120,7 +120,8 @@ func (h *console) auditCSV(c echo.Context) error {
 	// A byte-order mark makes spreadsheet programs read the Chinese names as UTF-8.
 	_, _ = w.Write([]byte("\uFEFF"))
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "started_at", "finished_at", "appid", "action", "staff", "run_id", "status", "outcome", "code", "message", "check_status", "latency_ms", "transport_error", "request_id", "client_ip"})
+	_ = cw.Write([]string{"id", "started_at", "finished_at", "appid", "name", "action", "action_key", "staff", "run_id", "status",
+		"outcome", "outcome_key", "code", "message", "check_status", "latency_ms", "transport_error", "request_id", "client_ip"})
 	n := 0
 	optInt := func(p *int) string {
 		if p == nil {
@@ -128,16 +129,26 @@ func (h *console) auditCSV(c echo.Context) error {
 		}
 		return strconv.Itoa(*p)
 	}
+	// Times are in the console's zone with their offset (RFC 3339), as staff
+	// read them on the pages; outcomes and actions are the pages' words in
+	// the reader's language, each beside a stable key for programs.
+	b := views.Base{Lang: langOf(c), Loc: h.s.Loc}
+	stamp := func(t time.Time) string { return t.In(h.s.Loc).Format(time.RFC3339) }
 	err := h.Store.EachAttempt(c.Request().Context(), f, func(a *core.Attempt) error {
 		fin, run := "", ""
 		if a.FinishedAt != nil {
-			fin = a.FinishedAt.UTC().Format(time.RFC3339)
+			fin = stamp(*a.FinishedAt)
 		}
 		if a.RunID != nil {
 			run = strconv.FormatInt(*a.RunID, 10)
 		}
-		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), a.StartedAt.UTC().Format(time.RFC3339), fin, a.AppID, string(a.Action),
-			csvSafe(a.StaffName), run, string(a.Status), string(a.Outcome), optInt(a.Code), csvSafe(a.Message), optInt(a.CheckStatus),
+		outcomeKey := string(a.Outcome)
+		if a.Status == core.AttemptPending {
+			outcomeKey = string(core.AttemptPending)
+		}
+		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, csvSafe(a.AppName),
+			b.ActionWords(a.Action), string(a.Action), csvSafe(a.StaffName), run, string(a.Status),
+			b.OutcomeWords(a), outcomeKey, optInt(a.Code), csvSafe(b.T(a.Message)), optInt(a.CheckStatus),
 			strconv.Itoa(a.LatencyMS), csvSafe(a.TransportError), a.RequestID, a.ClientIP}); err != nil {
 			return err
 		}

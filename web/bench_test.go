@@ -59,7 +59,7 @@ func BenchmarkConsolePages(b *testing.B) {
 	st := e.App.Attempts
 	// A deep page: the cursor of the account in the middle of the name order.
 	var mid string
-	if err := e.App.Pool.QueryRow(ctx, "SELECT nick_name FROM authorizers ORDER BY nick_name, appid OFFSET $1 LIMIT 1", accounts/2).Scan(&mid); err != nil {
+	if err := e.App.Pool.QueryRow(ctx, "SELECT nick_name FROM authorizer_state ORDER BY nick_name, appid OFFSET $1 LIMIT 1", accounts/2).Scan(&mid); err != nil {
 		b.Fatal(err)
 	}
 	deepCursor := cursorAt(b, e, mid)
@@ -81,6 +81,10 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"apps/first", "/", func() error { _, err := st.ListAccounts(ctx, postgres.AccountFilter{Limit: 50}); return err }},
 		{"apps/deep", "/?after=" + deepCursor, func() error {
 			_, err := st.ListAccounts(ctx, postgres.AccountFilter{Limit: 50, After: deepCursor})
+			return err
+		}},
+		{"apps/deep-back", "/?before=" + deepCursor, func() error {
+			_, err := st.ListAccounts(ctx, postgres.AccountFilter{Limit: 50, Before: deepCursor})
 			return err
 		}},
 		{"apps/search", "/?q=%E8%8A%B1%E9%97%B4&status=normal", func() error {

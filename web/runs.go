@@ -67,7 +67,10 @@ func (h *runHandlers) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form.AppIDs = params["appid"]
+	// "All matching" wins over rows ticked on the page: the run takes the filter.
+	if c.FormValue("all") != "1" {
+		form.AppIDs = params["appid"]
+	}
 	ids, desc := form.AppIDs, ""
 	if len(ids) > 0 {
 		desc = strconv.Itoa(len(ids)) + " selected"

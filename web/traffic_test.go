@@ -508,5 +508,5 @@ func TestAppDetailAndAuditPages(t *testing.T) {
 	require.Len(t, recs, 3)
 	require.Equal(t, strconv.FormatInt(second.ID, 10), recs[1][0])
 	require.Equal(t, strconv.FormatInt(first.ID, 10), recs[2][0])
-	require.Equal(t, "1735", recs[1][9])
+	require.Equal(t, "1735", recs[1][12])
 }

@@ -69,8 +69,10 @@ const (
 
 // Attempt is one audited call (or refusal to call) for one Mini Program.
 type Attempt struct {
-	ID        int64
-	AppID     string
+	ID    int64
+	AppID string
+	// AppName is the account's name when read back for display ("" if it has none).
+	AppName   string
 	Action    Action
 	StaffID   *int64
 	StaffName string

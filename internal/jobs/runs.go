@@ -163,7 +163,9 @@ func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
 		SELECT a.appid FROM authorizers a LEFT JOIN authorizer_state s USING (appid)
 		WHERE a.is_mini_program AND a.revoked_at IS NULL
 		  AND ($1 = '' OR coalesce(s.state, 'never') = $1)
-		  AND ($2 = '' OR a.nick_name ILIKE '%' || $2 || '%' OR a.appid ILIKE '%' || $2 || '%' OR a.principal_name ILIKE '%' || $2 || '%')
+		  -- The list's own search (its search key, LIKE metacharacters taken
+		  -- literally), so a run over the filter takes the rows the list counted.
+		  AND ($2 = '' OR s.search_key LIKE '%' || replace(replace(replace(tm_search_key($2), '\', '\\'), '%', '\%'), '_', '\_') || '%')
 		  AND ($3 = '' OR ($3 = 'normal' AND a.account_status = 1) OR ($3 = 'abnormal' AND a.account_status <> 1))
 		  AND $3 NOT IN ('revoked', 'official')
 		ORDER BY a.appid`, f.State, f.Q, f.Status)

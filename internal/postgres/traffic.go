@@ -158,16 +158,28 @@ type AccountFilter struct {
 	State  traffic.State
 	Status string // "", normal, abnormal, revoked, official
 	Sort   string // name (default), recent, appid
-	After  string // opaque cursor from the previous page
-	Limit  int
+	After  string // opaque cursor: the page just after this row
+	Before string // opaque cursor: the page just before this row (After wins when both are set)
+	// Pos is where the link expects the page to be (a hint for counting the
+	// position cheaply; the count itself is exact whatever it says).
+	Pos   int
+	Limit int
 }
 
 // AccountPage is one page of accounts with the counts per state.
 type AccountPage struct {
 	Accounts []*traffic.Account
-	Next     string
-	Counts   map[traffic.State]int
-	Total    int
+	// Next and Prev are the cursors of the following and preceding pages, "" when there is none.
+	Next, Prev string
+	Counts     map[traffic.State]int
+	Total      int
+	// Start is the position (from 1) of the page's first row among Matching.
+	Start int
+	// Matching counts the rows of the whole filter, state included.
+	Matching int
+	// Runnable counts the matching accounts a bulk run would take: Mini
+	// Programs whose authorization stands.
+	Runnable int
 }
 
 type cursor struct {
@@ -186,6 +198,9 @@ func AccountCursor(a *traffic.Account) string { return encodeCursor(cursor{K: a.
 
 func decodeCursor(s string) (cursor, bool) {
 	var c cursor
+	if s == "" {
+		return c, false
+	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || json.Unmarshal(b, &c) != nil {
 		return c, false
@@ -257,49 +272,114 @@ func (f AccountFilter) from(w *where) string {
 	return " FROM (SELECT * FROM authorizer_state WHERE search_key LIKE $" + strconv.Itoa(len(w.args)) + " OFFSET 0) s"
 }
 
-// ListAccounts returns one keyset page of accounts and the counts per state
-// for the same search (without the state filter, so the chips stay useful).
-func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*AccountPage, error) {
-	if f.Limit <= 0 {
-		f.Limit = 50
+// order is the list's order, or its reverse for walking back a page. Every
+// order ends with the appid, so it is total and a cursor names one place.
+func (f AccountFilter) order(back bool) string {
+	switch {
+	case f.Sort == "recent" && !back:
+		return " ORDER BY s.last_attempt_at DESC NULLS LAST, s.appid"
+	case f.Sort == "recent":
+		return " ORDER BY s.last_attempt_at ASC NULLS FIRST, s.appid DESC"
+	case f.Sort == "appid" && !back:
+		return " ORDER BY s.appid"
+	case f.Sort == "appid":
+		return " ORDER BY s.appid DESC"
+	case !back:
+		return " ORDER BY s.nick_name, s.appid"
 	}
-	w := &where{}
+	return " ORDER BY s.nick_name DESC, s.appid DESC"
+}
+
+// keyset adds the condition for the rows after the cursor in the list's
+// order, or before it when back. The name comparison uses the column's
+// pinyin collation, the same as the index and the ORDER BY.
+func (f AccountFilter) keyset(w *where, cur cursor, back bool) {
+	switch f.Sort {
+	case "recent":
+		t, err := time.Parse(time.RFC3339Nano, cur.K)
+		switch {
+		case cur.N && !back:
+			w.add("(s.last_attempt_at IS NULL AND s.appid > ?)", cur.A)
+		case cur.N:
+			w.add("(s.last_attempt_at IS NOT NULL OR s.appid < ?)", cur.A)
+		case err != nil:
+			// A mangled cursor starts from the top rather than failing.
+		case !back:
+			w.add("(s.last_attempt_at < ? OR (s.last_attempt_at = ? AND s.appid > ?) OR s.last_attempt_at IS NULL)", t, t, cur.A)
+		default:
+			w.add("(s.last_attempt_at > ? OR (s.last_attempt_at = ? AND s.appid < ?))", t, t, cur.A)
+		}
+	case "appid":
+		if back {
+			w.add("s.appid < ?", cur.A)
+		} else {
+			w.add("s.appid > ?", cur.A)
+		}
+	default:
+		if back {
+			w.add("(s.nick_name, s.appid) < (?, ?)", cur.K, cur.A)
+		} else {
+			w.add("(s.nick_name, s.appid) > (?, ?)", cur.K, cur.A)
+		}
+	}
+}
+
+// cursorOf is the cursor that names a's place in the list's order.
+func (f AccountFilter) cursorOf(a *traffic.Account) cursor {
+	c := cursor{A: a.AppID}
+	switch f.Sort {
+	case "recent":
+		if a.LastAttemptAt == nil {
+			c.N = true
+		} else {
+			c.K = a.LastAttemptAt.UTC().Format(time.RFC3339Nano)
+		}
+	case "appid":
+	default:
+		c.K = a.NickName
+	}
+	return c
+}
+
+// filters adds the search, status and state filters and returns the FROM clause.
+func (f AccountFilter) filters(w *where) string {
 	from := f.from(w)
 	f.status(w)
 	if f.State != "" {
 		w.add("s.state = ?", string(f.State))
 	}
-	order := " ORDER BY s.nick_name, s.appid"
+	return from
+}
+
+// ListAccounts returns one keyset page of accounts (after f.After, before
+// f.Before, or the first), where it starts among the matches, and the counts
+// per state for the same search (without the state filter, so the chips stay
+// useful).
+func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*AccountPage, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
 	cur, hasCur := decodeCursor(f.After)
-	switch f.Sort {
-	case "recent":
-		order = " ORDER BY s.last_attempt_at DESC NULLS LAST, s.appid"
-		if hasCur {
-			if cur.N {
-				w.add("s.last_attempt_at IS NULL AND s.appid > ?", cur.A)
-			} else if t, err := time.Parse(time.RFC3339Nano, cur.K); err == nil {
-				w.add("(s.last_attempt_at < ? OR (s.last_attempt_at = ? AND s.appid > ?) OR s.last_attempt_at IS NULL)", t, t, cur.A)
-			}
-		}
-	case "appid":
-		order = " ORDER BY s.appid"
-		if hasCur {
-			w.add("s.appid > ?", cur.A)
-		}
-	default:
-		if hasCur {
-			w.add("(s.nick_name, s.appid) > (?, ?)", cur.K, cur.A)
-		}
+	back := false
+	if !hasCur {
+		cur, hasCur = decodeCursor(f.Before)
+		back = hasCur
+	}
+	w := &where{}
+	from := f.filters(w)
+	if hasCur {
+		f.keyset(w, cur, back)
 	}
 	// The page is chosen on the narrow list table; only its rows are joined
-	// to the accounts.
-	q := "SELECT " + accountCols + " FROM (SELECT s.*" + from + w.sql() + order + " LIMIT " + strconv.Itoa(f.Limit+1) +
-		") s JOIN authorizers a ON a.appid = s.appid" + order
+	// to the accounts. Walking back reads the rows before the cursor in
+	// reverse order; the outer ORDER BY puts them the right way round.
+	q := "SELECT " + accountCols + " FROM (SELECT s.*" + from + w.sql() + f.order(back) + " LIMIT " + strconv.Itoa(f.Limit+1) +
+		") s JOIN authorizers a ON a.appid = s.appid" + f.order(false)
 	rows, err := s.Pool.Query(ctx, q, w.args...)
 	if err != nil {
 		return nil, err
 	}
-	page := &AccountPage{Counts: map[traffic.State]int{}}
+	page := &AccountPage{Counts: map[traffic.State]int{}, Start: 1}
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
@@ -311,42 +391,70 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(page.Accounts) > f.Limit {
+	n := len(page.Accounts)
+	switch {
+	case back && n <= f.Limit:
+		// Fewer rows than a page lie before the cursor: that is the first
+		// page, shown whole.
+		f.Before = ""
+		return s.ListAccounts(ctx, f)
+	case back:
+		page.Accounts = page.Accounts[1:]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+	case n > f.Limit:
 		page.Accounts = page.Accounts[:f.Limit]
-		last := page.Accounts[f.Limit-1]
-		c := cursor{A: last.AppID}
-		switch f.Sort {
-		case "recent":
-			if last.LastAttemptAt == nil {
-				c.N = true
-			} else {
-				c.K = last.LastAttemptAt.UTC().Format(time.RFC3339Nano)
-			}
-		case "appid":
-		default:
-			c.K = last.NickName
-		}
-		page.Next = encodeCursor(c)
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
 	}
 	// The counts read the narrow list table alone.
 	cw := &where{}
 	cfrom := f.from(cw)
 	f.status(cw)
-	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*)"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
+	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
 	if err != nil {
 		return nil, err
 	}
-	defer crows.Close()
 	for crows.Next() {
 		var st string
-		var n int
-		if err := crows.Scan(&st, &n); err != nil {
+		var n, runnable int
+		if err := crows.Scan(&st, &n, &runnable); err != nil {
+			crows.Close()
 			return nil, err
 		}
 		page.Counts[traffic.State(st)] = n
 		page.Total += n
+		if f.State == "" || traffic.State(st) == f.State {
+			page.Matching += n
+			page.Runnable += runnable
+		}
 	}
-	return page, crows.Err()
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	if hasCur && len(page.Accounts) > 0 {
+		// The page's position is counted exactly, walking the index from the
+		// nearer end (as the link's position hint says): at most half the
+		// matches are read however deep the page.
+		first := f.cursorOf(page.Accounts[0])
+		fromEnd := f.Pos > page.Matching/2
+		pw := &where{}
+		pfrom := f.filters(pw)
+		f.keyset(pw, first, !fromEnd)
+		var n int
+		if err := s.Pool.QueryRow(ctx, "SELECT count(*)"+pfrom+pw.sql(), pw.args...).Scan(&n); err != nil {
+			return nil, err
+		}
+		before := n
+		if fromEnd {
+			// n rows follow the first one of the page.
+			before = max(page.Matching-n-1, 0)
+		}
+		page.Start = before + 1
+		if before > 0 {
+			page.Prev = encodeCursor(first)
+		}
+	}
+	return page, nil
 }
 
 // timeSkew bounds how far apart an attempt's start time and its place in id
@@ -406,15 +514,19 @@ func (f AttemptFilter) where() *where {
 }
 
 const attemptCols = `t.id, t.appid, t.action, t.staff_id, COALESCE(st.username, ''), t.run_id, t.request_id, t.client_ip,
-	t.started_at, t.finished_at, t.status, t.outcome, t.code, t.message, t.check_status, t.latency_ms, t.transport_error`
+	t.started_at, t.finished_at, t.status, t.outcome, t.code, t.message, t.check_status, t.latency_ms, t.transport_error,
+	COALESCE(au.nick_name, '')`
 
-const attemptFrom = ` FROM attempts t LEFT JOIN staff st ON st.id = t.staff_id`
+// The account's name is joined for the audit page and its CSV; appid is the
+// account's primary key, so each row finds at most one.
+const attemptFrom = ` FROM attempts t LEFT JOIN staff st ON st.id = t.staff_id LEFT JOIN authorizers au ON au.appid = t.appid`
 
 func scanAttempt(row pgx.Row, withRaw bool) (*core.Attempt, error) {
 	var a core.Attempt
 	var action, status, outcome string
 	dest := []any{&a.ID, &a.AppID, &action, &a.StaffID, &a.StaffName, &a.RunID, &a.RequestID, &a.ClientIP,
-		&a.StartedAt, &a.FinishedAt, &status, &outcome, &a.Code, &a.Message, &a.CheckStatus, &a.LatencyMS, &a.TransportError}
+		&a.StartedAt, &a.FinishedAt, &status, &outcome, &a.Code, &a.Message, &a.CheckStatus, &a.LatencyMS, &a.TransportError,
+		&a.AppName}
 	if withRaw {
 		dest = append(dest, &a.Raw)
 	}
