@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +94,63 @@ func TestSecondPendingAttemptIsRefused(t *testing.T) {
 	var pending int
 	require.NoError(t, e.App.Pool.QueryRow(ctx, "SELECT count(*) FROM attempts WHERE appid = $1 AND status = 'pending'", app).Scan(&pending))
 	require.Equal(t, 1, pending)
+}
+
+// The audit history pages through every matching entry, newest first, each
+// exactly once, and the next-page link keeps the filter.
+func TestAuditPagesThroughEveryEntry(t *testing.T) {
+	t.Parallel()
+	e := newTrafficEnv(t)
+	ctx := context.Background()
+	app := e.addAccount(t, account{})
+	other := e.addAccount(t, account{})
+	var mine, all []int64
+	for i := range 130 {
+		appID := app
+		if i%3 == 2 {
+			appID = other
+		}
+		var id int64
+		require.NoError(t, e.App.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, status, outcome, finished_at) VALUES ($1, 'check', 'completed', 'success', now()) RETURNING id`, appID).Scan(&id))
+		all = append([]int64{id}, all...)
+		if appID == app {
+			mine = append([]int64{id}, mine...)
+		}
+	}
+	c, _ := e.Login(core.RoleViewer)
+	walk := func(path string) (pages [][]int64) {
+		t.Helper()
+		for path != "" {
+			r := c.Get(path)
+			require.Equal(t, http.StatusOK, r.StatusCode, path)
+			var ids []int64
+			r.Doc.Find("#attempts tbody tr").Each(func(_ int, s *goquerySel) {
+				id, err := strconv.ParseInt(strings.TrimPrefix(s.AttrOr("id", ""), "attempt-"), 10, 64)
+				require.NoError(t, err)
+				ids = append(ids, id)
+			})
+			pages = append(pages, ids)
+			require.Less(t, len(pages), 10, "the pages end")
+			path = r.Doc.Find(`a[rel=next]`).AttrOr("href", "")
+		}
+		return pages
+	}
+	flat := func(pages [][]int64) (out []int64) {
+		for _, p := range pages {
+			out = append(out, p...)
+		}
+		return out
+	}
+
+	pages := walk("/audit")
+	require.GreaterOrEqual(t, len(pages), 3, "130 entries take more than two pages")
+	require.NotEqual(t, pages[0], pages[1], "page two is not page one again")
+	require.Equal(t, all, flat(pages), "every entry once, newest first")
+	for _, p := range pages[:len(pages)-1] {
+		require.Len(t, p, len(pages[0]), "only the last page is short")
+	}
+
+	pages = walk("/audit?appid=" + app)
+	require.GreaterOrEqual(t, len(pages), 2)
+	require.Equal(t, mine, flat(pages), "the filter holds on every page")
 }
