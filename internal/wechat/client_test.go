@@ -396,9 +396,18 @@ func TestHTTPStatusGarbageAndHang(t *testing.T) {
 	assert.NotEmpty(t, de.Raw)
 	assert.NotEmpty(t, res.Raw)
 
+	// The call's deadline passes only once the call is held at WeChat, so it
+	// reaches the simulator however slow the machine.
 	e.sim.Script(appID, wechatsim.ActionCreate, wechatsim.Behavior{Hang: true, Times: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
+	gate := e.sim.Hold(appID, wechatsim.ActionCreate)
+	t.Cleanup(gate.Release)
+	ctx := newExpiring()
+	go func() {
+		wctx, cancel := context.WithTimeout(context.Background(), recvTimeout)
+		defer cancel()
+		_ = gate.WaitArrived(wctx, 1)
+		ctx.expire()
+	}()
 	_, err = e.client.CreatePublisher(ctx, tok)
 	var te *wechat.TransportError
 	require.ErrorAs(t, err, &te)
@@ -790,4 +799,27 @@ func TestGateHoldsUntilReleased(t *testing.T) {
 	assert.Equal(t, 1, opened)
 	assert.Equal(t, 1, already)
 	assert.True(t, e.sim.Opened(held))
+}
+
+// expiring is a context whose deadline passes when the test says so.
+type expiring struct {
+	context.Context
+	once sync.Once
+	done chan struct{}
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiring) expire()                     { c.once.Do(func() { close(c.done) }) }
+func (c *expiring) Done() <-chan struct{}       { return c.done }
+func (c *expiring) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
