@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/browsertest"
@@ -30,7 +31,12 @@ func TestBrowserSearchOpenAndAudit(t *testing.T) {
 
 	b.Fill(`form.toolbar input[name=q]`, "鲜果")
 	b.Click(`form.toolbar button[type=submit]`)
+	// Both rows are on the page before the search: wait for what the search
+	// produces, the other account gone, then for the new page to finish
+	// loading (its scripts included) before clicking on it.
+	b.Do(chromedp.WaitNotPresent(`#app-wx00000000000c0002`))
 	b.WaitVisible(`#app-` + app)
+	b.Do(chromedp.Poll[chromedp.Void](`document.readyState === "complete" && new URLSearchParams(location.search).get("q") === "鲜果"`))
 	require.Contains(t, b.Location(), "q=")
 	b.Screenshot("apps-search")
 

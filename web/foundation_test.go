@@ -147,9 +147,17 @@ func TestExpiredSessionsEnd(t *testing.T) {
 			require.Equal(t, "/login?expired=1&next="+url.QueryEscape("/staff?x=1"), r.Header.Get("Location"))
 			r = c.Get(r.Header.Get("Location"))
 			require.Contains(t, r.Text(".flash"), "Your session has ended")
-			// htmx requests are told to redirect the whole page.
-			r = c.HTMXPost("/logout", nil)
-			require.NotEqual(t, http.StatusInternalServerError, r.StatusCode)
+			// htmx requests are told to redirect the whole page, back to
+			// the page the request came from after signing in.
+			c.Header.Set("Referer", e.URL+"/audit?appid=wx1")
+			r = c.HTMXPost("/staff", url.Values{"username": {"late"}})
+			c.Header.Del("Referer")
+			require.Equal(t, http.StatusUnauthorized, r.StatusCode)
+			require.Equal(t, "/login?expired=1&next="+url.QueryEscape("/audit?appid=wx1"), r.Header.Get("HX-Redirect"))
+			require.Empty(t, r.Header.Get("Location"), "htmx would follow a plain redirect inside the page")
+			r = c.HTMXPost("/staff", url.Values{"username": {"late"}})
+			require.Equal(t, http.StatusUnauthorized, r.StatusCode)
+			require.Equal(t, "/login?expired=1", r.Header.Get("HX-Redirect"), "without a page to return to")
 		})
 	}
 }
@@ -294,10 +302,14 @@ func TestTimesAreShownInShanghai(t *testing.T) {
 	t.Parallel()
 	e := webtest.New(t)
 	c, _ := e.Login(core.RoleAdmin)
+	// A creation time just before midnight UTC is the next day in Shanghai.
+	_, err := e.App.Pool.Exec(context.Background(), "UPDATE staff SET created_at = '2026-03-04 23:30:15+00'")
+	require.NoError(t, err)
 	r := c.Get("/staff")
 	require.Contains(t, r.Text("footer"), "Asia/Shanghai (UTC+08:00)")
 	created := r.Doc.Find("tbody td.hide-sm").First().Text()
 	require.Regexp(t, regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`), created)
+	require.Equal(t, "2026-03-05 07:30:15", created)
 }
 
 func TestHealthAndReadiness(t *testing.T) {

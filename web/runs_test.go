@@ -76,7 +76,15 @@ func TestBulkRunFromFilterToAudit(t *testing.T) {
 
 	list := c.Get("/runs")
 	require.Contains(t, list.Text("#runs tbody tr"), op.Username)
-	require.Equal(t, http.StatusSeeOther, c.PostForm(loc+"/cancel", nil).StatusCode, "a finished run refuses with a message")
+	refused := c.PostForm(loc+"/cancel", nil)
+	require.Equal(t, http.StatusSeeOther, refused.StatusCode)
+	require.Equal(t, loc, refused.Header.Get("Location"))
+	shown := c.Get(loc)
+	require.Contains(t, shown.Text(".flash"), "Only a running or paused run can be cancelled.", "a finished run refuses with a message")
+	require.Equal(t, jobs.RunFinished, e.runStatus(t, run.ID), "and stays finished")
+	refused = c.PostForm(loc+"/resume", nil)
+	require.Equal(t, http.StatusSeeOther, refused.StatusCode)
+	require.Contains(t, c.Get(loc).Text(".flash"), "Only a paused run can be resumed.")
 
 	v, _ := e.Login(core.RoleViewer)
 	require.Equal(t, http.StatusOK, v.Get(loc).StatusCode)
@@ -119,4 +127,11 @@ func TestBulkSelectionFromTheMiniProgramsPage(t *testing.T) {
 	r = c.PostForm("/runs", url.Values{"action": {"check"}, "status": {"abnormal"}})
 	require.Contains(t, r.Text("#confirm-count"), "for 1 Mini Programs")
 	require.Empty(t, e.Sim.CallLog(), "nothing is called before the confirmation")
+}
+
+func (e *trafficEnv) runStatus(t *testing.T, id int64) jobs.RunStatus {
+	t.Helper()
+	r, err := e.App.Jobs.Runs.Get(context.Background(), id)
+	require.NoError(t, err)
+	return r.Status
 }

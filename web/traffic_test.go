@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -216,17 +215,45 @@ func TestDoubleClickCallsWeChatOnce(t *testing.T) {
 	e := newTrafficEnv(t)
 	c, _ := e.Login(core.RoleOperator)
 	app := e.addAccount(t, account{})
-	e.Sim.Script(app, wechatsim.ActionCreate, wechatsim.Behavior{Delay: 500 * time.Millisecond})
-	var wg sync.WaitGroup
-	results := make([]*webtest.Response, 2)
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = c.HTMXPost("/apps/"+app+"/open", confirmed)
-		}()
+	// The first click's call is held at WeChat until the second click has its
+	// answer, so the two overlap for certain.
+	gate := e.Sim.Hold(app, wechatsim.ActionCreate)
+	t.Cleanup(gate.Release)
+	responses := make(chan *webtest.Response, 2)
+	for range 2 {
+		go func() { responses <- c.HTMXPost("/apps/"+app+"/open", confirmed) }()
 	}
-	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	secondCall := make(chan struct{})
+	go func() {
+		if gate.WaitArrived(ctx, 2) == nil {
+			close(secondCall)
+		}
+	}()
+	var results []*webtest.Response
+	select {
+	case r := <-responses:
+		results = append(results, r)
+	case <-secondCall:
+		t.Fatal("both clicks reached WeChat")
+	case <-ctx.Done():
+		t.Fatal("neither click was answered while one call was held")
+	}
+	first := resultOf(t, e, results[0])
+	require.Equal(t, core.OutcomeInProgress, first.Outcome, "the click that lost is told another attempt is in flight")
+	require.Equal(t, core.AttemptRejected, first.Status)
+	// The winner's call reaches WeChat (it may still have been fetching its
+	// token when the loser was answered) and is held there.
+	require.NoError(t, gate.WaitArrived(ctx, 1))
+	require.Equal(t, 1, gate.Arrived())
+	gate.Release()
+	select {
+	case r := <-responses:
+		results = append(results, r)
+	case <-ctx.Done():
+		t.Fatal("the held click was not answered after the release")
+	}
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, app), "exactly one upstream call")
 	outcomes := map[core.Outcome]int{}
 	for _, r := range results {

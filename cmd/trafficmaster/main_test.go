@@ -7,9 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alexedwards/argon2id"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -58,6 +61,7 @@ func TestUserCommands(t *testing.T) {
 	out, _, err := runCmd(t, env, "a-very-long-password\n", "user", "create", "-username", "root1", "-role", "admin")
 	require.NoError(t, err)
 	require.Contains(t, out, "created root1 (admin)")
+	requireArgon2id(t, env["DATABASE_URL"], "root1", "a-very-long-password")
 
 	_, _, err = runCmd(t, env, "short\n", "user", "create", "-username", "root2", "-role", "admin")
 	require.ErrorContains(t, err, "at least 10")
@@ -74,4 +78,29 @@ func TestUserCommands(t *testing.T) {
 	require.Regexp(t, `root1\s+admin\s+disabled`, out)
 	_, _, err = runCmd(t, env, "", "user", "disable", "-username", "nobody")
 	require.ErrorContains(t, err, "not found")
+}
+
+// requireArgon2id checks the stored password hash: argon2id (PHC string,
+// version 19) with the production parameters, which are not cheap, and a
+// random salt, and the password verifies against it.
+func requireArgon2id(t *testing.T, dsn, username, password string) {
+	t.Helper()
+	pool, err := postgres.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	defer pool.Close()
+	var hash string
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT password_hash FROM staff WHERE username = $1", username).Scan(&hash))
+	require.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m="), "stored hash %.20s… is not argon2id", hash)
+	params, salt, key, err := argon2id.DecodeHash(hash)
+	require.NoError(t, err)
+	want := core.NewAuthService(nil, nil, nil).Params
+	require.Equal(t, *want, *params, "the production parameters")
+	require.GreaterOrEqual(t, params.Memory, uint32(19*1024), "at least OWASP's 19 MiB")
+	require.GreaterOrEqual(t, params.Iterations, uint32(1))
+	require.GreaterOrEqual(t, len(salt), 16)
+	require.GreaterOrEqual(t, len(key), 32)
+	require.NotContains(t, hash, password)
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	require.NoError(t, err)
+	require.True(t, ok)
 }

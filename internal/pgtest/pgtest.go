@@ -93,15 +93,38 @@ func URL(t testing.TB) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template)); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), adminURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
-	})
+	t.Cleanup(func() { dropDatabase(name) })
 	return withDB(adminURL, name)
+}
+
+// EmptyURL returns a connection string for a new database with no schema at
+// all (not cloned from the migrated template), dropped when the test ends.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	if adminURL == "" {
+		t.Fatal("pgtest: call pgtest.Main from TestMain")
+	}
+	ctx := context.Background()
+	name := fmt.Sprintf("e_%d_%d_%d", os.Getpid(), counter.Add(1), time.Now().UnixNano()%1e6)
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE template0", name)); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() { dropDatabase(name) })
+	return withDB(adminURL, name)
+}
+
+func dropDatabase(name string) {
+	c, err := pgx.Connect(context.Background(), adminURL)
+	if err != nil {
+		return
+	}
+	defer c.Close(context.Background())
+	_, _ = c.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 }
 
 // Pool returns a pool on a new, freshly migrated database, closed at cleanup.

@@ -396,9 +396,18 @@ func TestHTTPStatusGarbageAndHang(t *testing.T) {
 	assert.NotEmpty(t, de.Raw)
 	assert.NotEmpty(t, res.Raw)
 
+	// The call's deadline passes only once the call is held at WeChat, so it
+	// reaches the simulator however slow the machine.
 	e.sim.Script(appID, wechatsim.ActionCreate, wechatsim.Behavior{Hang: true, Times: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
+	gate := e.sim.Hold(appID, wechatsim.ActionCreate)
+	t.Cleanup(gate.Release)
+	ctx := newExpiring()
+	go func() {
+		wctx, cancel := context.WithTimeout(context.Background(), recvTimeout)
+		defer cancel()
+		_ = gate.WaitArrived(wctx, 1)
+		ctx.expire()
+	}()
 	_, err = e.client.CreatePublisher(ctx, tok)
 	var te *wechat.TransportError
 	require.ErrorAs(t, err, &te)
@@ -477,7 +486,7 @@ func TestAuthorizationFlow(t *testing.T) {
 	ctx := context.Background()
 
 	require.NoError(t, e.sim.PushTicket(ctx))
-	ev := <-events
+	ev := next(t, events)
 	require.Equal(t, "component_verify_ticket", ev.InfoType)
 	tok, err := e.client.ComponentToken(ctx, ev.ComponentVerifyTicket)
 	require.NoError(t, err)
@@ -501,7 +510,7 @@ func TestAuthorizationFlow(t *testing.T) {
 	authCode := loc.Query().Get("auth_code")
 	require.NotEmpty(t, authCode)
 
-	ev = <-events
+	ev = next(t, events)
 	assert.Equal(t, "authorized", ev.InfoType)
 	assert.Equal(t, authCode, ev.AuthorizationCode)
 	assert.Equal(t, code, ev.PreAuthCode)
@@ -533,16 +542,28 @@ func TestAuthorizationFlow(t *testing.T) {
 	assert.Equal(t, 0, res.Ret)
 
 	require.NoError(t, e.sim.Unauthorize(ctx, info.AuthorizerAppID))
-	ev = <-events
+	ev = next(t, events)
 	assert.Equal(t, "unauthorized", ev.InfoType)
 	assert.Equal(t, info.AuthorizerAppID, ev.AuthorizerAppID)
 
 	require.NoError(t, e.client.StartPushTicket(ctx))
+	ev = next(t, events)
+	assert.Equal(t, "component_verify_ticket", ev.InfoType, "a ticket is pushed after api_start_push_ticket")
+}
+
+// recvTimeout bounds every wait for a push, so a push that never comes fails
+// the test at once instead of hanging until the test binary's deadline.
+const recvTimeout = 10 * time.Second
+
+// next returns the next pushed event, failing the test if none arrives.
+func next[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
 	select {
-	case ev = <-events:
-		assert.Equal(t, "component_verify_ticket", ev.InfoType)
-	case <-time.After(5 * time.Second):
-		t.Fatal("no ticket pushed after api_start_push_ticket")
+	case v := <-ch:
+		return v
+	case <-time.After(recvTimeout):
+		t.Fatalf("nothing arrived within %s", recvTimeout)
+		panic("unreachable")
 	}
 }
 
@@ -592,11 +613,11 @@ func TestRunPushesAtStartAndOnInterval(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.sim.Run(ctx) }()
-	first := <-events
-	second := <-events
+	first := next(t, events)
+	second := next(t, events)
 	assert.NotEqual(t, first.ComponentVerifyTicket, second.ComponentVerifyTicket)
 	cancel()
-	assert.ErrorIs(t, <-done, context.Canceled)
+	assert.ErrorIs(t, next(t, done), context.Canceled)
 }
 
 func TestAuthorizerInfo(t *testing.T) {
@@ -685,19 +706,120 @@ func TestDemoAuthorizers(t *testing.T) {
 }
 
 func TestErrorTypesSupportAs(t *testing.T) {
-	errs := []error{
-		&wechat.Error{Code: 1, Message: "m", Shape: "ret"},
-		&wechat.HTTPStatusError{Status: 502},
-		&wechat.DecodeError{Err: errors.New("x")},
-		&wechat.TransportError{Op: "POST /x", Err: context.DeadlineExceeded, Timeout: true},
+	decodeCause := errors.New("invalid character '<'")
+	we := &wechat.Error{Code: 1, Message: "m", Shape: "ret"}
+	he := &wechat.HTTPStatusError{Status: 502}
+	de := &wechat.DecodeError{HTTPStatus: 200, Raw: []byte("<html>"), Err: decodeCause}
+	te := &wechat.TransportError{Op: "POST /x", Err: context.DeadlineExceeded, Timeout: true}
+
+	// Each type is found again, as the same value, through two layers of wrapping,
+	// and the wrapper's text keeps the original's.
+	wrap := func(err error) error { return fmt.Errorf("outer: %w", fmt.Errorf("inner: %w", err)) }
+	var gotWE *wechat.Error
+	require.ErrorAs(t, wrap(we), &gotWE)
+	assert.Same(t, we, gotWE)
+	var gotHE *wechat.HTTPStatusError
+	require.ErrorAs(t, wrap(he), &gotHE)
+	assert.Same(t, he, gotHE)
+	var gotDE *wechat.DecodeError
+	require.ErrorAs(t, wrap(de), &gotDE)
+	assert.Same(t, de, gotDE)
+	var gotTE *wechat.TransportError
+	require.ErrorAs(t, wrap(te), &gotTE)
+	assert.Same(t, te, gotTE)
+	for _, err := range []error{we, he, de, te} {
+		assert.Equal(t, "outer: inner: "+err.Error(), wrap(err).Error())
 	}
-	for _, err := range errs {
-		wrapped := fmt.Errorf("outer: %w", err)
-		assert.NotEmpty(t, wrapped.Error())
+
+	// No type is mistaken for another.
+	assert.False(t, errors.As(wrap(he), &gotWE))
+	assert.False(t, errors.As(wrap(we), &gotTE))
+	assert.False(t, errors.As(wrap(te), &gotDE))
+
+	// Causes stay reachable; texts name what matters.
+	assert.ErrorIs(t, wrap(de), decodeCause)
+	assert.ErrorIs(t, wrap(te), context.DeadlineExceeded)
+	assert.Equal(t, "wechat: ret 1: m", we.Error())
+	assert.Equal(t, "wechat: unexpected HTTP status 502", he.Error())
+	assert.Contains(t, de.Error(), "HTTP 200, 6 bytes")
+	assert.Contains(t, te.Error(), "outcome unknown")
+
+	code, ok := wechat.CodeOf(wrap(we))
+	assert.True(t, ok)
+	assert.Equal(t, 1, code)
+	_, ok = wechat.CodeOf(wrap(he))
+	assert.False(t, ok)
+	assert.True(t, wechat.IsTokenError(wrap(&wechat.Error{Code: 40001, Shape: "errcode"})))
+	assert.True(t, wechat.IsTokenError(wrap(&wechat.Error{Code: 42001, Shape: "errcode"})))
+	assert.True(t, wechat.IsTokenError(wrap(&wechat.Error{Code: 40014, Shape: "errcode"})))
+	assert.False(t, wechat.IsTokenError(wrap(we)))
+	assert.False(t, wechat.IsTokenError(wrap(he)))
+}
+
+func TestGateHoldsUntilReleased(t *testing.T) {
+	e := newEnv(t, nil)
+	held, tok := e.authorize(t, true)
+	free, freeTok := e.authorize(t, true)
+	g := e.sim.Hold(held, wechatsim.ActionCreate)
+	t.Cleanup(g.Release)
+
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := e.client.CreatePublisher(context.Background(), tok)
+			done <- err
+		}()
 	}
-	var te *wechat.TransportError
-	assert.True(t, errors.As(fmt.Errorf("w: %w", errs[3]), &te))
-	var we *wechat.Error
-	assert.True(t, errors.As(fmt.Errorf("w: %w", errs[0]), &we))
-	assert.False(t, wechat.IsTokenError(errs[1]))
+	ctx, cancel := context.WithTimeout(context.Background(), recvTimeout)
+	defer cancel()
+	require.NoError(t, g.WaitArrived(ctx, 2), "both calls reach the gate and wait there together")
+	select {
+	case err := <-done:
+		t.Fatalf("a held call returned before the release: %v", err)
+	default:
+	}
+	// Other accounts and other actions pass.
+	_, err := e.client.CreatePublisher(context.Background(), freeTok)
+	require.NoError(t, err)
+	_, err = e.client.CheckCanOpenPublisher(context.Background(), tok)
+	require.NoError(t, err)
+	assert.Equal(t, 2, g.Arrived())
+	assert.Equal(t, 1, e.sim.Calls(wechatsim.ActionCreate, free))
+
+	g.Release()
+	results := []error{next(t, done), next(t, done)}
+	var opened, already int
+	for _, err := range results {
+		if err == nil {
+			opened++
+		} else if code, _ := wechat.CodeOf(err); code == 2021 {
+			already++
+		}
+	}
+	assert.Equal(t, 1, opened)
+	assert.Equal(t, 1, already)
+	assert.True(t, e.sim.Opened(held))
+}
+
+// expiring is a context whose deadline passes when the test says so.
+type expiring struct {
+	context.Context
+	once sync.Once
+	done chan struct{}
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiring) expire()                     { c.once.Do(func() { close(c.done) }) }
+func (c *expiring) Done() <-chan struct{}       { return c.done }
+func (c *expiring) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }

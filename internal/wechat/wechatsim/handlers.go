@@ -460,6 +460,9 @@ func (s *Sim) operationAMS(w http.ResponseWriter, r *http.Request, _ map[string]
 	if appID == "" {
 		return
 	}
+	if !s.waitAtGates(r, appID, action) {
+		return
+	}
 	b, scripted := s.takeScript(appID, action)
 	if scripted {
 		if b.Hang {

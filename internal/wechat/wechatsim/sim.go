@@ -103,6 +103,7 @@ type Sim struct {
 	preAuth     map[string]time.Time
 	authCodes   map[string]authCode
 	scripts     map[scriptKey]*script
+	gates       []*Gate
 	opened      map[string]bool
 	calls       []Call
 	compIssued  int

@@ -1,0 +1,4 @@
+package postgres
+
+// MigrateLockID is the advisory lock migrations take, for the tests.
+const MigrateLockID = migrateLockID
