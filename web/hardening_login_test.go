@@ -1,0 +1,127 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+// countingHasher wraps the password check, counting calls and the most that
+// ran at once.
+type countingHasher struct {
+	calls, running, peak atomic.Int64
+	check                func(p, h string) (bool, error)
+}
+
+func (c *countingHasher) Check(p, h string) (bool, error) {
+	c.calls.Add(1)
+	n := c.running.Add(1)
+	defer c.running.Add(-1)
+	for {
+		old := c.peak.Load()
+		if n <= old || c.peak.CompareAndSwap(old, n) {
+			break
+		}
+	}
+	return c.check(p, h)
+}
+
+func TestConcurrentWrongPasswordsHashAtMostFive(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	e.CreateStaff("burst", core.RoleViewer)
+	h := &countingHasher{check: e.App.Auth.CheckHash}
+	e.App.Auth.CheckHash = h.Check
+
+	const n = 24
+	var wg sync.WaitGroup
+	codes := make([]string, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, err := e.App.Auth.Login(context.Background(), "burst", "wrong-password", core.Meta{ClientIP: "198.51.100.9"})
+			codes[i] = core.ErrorCode(err)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	require.LessOrEqual(t, h.calls.Load(), int64(5), "only the first five attempts reach the hash")
+	require.LessOrEqual(t, h.peak.Load(), int64(e.App.Auth.HashSlots()), "hashes run at most HashSlots at once: memory stays bounded")
+	require.LessOrEqual(t, e.App.Auth.HashSlots(), core.MaxHashes)
+	tooMany := 0
+	for _, c := range codes {
+		require.Contains(t, []string{core.EUNAUTHORIZED, core.ETOOMANY}, c)
+		if c == core.ETOOMANY {
+			tooMany++
+		}
+	}
+	require.GreaterOrEqual(t, tooMany, n-5)
+}
+
+func TestHashSlotsFollowTheMemoryEachHashNeeds(t *testing.T) {
+	t.Parallel()
+	a := core.NewAuthService(nil, nil, nil, nil)
+	require.Equal(t, 4, a.HashSlots(), "argon2id's default 64 MiB: four at once")
+	a.Params.Memory = 128 * 1024
+	require.Equal(t, 2, a.HashSlots())
+}
+
+func TestLoginThrottleSlowsButDoesNotLockOutOtherAddresses(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := webtest.New(t)
+	e.App.Auth.Now = clock
+	e.CreateStaff("hana", core.RoleViewer)
+	ctx := context.Background()
+	login := func(pw, ip string) string {
+		_, err := e.App.Auth.Login(ctx, "hana", pw, core.Meta{ClientIP: ip})
+		return core.ErrorCode(err)
+	}
+	for range 5 {
+		require.Equal(t, core.EUNAUTHORIZED, login("wrong-password", "203.0.113.1"))
+	}
+	require.Equal(t, core.ETOOMANY, login(webtest.Password, "203.0.113.1"), "that address is throttled")
+	require.Empty(t, login(webtest.Password, "203.0.113.2"), "the real user elsewhere still signs in")
+
+	// Throttled tries do not extend the window: it ends 15 minutes after the first try.
+	advance(10 * time.Minute)
+	for range 3 {
+		require.Equal(t, core.ETOOMANY, login("wrong-password", "203.0.113.1"))
+	}
+	advance(5*time.Minute + time.Second)
+	require.Empty(t, login(webtest.Password, "203.0.113.1"), "the window ran out despite the throttled tries")
+
+	// Guessing from many addresses slows the username, it does not lock it.
+	for i := range 12 {
+		login("wrong-password", "192.0.2."+itoa(int64(i+10)))
+	}
+	require.Equal(t, core.ETOOMANY, login(webtest.Password, "203.0.113.3"), "slowed: one try per interval")
+	advance(11 * time.Second)
+	require.Empty(t, login(webtest.Password, "203.0.113.3"), "after the interval the real user gets in")
+}
+
+func TestLoginThrottleOverHTTPAnswers429(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	e.CreateStaff("ines", core.RoleViewer)
+	c := e.Client()
+	c.Get("/login")
+	for range 5 {
+		require.Equal(t, http.StatusUnauthorized, c.PostForm("/login", url.Values{"username": {"ines"}, "password": {"nope-nope"}}).StatusCode)
+	}
+	require.Equal(t, http.StatusTooManyRequests, c.PostForm("/login", url.Values{"username": {"ines"}, "password": {webtest.Password}}).StatusCode)
+}
