@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,7 +118,7 @@ func (h *console) auditCSV(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	// A byte-order mark makes spreadsheet programs read the Chinese names as UTF-8.
 	_, _ = w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
+	cw := newSafeCSV(w)
 	_ = cw.Write([]string{"id", "started_at", "finished_at", "appid", "action", "staff", "run_id", "status", "outcome", "code", "message", "check_status", "latency_ms", "transport_error", "request_id", "client_ip"})
 	n := 0
 	optInt := func(p *int) string {

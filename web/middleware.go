@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +37,40 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.Config.Secure() {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
+		return next(c)
+	}
+}
+
+// maxRequestIDLen bounds an X-Request-Id accepted from a proxy.
+const maxRequestIDLen = 64
+
+// validRequestID accepts only short IDs of letters, digits, dots, dashes and
+// underscores: the ID is stored in the audit and the security log and
+// exported to CSV, so anything else (a formula, a megabyte) is replaced.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	// A leading dash or dot could still start a spreadsheet formula or look like a flag.
+	return id[0] != '-' && id[0] != '.'
+}
+
+// requestIDMiddleware keeps a proxy's safe X-Request-Id and makes one otherwise.
+func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // may use it; features add theirs through Feature.Routes with the same groups.
 func (s *Server) routes() {
 	e := s.Echo
-	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
+	e.Pre(requestIDMiddleware)
 	e.Use(s.accessLog, s.recoverPanic, s.securityHeaders, middleware.BodyLimit("1M"), langMiddleware)
 
 	// No session, no CSRF: probes and assets.

@@ -156,7 +156,7 @@ func requestID(c echo.Context) string {
 
 // Meta describes the request for the audit and security logs.
 func Meta(c echo.Context) core.Meta {
-	return core.Meta{ClientIP: c.RealIP(), RequestID: requestID(c)}
+	return core.Meta{ClientIP: core.CleanText(c.RealIP(), 64), RequestID: requestID(c)}
 }
 
 // Logger returns the request's logger (with request and staff IDs).

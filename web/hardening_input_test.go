@@ -1,0 +1,81 @@
+package web_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+func TestRequestIDsAreCheckedAndStoredFieldsCapped(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	c := e.Client()
+	lastEvent := func() core.SecurityEvent {
+		ev, err := e.App.Staff.ListSecurity(context.Background(), 0, 1)
+		require.NoError(t, err)
+		return ev[0]
+	}
+	c.Get("/login")
+	for _, bad := range []string{`=HYPERLINK("https://evil.example","x")`, strings.Repeat("a", 580_000), "-2+3", "a b", "ä"} {
+		c.Header.Set("X-Request-Id", bad)
+		r := c.PostForm("/login", url.Values{"username": {"nobody"}, "password": {"x-x-x-x-x-x"}})
+		got := r.Header.Get("X-Request-Id")
+		require.NotEqual(t, bad, got)
+		require.Regexp(t, `^[0-9a-f]{32}$`, got, "a fresh ID replaces an unsafe one")
+		require.Equal(t, got, lastEvent().RequestID)
+	}
+	c.Header.Set("X-Request-Id", "edge-7f3a.9_b")
+	r := c.PostForm("/login", url.Values{"username": {"nobody"}, "password": {"x-x-x-x-x-x"}})
+	require.Equal(t, "edge-7f3a.9_b", r.Header.Get("X-Request-Id"), "a short safe ID from the proxy is kept")
+	require.Equal(t, "edge-7f3a.9_b", lastEvent().RequestID)
+
+	c.Header.Del("X-Request-Id")
+	c.PostForm("/login", url.Values{"username": {strings.Repeat("u", 100_000)}, "password": {"x-x-x-x-x-x"}})
+	require.LessOrEqual(t, len([]rune(lastEvent().Username)), core.MaxStoredLen, "the username tried is capped")
+}
+
+func TestAuditCSVNeutralisesFormulasInEveryColumn(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	ctx := context.Background()
+	viewer, _ := e.Login(core.RoleViewer)
+	const evil = `=HYPERLINK("https://evil.example","x")`
+	_, err := e.App.Pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING`, webtest.ComponentAppID)
+	require.NoError(t, err)
+	_, err = e.App.Pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, nick_name) VALUES ($1, $2, $1)`, "+wxevil", webtest.ComponentAppID)
+	require.NoError(t, err)
+	_, err = e.App.Pool.Exec(ctx, `INSERT INTO attempts (appid, action, request_id, client_ip, status, finished_at, outcome, code, message, transport_error)
+		VALUES ('+wxevil', 'check', '@SUM(1+1)', '-1+1', 'completed', now(), 'failed', -1, $1, $1)`, evil)
+	require.NoError(t, err)
+
+	r := viewer.Get("/audit.csv")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.Body, "\uFEFF"))).ReadAll()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(rows), 2)
+	found := false
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			if cell == "" {
+				continue
+			}
+			if _, err := strconv.ParseFloat(cell, 64); err == nil {
+				continue
+			}
+			require.NotContains(t, "=+-@\t\r", cell[:1], "column %s: %q", rows[0][i], cell)
+			if strings.Contains(cell, "wxevil") {
+				found = true
+			}
+		}
+	}
+	require.True(t, found, "the hostile row is in the export")
+}
