@@ -53,7 +53,9 @@ func TestPushStoredBeforeSuccess(t *testing.T) {
 	e := webtest.New(t)
 	require.NoError(t, e.Sim.PushTicket(context.Background()), "the simulator got `success`")
 	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM wechat_events WHERE info_type = 'component_verify_ticket' AND decoded->>'has_ticket' = 'true' AND raw_body LIKE '%<Encrypt>%'"))
-	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM platforms WHERE verify_ticket = $1", e.Sim.CurrentTicket()))
+	// The ticket is stored encrypted, never in clear.
+	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM platforms WHERE verify_ticket_enc IS NOT NULL AND verify_ticket = ''"))
+	require.Equal(t, 0, countRows(t, e, "SELECT count(*) FROM platforms WHERE position($1 in verify_ticket_enc::text) > 0", e.Sim.CurrentTicket()))
 }
 
 func TestPushRetryStoredOnce(t *testing.T) {

@@ -108,6 +108,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Close()
 		return nil, err
 	}
+	// Secrets an older version stored in clear are encrypted before anything runs.
+	if err := a.PlatformStore.SealStoredSecrets(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("encrypt stored secrets: %w", err)
+	}
 	if err := a.wireTraffic(ctx, &deps, opt); err != nil {
 		a.Close()
 		return nil, err

@@ -101,7 +101,7 @@ func (s *Service) HandlePush(ctx context.Context, query url.Values, body []byte)
 	stored := Event{
 		ComponentAppID: s.appID, InfoType: ev.InfoType, AuthorizerAppID: ev.AuthorizerAppID,
 		CreateTime: ev.CreateTime, ReceivedAt: s.cfg.Now(), DedupeKey: hex.EncodeToString(sum[:]),
-		RawBody: string(body), DecryptedXML: string(ev.Raw), Decoded: dec, Ticket: ev.ComponentVerifyTicket,
+		RawBody: string(body), DecryptedXML: RedactPushXML(string(ev.Raw)), Decoded: dec, Ticket: ev.ComponentVerifyTicket,
 	}
 	inserted, err := s.cfg.Store.RecordEvent(ctx, stored)
 	if err != nil {
