@@ -81,11 +81,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Deps: d, Echo: e}
-	if d.Config.TrustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	} else {
-		e.IPExtractor = echo.ExtractIPDirect()
-	}
+	e.IPExtractor = clientIP(d.Config.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s
