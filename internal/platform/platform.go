@@ -32,8 +32,8 @@ type Event struct {
 	CreateTime      time.Time
 	ReceivedAt      time.Time
 	// DedupeKey is equal for WeChat's retries of one event.
-	DedupeKey    string
-	RawBody string
+	DedupeKey string
+	RawBody   string
 	// DecryptedXML has its ticket and codes redacted (RedactPushXML).
 	DecryptedXML string
 	Decoded      json.RawMessage
