@@ -79,3 +79,18 @@ func TestAuditCSVNeutralisesFormulasInEveryColumn(t *testing.T) {
 	}
 	require.True(t, found, "the hostile row is in the export")
 }
+
+func TestSignedInPagesAndExportsAreNotCached(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	admin, _ := e.Login(core.RoleAdmin)
+	for _, path := range []string{"/", "/audit", "/audit.csv", "/staff", "/security-log", "/platform", "/no/such/page"} {
+		r := admin.Get(path)
+		require.Equal(t, "no-store", r.Header.Get("Cache-Control"), path)
+	}
+	r := admin.HTMXPost("/platform/sync", nil)
+	require.Equal(t, "no-store", r.Header.Get("Cache-Control"), "htmx partials too")
+	href, ok := admin.Get("/staff").Doc.Find("link[rel=stylesheet]").Attr("href")
+	require.True(t, ok)
+	require.Contains(t, admin.Get(href).Header.Get("Cache-Control"), "immutable", "assets stay cacheable")
+}

@@ -124,6 +124,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set("session", sess)
+		// Pages and exports behind the session show staff data: no browser or
+		// proxy may keep a copy (the back button after logout shows nothing).
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		if id, ok := sess.Values[postgres.StaffIDKey].(int64); ok && !sess.IsNew {
 			st, err := s.Staff.StaffByID(c.Request().Context(), id)
 			if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
