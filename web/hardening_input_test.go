@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -93,4 +94,40 @@ func TestSignedInPagesAndExportsAreNotCached(t *testing.T) {
 	href, ok := admin.Get("/staff").Doc.Find("link[rel=stylesheet]").Attr("href")
 	require.True(t, ok)
 	require.Contains(t, admin.Get(href).Header.Get("Cache-Control"), "immutable", "assets stay cacheable")
+}
+
+func TestNULAndInvalidUTF8InQueriesAndFormsGetAMessage(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	admin, _ := e.Login(core.RoleAdmin)
+	for _, path := range []string{"/?q=%00", "/?q=a%00b", "/?state=%00", "/?after=%00", "/?q=%ff%fe", "/audit?appid=%00", "/audit?before=%00",
+		"/audit.csv?appid=%00", "/audit?code=%00", "/runs?q=%00", "/security-log?before=%00", "/?%00=1"} {
+		r := admin.Get(path)
+		require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode, path)
+		require.Contains(t, r.Body, "NUL byte", path)
+	}
+	r := admin.PostForm("/runs", url.Values{"action": {"check"}, "q": {"x\x00y"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+	r = admin.HTMXPost("/staff", url.Values{"username": {"a\x00b"}, "password": {"long-enough-password"}, "role": {"viewer"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+	require.Equal(t, http.StatusOK, admin.Get("/?q=ok").StatusCode, "clean input still works")
+}
+
+func TestProfileWithNULIsCleanedAndTheAccountKept(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	ctx := context.Background()
+	const appID = "wx00000000bad00001"
+	e.Sim.AddAuthorizer(wechatsim.Authorizer{AppID: appID, NickName: "坏\x00名字\x07", PrincipalName: "演示\x00公司", Signature: "sig\x00nature",
+		UserName: "gh_bad\x00", MiniProgram: true, AccountStatus: 1})
+	require.NoError(t, e.Sim.PushTicket(ctx))
+	admin, _ := e.Login(core.RoleAdmin)
+	require.Equal(t, http.StatusSeeOther, admin.PostForm("/platform/sync", nil).StatusCode)
+	require.Equal(t, "Sync finished.", admin.Get("/platform").Text(".flash"))
+	require.Equal(t, 1, countRows(t, e, `SELECT count(*) FROM authorizers WHERE appid = $1 AND nick_name = '坏名字' AND principal_name = '演示公司'
+		AND is_mini_program AND info_synced_at IS NOT NULL AND raw_info->'authorizer_info'->>'signature' = 'signature'`, appID))
+	require.Equal(t, 1, countRows(t, e, `SELECT count(*) FROM platforms WHERE (last_sync_result->>'failed')::int = 0`))
+	r := admin.Get("/?q=" + url.QueryEscape("坏名字"))
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Contains(t, r.Body, appID, "listed as a Mini Program under its cleaned name")
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -136,6 +137,38 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				ctx := core.WithStaff(c.Request().Context(), st)
 				c.SetRequest(c.Request().WithContext(ctx))
 				c.Set("logger", s.Log(c).With("staff_id", st.ID))
+			}
+		}
+		return next(c)
+	}
+}
+
+// errBadInput answers a query or form holding a NUL byte or invalid UTF-8,
+// which no field accepts and the database cannot store or compare.
+var errBadInput = core.Errorf(core.EINVALID, "The request contains characters that are not allowed (such as a NUL byte). Remove them and try again.")
+
+func badText(v string) bool { return strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) }
+
+// rejectBadInput refuses such requests with a message (422) before any
+// handler passes the text to the database.
+func (s *Server) rejectBadInput(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		params := []url.Values{c.QueryParams()}
+		if c.Request().Method == http.MethodPost {
+			if f, err := c.FormParams(); err == nil {
+				params = append(params, f)
+			}
+		}
+		for _, vals := range params {
+			for k, vs := range vals {
+				if badText(k) {
+					return errBadInput
+				}
+				for _, v := range vs {
+					if badText(v) {
+						return errBadInput
+					}
+				}
 			}
 		}
 		return next(c)

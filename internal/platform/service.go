@@ -201,6 +201,7 @@ func (s *Service) fetchInfo(ctx context.Context, appID string) error {
 	if info.AppID == "" {
 		info.AppID = appID
 	}
+	CleanProfile(&info)
 	return s.cfg.Store.SaveAuthorizerInfo(ctx, s.appID, info, s.cfg.Now())
 }
 

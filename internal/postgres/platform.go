@@ -392,8 +392,9 @@ func (s *PlatformStore) SaveAuthorizerInfo(ctx context.Context, componentAppID s
 	if len(raw) == 0 || !json.Valid(raw) {
 		raw = json.RawMessage("null")
 	}
-	// The reply repeats the refresh token; it is kept encrypted elsewhere only.
-	raw = platform.StripTokens(raw)
+	// The reply repeats the refresh token (kept encrypted elsewhere only) and
+	// may hold text Postgres refuses.
+	raw = platform.CleanReply(raw)
 	_, err := s.Pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, head_img, user_name, principal_name, account_status, service_type, verify_type, raw_info, info_synced_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (appid) DO UPDATE SET is_mini_program = excluded.is_mini_program, nick_name = excluded.nick_name, head_img = excluded.head_img,
