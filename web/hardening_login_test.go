@@ -125,3 +125,37 @@ func TestLoginThrottleOverHTTPAnswers429(t *testing.T) {
 	}
 	require.Equal(t, http.StatusTooManyRequests, c.PostForm("/login", url.Values{"username": {"ines"}, "password": {webtest.Password}}).StatusCode)
 }
+
+func TestCSRFTokenIsBoundToTheSessionAndRotatedAtLogin(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	e.CreateStaff("jade", core.RoleAdmin)
+	c := e.Client()
+	c.Get("/login")
+	before := c.CSRF()
+	require.NotEmpty(t, before)
+	c.LoginAs("jade", webtest.Password)
+	after := c.CSRF()
+	require.NotEmpty(t, after)
+	require.NotEqual(t, before, after, "login rotates the token")
+
+	// The pre-login token no longer works.
+	form := url.Values{"username": {"kim"}, "password": {"long-enough-password"}, "role": {"viewer"}, "_csrf": {before}}
+	require.Equal(t, http.StatusForbidden, c.PostForm("/staff", form).StatusCode)
+
+	// Nor does the token of another staff member's session.
+	other, _ := e.Login(core.RoleAdmin)
+	form.Set("_csrf", other.CSRF())
+	require.NotEqual(t, after, other.CSRF())
+	require.Equal(t, http.StatusForbidden, c.PostForm("/staff", form).StatusCode)
+
+	// The token of a session that ended is refused by the next one.
+	c.PostForm("/logout", nil)
+	c.LoginAs("jade", webtest.Password)
+	require.NotEqual(t, after, c.CSRF())
+	form.Set("_csrf", after)
+	require.Equal(t, http.StatusForbidden, c.PostForm("/staff", form).StatusCode)
+
+	form.Set("_csrf", c.CSRF())
+	require.Equal(t, http.StatusSeeOther, c.PostForm("/staff", form).StatusCode, "this session's own token works")
+}

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,7 +18,6 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
@@ -197,23 +200,78 @@ func langOf(c echo.Context) i18n.Lang {
 }
 
 // csrf protects every state-changing request: a form field or an
-// X-CSRF-Token header must match the cookie (or the browser must vouch that
-// the request is same-origin). The WeChat push, probes and assets are outside
-// the group it guards (see routes.go); the push has its own signature.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "tm_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.Config.Secure(),
-		CookieSameSite: http.SameSiteStrictMode,
-		CookieMaxAge:   int((12 * time.Hour).Seconds()),
-		ErrorHandler: func(err error, c echo.Context) error {
-			s.Log(c).Warn("csrf check failed", "err", err, "path", c.Request().URL.Path)
+// X-CSRF-Token header must carry the token of this server-side session (or
+// the browser must vouch that the request is same-origin). The token is an
+// HMAC of the session's ID, so it is bound to that session, changes when the
+// session is renewed at login, and a token from any other session is refused.
+// Before sign-in (the login form, the language switch) the token is bound to
+// a random pre-session cookie instead. The WeChat push, probes and assets are
+// outside the group it guards (see routes.go); the push has its own signature.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, err := s.csrfToken(c)
+		if err != nil {
+			return err
+		}
+		c.Set("csrf", token)
+		c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			return next(c)
+		}
+		switch c.Request().Header.Get(echo.HeaderSecFetchSite) {
+		case "same-origin", "none":
+			return next(c)
+		case "cross-site":
+			s.Log(c).Warn("csrf check failed", "err", "cross-site request", "path", c.Request().URL.Path)
 			return errCSRF
-		},
-	})
+		}
+		sent := c.Request().Header.Get("X-CSRF-Token")
+		if sent == "" {
+			sent = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			s.Log(c).Warn("csrf check failed", "err", "missing or wrong token", "path", c.Request().URL.Path)
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+// csrfCookie names the pre-session cookie; __Host- (over https) stops a
+// neighbouring subdomain from planting one.
+func (s *Server) csrfCookie() string {
+	if s.Config.Secure() {
+		return "__Host-tm_csrf"
+	}
+	return "tm_csrf"
+}
+
+// csrfToken derives the request's token from its session or pre-session cookie.
+func (s *Server) csrfToken(c echo.Context) (string, error) {
+	sess, err := s.Sessions.Get(c.Request(), sessionCookie)
+	if err != nil {
+		return "", err
+	}
+	binding := ""
+	if sess != nil && !sess.IsNew && sess.ID != "" {
+		binding = "session:" + sess.ID
+	} else {
+		v := ""
+		if ck, err := c.Cookie(s.csrfCookie()); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
+			v = ck.Value
+		} else {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			v = base64.RawURLEncoding.EncodeToString(b)
+			c.SetCookie(&http.Cookie{Name: s.csrfCookie(), Value: v, Path: "/", HttpOnly: true, Secure: s.Config.Secure(),
+				SameSite: http.SameSiteStrictMode, MaxAge: int((12 * time.Hour).Seconds())})
+		}
+		binding = "pre-session:" + v
+	}
+	m := hmac.New(sha256.New, s.Config.Key("csrf"))
+	m.Write([]byte(binding))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
 var errCSRF = errors.New("csrf")

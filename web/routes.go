@@ -21,7 +21,7 @@ func (s *Server) routes() {
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 
 	public := e.Group("") // the WeChat push authenticates by its signature
-	app := e.Group("", s.csrf(), s.loadSession, s.rejectBadInput)
+	app := e.Group("", s.csrf, s.loadSession, s.rejectBadInput)
 	app.GET("/login", s.loginForm)
 	app.POST("/login", s.login)
 	app.POST("/logout", s.logout)
