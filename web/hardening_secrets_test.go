@@ -2,13 +2,16 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -109,4 +112,40 @@ func TestSecretsStoredByOlderVersionsAreSealedAtStart(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.False(t, strings.Contains(pgDump(t, e), "ticket@@@legacy"), "the legacy ticket is no longer in clear")
+}
+
+func ticketXMLAt(ticket string, at time.Time) []byte {
+	return fmt.Appendf(nil, "<xml><AppId><![CDATA[%s]]></AppId><CreateTime>%d</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket><![CDATA[%s]]></ComponentVerifyTicket></xml>",
+		webtest.ComponentAppID, at.Unix(), ticket)
+}
+
+func TestFutureDatedTicketDoesNotPinItself(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	ctx := context.Background()
+	cr := sealer(t, webtest.ComponentAppID, webtest.AESKey)
+	push := func(ticket string, at time.Time, nonce string) int {
+		q, body, err := cr.Seal(ticketXMLAt(ticket, at), strconv.FormatInt(time.Now().Unix(), 10), nonce)
+		require.NoError(t, err)
+		status, _ := rawPush(t, e, q, body)
+		return status
+	}
+	stored := func() string {
+		var got string
+		_, err := e.App.PlatformStore.RefreshComponentToken(ctx, webtest.ComponentAppID, func(_ platform.Token, ticket string) (platform.Token, bool, error) {
+			got = ticket
+			return platform.Token{}, false, nil
+		})
+		require.NoError(t, err)
+		return got
+	}
+	now := time.Now()
+	require.Equal(t, http.StatusBadRequest, push("ticket@@@far-future", now.Add(365*24*time.Hour), "a"), "a CreateTime far from now is refused")
+	require.Equal(t, http.StatusBadRequest, push("ticket@@@far-past", now.Add(-2*time.Hour), "b"), "so is a replay of an old push")
+	require.Equal(t, 0, countRows(t, e, "SELECT count(*) FROM wechat_events"))
+
+	require.Equal(t, http.StatusOK, push("ticket@@@ahead", now.Add(9*time.Minute), "c"), "a clock a little ahead is tolerated")
+	require.Equal(t, "ticket@@@ahead", stored())
+	require.Equal(t, http.StatusOK, push("ticket@@@next", now, "d"))
+	require.Equal(t, "ticket@@@next", stored(), "the ticket that arrived last wins, whatever the earlier one claimed")
 }

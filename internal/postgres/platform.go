@@ -296,9 +296,11 @@ func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (boo
 		if enc, err = s.seal(ev.Ticket); err != nil {
 			return false, err
 		}
-		// An older ticket delivered late never replaces a newer one.
+		// Freshness is judged by arrival, not by the CreateTime the push
+		// claims: a ticket dated in the future would otherwise pin itself
+		// and every newer ticket would be ignored.
 		_, err = tx.Exec(ctx, `UPDATE platforms SET verify_ticket_enc = $2, verify_ticket_at = $3, updated_at = now()
-			WHERE component_appid = $1 AND (verify_ticket_at IS NULL OR verify_ticket_at <= $3)`, ev.ComponentAppID, enc, at)
+			WHERE component_appid = $1 AND (verify_ticket_at IS NULL OR verify_ticket_at <= $3)`, ev.ComponentAppID, enc, ev.ReceivedAt)
 	case "authorized", "updateauthorized":
 		if ev.AuthorizerAppID != "" {
 			_, err = tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, authorized_at) VALUES ($1, $2, $3)
