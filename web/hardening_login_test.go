@@ -159,3 +159,35 @@ func TestCSRFTokenIsBoundToTheSessionAndRotatedAtLogin(t *testing.T) {
 	form.Set("_csrf", c.CSRF())
 	require.Equal(t, http.StatusSeeOther, c.PostForm("/staff", form).StatusCode, "this session's own token works")
 }
+
+func TestChangingOwnPasswordAsksForTheCurrentOne(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	me := e.CreateStaff("lena", core.RoleAdmin)
+	c := e.Client()
+	c.LoginAs("lena", webtest.Password)
+
+	// The admin reset route refuses one's own account: it asks for nothing.
+	r := c.PostForm("/staff/"+itoa(me.ID)+"/password", url.Values{"password": {"hijacked-password"}})
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	require.Contains(t, c.Get("/staff").Text(".flash.error"), "asks for the current one")
+
+	r = c.Get("/account")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Equal(t, 1, r.Doc.Find("input[name=current_password]").Length())
+	r = c.PostForm("/account/password", url.Values{"password": {"hijacked-password"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode, "no current password")
+	r = c.PostForm("/account/password", url.Values{"current_password": {"not-my-password"}, "password": {"hijacked-password"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
+	require.Contains(t, r.Text(".field.invalid .error"), "current password is wrong")
+
+	other := e.Client()
+	other.LoginAs("lena", webtest.Password)
+	r = c.PostForm("/account/password", url.Values{"current_password": {webtest.Password}, "password": {"a-brand-new-password"}})
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	require.Equal(t, http.StatusSeeOther, other.Get("/").StatusCode, "every session ended")
+	_, err := e.App.Auth.Login(context.Background(), "lena", "hijacked-password", core.Meta{ClientIP: "192.0.2.1"})
+	require.Error(t, err)
+	_, err = e.App.Auth.Login(context.Background(), "lena", "a-brand-new-password", core.Meta{ClientIP: "192.0.2.1"})
+	require.NoError(t, err)
+}

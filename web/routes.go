@@ -31,6 +31,9 @@ func (s *Server) routes() {
 	operator := app.Group("", s.requireRole(core.RoleOperator))
 	admin := app.Group("", s.requireRole(core.RoleAdmin))
 
+	viewer.GET("/account", s.accountPage)
+	viewer.POST("/account/password", s.changeOwnPassword)
+
 	admin.GET("/staff", s.listStaff)
 	admin.POST("/staff", s.createStaff)
 	admin.POST("/staff/:id/role", s.setStaffRole)

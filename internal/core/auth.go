@@ -370,7 +370,12 @@ func (s *AuthService) SetRole(ctx context.Context, actor *Staff, id int64, role 
 }
 
 // ResetPassword sets a new password and ends the staff member's sessions.
+// An admin's own password is changed with ChangeOwnPassword instead, which
+// asks for the current one: a session left open must not be enough.
 func (s *AuthService) ResetPassword(ctx context.Context, actor *Staff, id int64, password string, m Meta) error {
+	if actor != nil && actor.ID == id {
+		return Errorf(ECONFLICT, "Change your own password on your account page; it asks for the current one.")
+	}
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
@@ -391,6 +396,60 @@ func (s *AuthService) ResetPassword(ctx context.Context, actor *Staff, id int64,
 			return err
 		}
 		return logChange(ctx, tx, actor, st, "staff_password", "", m)
+	})
+}
+
+// ChangeOwnPassword changes the signed-in staff member's password once the
+// current one is confirmed, then ends all their sessions. Wrong current
+// passwords count against the sign-in throttle, so this is no way around it.
+func (s *AuthService) ChangeOwnPassword(ctx context.Context, st *Staff, current, password string, m Meta) error {
+	if current == "" {
+		return FieldError("current_password", "Enter your current password.")
+	}
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	now := s.Now()
+	keys := throttleKeys(st.Username, m.ClientIP)
+	counts, err := s.Counter.CountLoginAttempt(ctx, keys, now, now.Add(-s.Throttle.Window))
+	if err != nil {
+		return err
+	}
+	if counts[0] > s.Throttle.PerUserClient || counts[1] > s.Throttle.PerClient {
+		return s.tooMany()
+	}
+	_, hash, err := s.Staff.StaffByUsername(ctx, st.Username)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if len(current) <= 1024 {
+		if ok, err = s.checkHash(ctx, current, hash); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		ev := SecurityEvent{Event: "staff_password", ActorID: &st.ID, TargetID: &st.ID, Username: st.Username, ClientIP: m.ClientIP, RequestID: m.RequestID, Detail: "wrong current password"}
+		if err := s.Log.RecordSecurity(ctx, ev); err != nil {
+			return err
+		}
+		return FieldError("current_password", "The current password is wrong.")
+	}
+	if err := s.Counter.ForgetLoginAttempts(ctx, keys[0], keys[1:]); err != nil {
+		return err
+	}
+	newHash, err := s.HashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.Staff.InTx(ctx, func(tx StaffTx) error {
+		if err := tx.SetPasswordHash(ctx, st.ID, newHash); err != nil {
+			return err
+		}
+		if err := tx.RevokeStaffSessions(ctx, st.ID); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, st, st, "staff_password", "own password", m)
 	})
 }
 
