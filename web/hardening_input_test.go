@@ -131,3 +131,17 @@ func TestProfileWithNULIsCleanedAndTheAccountKept(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	require.Contains(t, r.Body, appID, "listed as a Mini Program under its cleaned name")
 }
+
+func TestStaticDoesNotListDirectories(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	c := e.Client()
+	for _, path := range []string{"/static/", "/static/vendor/", "/static/img/", "/static/vendor", "/static/nope.js"} {
+		r := c.Get(path)
+		require.Equal(t, http.StatusNotFound, r.StatusCode, path)
+		require.NotContains(t, r.Body, "htmx.min.js", path)
+		require.NotContains(t, r.Body, "app.css", path)
+	}
+	require.Equal(t, http.StatusOK, c.Get("/static/app.css").StatusCode)
+	require.Equal(t, http.StatusOK, c.Get("/static/vendor/htmx.min.js").StatusCode)
+}
