@@ -149,3 +149,50 @@ func TestFutureDatedTicketDoesNotPinItself(t *testing.T) {
 	require.Equal(t, http.StatusOK, push("ticket@@@next", now, "d"))
 	require.Equal(t, "ticket@@@next", stored(), "the ticket that arrived last wins, whatever the earlier one claimed")
 }
+
+func TestAuthorizationCallbackNeedsTheStateOfItsStarter(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	require.NoError(t, e.Sim.PushTicket(context.Background()))
+	starter, _ := e.Login(core.RoleAdmin)
+	e.CreateStaff("intruder", core.RoleAdmin)
+	intruder := e.Client()
+	intruder.LoginAs("intruder", webtest.Password)
+
+	// The merchant approves on WeChat's page; WeChat sends the browser back.
+	approve := func(c *webtest.Client) *url.URL {
+		r := c.PostForm("/platform/authorize", nil)
+		require.Equal(t, http.StatusSeeOther, r.StatusCode)
+		req, _ := http.NewRequest(http.MethodGet, r.Header.Get("Location"), nil)
+		r = c.Do(req)
+		require.Equal(t, http.StatusFound, r.StatusCode, r.Body)
+		back, err := url.Parse(r.Header.Get("Location"))
+		require.NoError(t, err)
+		require.NotEmpty(t, back.Query().Get("state"))
+		return back
+	}
+	refused := func(c *webtest.Client, path, why string) {
+		r := c.Get(path)
+		require.Equal(t, http.StatusSeeOther, r.StatusCode, why)
+		require.Contains(t, c.Get("/platform").Text(".flash.error"), "not started from this session", why)
+	}
+	back := approve(starter)
+	q := back.Query()
+	code := q.Get("auth_code")
+
+	// Another staff member's session, with or without the state, is refused.
+	refused(intruder, back.RequestURI(), "a foreign session")
+	// A missing or wrong state is refused in the starter's own session.
+	refused(starter, "/platform/authorized?auth_code="+url.QueryEscape(code), "no state")
+	require.Equal(t, 0, countRows(t, e, "SELECT count(*) FROM authorizers WHERE nick_name LIKE '新授权小程序%' AND refresh_token_enc IS NOT NULL"))
+
+	// The state is single use: the refusal above consumed it, so start again.
+	back = approve(starter)
+	q = back.Query()
+	q.Set("state", "forged-state-forged-state-forged")
+	refused(starter, "/platform/authorized?"+q.Encode(), "a forged state")
+	back = approve(starter)
+	r := starter.Get(back.RequestURI())
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	require.Equal(t, "The account was authorized and added.", starter.Get("/platform").Text(".flash"))
+}

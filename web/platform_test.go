@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,7 +134,7 @@ func TestAuthorizationLinkFlow(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(link.String(), e.SimURL+"/cgi-bin/componentloginpage?"), link.String())
 	require.Equal(t, "2", link.Query().Get("auth_type"), "Mini Programs only")
-	require.Equal(t, e.URL+"/platform/authorized", link.Query().Get("redirect_uri"))
+	require.Regexp(t, `^`+regexp.QuoteMeta(e.URL+"/platform/authorized?state=")+`[A-Za-z0-9_-]{32}$`, link.Query().Get("redirect_uri"), "with the state of this session")
 
 	// The merchant approves on WeChat's page, which sends the browser back.
 	req, err := http.NewRequest(http.MethodGet, link.String(), nil)
