@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) accountPage(c echo.Context) error {
-	return render(c, http.StatusOK, views.AccountPage(views.AccountVM{Base: s.base(c, "Your account", ""), Errors: views.FieldErrors{}}))
+	return render(c, http.StatusOK, views.AccountPage(views.AccountVM{Base: s.base(c, "Your account", "account"), Errors: views.FieldErrors{}}))
 }
 
 // changeOwnPassword asks for the current password; on success every session
@@ -22,7 +22,7 @@ func (s *Server) changeOwnPassword(c echo.Context) error {
 		if core.ErrorCode(err) == core.EINTERNAL {
 			return err
 		}
-		vm := views.AccountVM{Base: s.base(c, "Your account", ""), Errors: views.FieldErrors{}}
+		vm := views.AccountVM{Base: s.base(c, "Your account", "account"), Errors: views.FieldErrors{}}
 		var ce *core.Error
 		if asCore(err, &ce) && ce.Field != "" {
 			vm.Errors[ce.Field] = vm.Err(err)
