@@ -191,3 +191,32 @@ func TestChangingOwnPasswordAsksForTheCurrentOne(t *testing.T) {
 	_, err = e.App.Auth.Login(context.Background(), "lena", "a-brand-new-password", core.Meta{ClientIP: "192.0.2.1"})
 	require.NoError(t, err)
 }
+
+func TestBusyHashSlotsAnswerTooManyInsteadOfTakingMemory(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	e.CreateStaff("mona", core.RoleViewer)
+	slots := e.App.Auth.HashSlots()
+	var inside atomic.Int64
+	release := make(chan struct{})
+	check := e.App.Auth.CheckHash
+	e.App.Auth.CheckHash = func(p, h string) (bool, error) {
+		inside.Add(1)
+		<-release
+		return check(p, h)
+	}
+	e.App.Auth.HashWait = 50 * time.Millisecond
+	var wg sync.WaitGroup
+	for i := range slots {
+		wg.Go(func() {
+			_, _ = e.App.Auth.Login(context.Background(), "mona", "wrong-password", core.Meta{ClientIP: "198.51.100." + itoa(int64(i+1))})
+		})
+	}
+	require.Eventually(t, func() bool { return inside.Load() == int64(slots) }, 30*time.Second, 5*time.Millisecond, "every slot is taken")
+	_, err := e.App.Auth.Login(context.Background(), "mona", "wrong-password", core.Meta{ClientIP: "198.51.100.200"})
+	require.Equal(t, core.ETOOMANY, core.ErrorCode(err), "no slot: the request is told to come back")
+	require.Equal(t, "The server is busy. Try again in a moment.", core.ErrorMessage(err))
+	require.Equal(t, int64(slots), inside.Load(), "and no extra hash ran")
+	close(release)
+	wg.Wait()
+}
