@@ -6,15 +6,16 @@ export GOFLAGS ?= -buildvcs=false
 # from the module proxy, about 10 s).
 export GOTOOLCHAIN := go1.27.3
 
-.PHONY: dev test deps generate check-generated vet build bench fuzz
+.PHONY: dev test deps generate check-generated tidy-check vulncheck vet build bench fuzz
 
 ## dev: run the console with a private Postgres, the WeChat simulator and demo data
 dev:
 	@.ci/install-deps postgres
 	$(GO) run ./cmd/trafficmaster dev
 
-## test: install what the tests need, vet, check generated code, run every test with -race
-test: deps vet check-generated
+## test: install what the tests need, vet, check generated code and go.mod, check for
+## known vulnerabilities (offline), run every test with -race
+test: deps vet check-generated tidy-check vulncheck
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 deps:
@@ -33,6 +34,15 @@ check-generated:
 	@if ! git diff --quiet -- '*_templ.go' || [ -n "$$(git ls-files --others --exclude-standard -- '*_templ.go')" ]; then \
 		echo "Generated templ code is stale; run 'make generate' and commit:"; git status --short -- '*_templ.go'; exit 1; fi
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+## tidy-check: fail when go.mod or go.sum are not tidy
+tidy-check:
+	$(GO) mod tidy -diff
+
+## vulncheck: govulncheck against the vulnerability database from the golang.org/x/vulndb
+## module (offline); fails on anything not accepted in .ci/govulncheck-allow
+vulncheck:
+	@GO=$(GO) .ci/vulncheck
 
 build:
 	$(GO) build -o bin/trafficmaster ./cmd/trafficmaster

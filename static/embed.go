@@ -34,11 +34,17 @@ func URL(name string) string {
 	return "/static/" + name + "?v=" + hashes()[name]
 }
 
-// Handler serves the embedded files; versioned URLs are cacheable for a year.
+// Handler serves the embedded files (never a directory listing); versioned
+// URLs are cacheable for a year.
 func Handler() http.Handler {
 	fsrv := http.StripPrefix("/static/", http.FileServerFS(files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		// Files only: a directory would be listed.
+		if st, err := fs.Stat(files, strings.TrimSuffix(name, "/")); name == "" || err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		if v := r.URL.Query().Get("v"); v != "" && v == hashes()[name] {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -119,7 +118,7 @@ func (h *console) auditCSV(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	// A byte-order mark makes spreadsheet programs read the Chinese names as UTF-8.
 	_, _ = w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
+	cw := newSafeCSV(w)
 	_ = cw.Write([]string{"id", "started_at", "finished_at", "appid", "name", "action", "action_key", "staff", "run_id", "status",
 		"outcome", "outcome_key", "code", "message", "check_status", "latency_ms", "transport_error", "request_id", "client_ip"})
 	n := 0
@@ -146,10 +145,10 @@ func (h *console) auditCSV(c echo.Context) error {
 		if a.Status == core.AttemptPending {
 			outcomeKey = string(core.AttemptPending)
 		}
-		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, csvSafe(a.AppName),
-			b.ActionWords(a.Action), string(a.Action), csvSafe(a.StaffName), run, string(a.Status),
-			b.OutcomeWords(a), outcomeKey, optInt(a.Code), csvSafe(b.T(a.Message)), optInt(a.CheckStatus),
-			strconv.Itoa(a.LatencyMS), csvSafe(a.TransportError), a.RequestID, a.ClientIP}); err != nil {
+		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, a.AppName,
+			b.ActionWords(a.Action), string(a.Action), a.StaffName, run, string(a.Status),
+			b.OutcomeWords(a), outcomeKey, optInt(a.Code), b.T(a.Message), optInt(a.CheckStatus),
+			strconv.Itoa(a.LatencyMS), a.TransportError, a.RequestID, a.ClientIP}); err != nil {
 			return err
 		}
 		if n++; n%1000 == 0 {

@@ -47,6 +47,8 @@ func (s *Server) loginForm(c echo.Context) error {
 		b.Flash = &views.Flash{Kind: "info", Text: b.T("Your session has ended. Sign in again.")}
 	case c.QueryParam("out") != "":
 		b.Flash = &views.Flash{Kind: "ok", Text: b.T("You have signed out.")}
+	case c.QueryParam("changed") != "":
+		b.Flash = &views.Flash{Kind: "ok", Text: b.T("Your password was changed. Sign in with the new one.")}
 	}
 	vm.Base = b
 	return render(c, http.StatusOK, views.LoginPage(vm))

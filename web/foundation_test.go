@@ -361,19 +361,23 @@ func TestDatabaseGoneGivesFriendly500WithoutDetails(t *testing.T) {
 
 func TestClientIPFromProxyOnlyWhenTrusted(t *testing.T) {
 	t.Parallel()
-	for _, trust := range []string{"false", "true"} {
-		e := webtest.New(t, webtest.Options{Env: map[string]string{"TRUST_PROXY": trust}})
+	for _, tc := range []struct{ proxies, xff, want, why string }{
+		{"", "203.0.113.7", "127.0.0.1", "no trusted proxy: a forged header is ignored"},
+		{"10.9.0.0/16", "203.0.113.7", "127.0.0.1", "the peer is not a trusted proxy"},
+		{"127.0.0.1/32", "203.0.113.7", "203.0.113.7", "the trusted proxy's hop"},
+		{"127.0.0.1/32", "198.51.100.66, 203.0.113.7", "203.0.113.7", "the client's own additions on the left prove nothing"},
+		{"127.0.0.1/32", "198.51.100.66, 10.0.0.8", "10.0.0.8", "a private hop is not a proxy unless named (GO-2026-6872)"},
+		{"127.0.0.1/32,10.0.0.0/8", "198.51.100.66, 203.0.113.7, 10.0.0.8", "203.0.113.7", "the rightmost hop that is not a trusted proxy"},
+		{"127.0.0.1/32", "not-an-ip", "127.0.0.1", "garbage is not believed"},
+	} {
+		e := webtest.New(t, webtest.Options{Env: map[string]string{"TRUSTED_PROXIES": tc.proxies}})
 		e.CreateStaff("ivan", core.RoleViewer)
 		c := e.Client()
-		c.Header.Set("X-Forwarded-For", "203.0.113.7")
+		c.Header.Set("X-Forwarded-For", tc.xff)
 		c.Get("/login")
 		c.PostForm("/login", url.Values{"username": {"ivan"}, "password": {"wrong-password"}})
 		ev, err := e.App.Staff.ListSecurity(context.Background(), 0, 1)
 		require.NoError(t, err)
-		if trust == "true" {
-			require.Equal(t, "203.0.113.7", ev[0].ClientIP)
-		} else {
-			require.Equal(t, "127.0.0.1", ev[0].ClientIP, "a forged header is ignored")
-		}
+		require.Equal(t, tc.want, ev[0].ClientIP, tc.why)
 	}
 }

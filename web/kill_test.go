@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -100,20 +101,20 @@ func TestKilledProcessLeavesInterruptedRows(t *testing.T) {
 	// Sign in to the subprocess like a browser.
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(base + "/login")
-	require.NoError(t, err)
-	resp.Body.Close()
-	u, _ := url.Parse(base)
-	csrf := ""
-	for _, ck := range jar.Cookies(u) {
-		if ck.Name == "tm_csrf" {
-			csrf = ck.Value
-		}
+	// The CSRF token is in each page's csrf-token meta tag, bound to the session.
+	pageToken := func(path string) string {
+		resp, err := hc.Get(base + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		require.NoError(t, err)
+		return doc.Find("meta[name=csrf-token]").AttrOr("content", "")
 	}
-	resp, err = hc.PostForm(base+"/login", url.Values{"username": {st.Username}, "password": {webtest.Password}, "_csrf": {csrf}})
+	resp, err := hc.PostForm(base+"/login", url.Values{"username": {st.Username}, "password": {webtest.Password}, "_csrf": {pageToken("/login")}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	csrf := pageToken("/")
 
 	// Click "Open traffic master"; WeChat hangs, so the request never returns.
 	go func() {

@@ -1,6 +1,12 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,10 +14,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
@@ -35,6 +41,40 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.Config.Secure() {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
+		return next(c)
+	}
+}
+
+// maxRequestIDLen bounds an X-Request-Id accepted from a proxy.
+const maxRequestIDLen = 64
+
+// validRequestID accepts only short IDs of letters, digits, dots, dashes and
+// underscores: the ID is stored in the audit and the security log and
+// exported to CSV, so anything else (a formula, a megabyte) is replaced.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	// A leading dash or dot could still start a spreadsheet formula or look like a flag.
+	return id[0] != '-' && id[0] != '.'
+}
+
+// requestIDMiddleware keeps a proxy's safe X-Request-Id and makes one otherwise.
+func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }
@@ -88,6 +128,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set("session", sess)
+		// Pages and exports behind the session show staff data: no browser or
+		// proxy may keep a copy (the back button after logout shows nothing).
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		if id, ok := sess.Values[postgres.StaffIDKey].(int64); ok && !sess.IsNew {
 			st, err := s.Staff.StaffByID(c.Request().Context(), id)
 			if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
@@ -97,6 +140,38 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				ctx := core.WithStaff(c.Request().Context(), st)
 				c.SetRequest(c.Request().WithContext(ctx))
 				c.Set("logger", s.Log(c).With("staff_id", st.ID))
+			}
+		}
+		return next(c)
+	}
+}
+
+// errBadInput answers a query or form holding a NUL byte or invalid UTF-8,
+// which no field accepts and the database cannot store or compare.
+var errBadInput = core.Errorf(core.EINVALID, "The request contains characters that are not allowed (such as a NUL byte). Remove them and try again.")
+
+func badText(v string) bool { return strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) }
+
+// rejectBadInput refuses such requests with a message (422) before any
+// handler passes the text to the database.
+func (s *Server) rejectBadInput(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		params := []url.Values{c.QueryParams()}
+		if c.Request().Method == http.MethodPost {
+			if f, err := c.FormParams(); err == nil {
+				params = append(params, f)
+			}
+		}
+		for _, vals := range params {
+			for k, vs := range vals {
+				if badText(k) {
+					return errBadInput
+				}
+				for _, v := range vs {
+					if badText(v) {
+						return errBadInput
+					}
+				}
 			}
 		}
 		return next(c)
@@ -125,23 +200,78 @@ func langOf(c echo.Context) i18n.Lang {
 }
 
 // csrf protects every state-changing request: a form field or an
-// X-CSRF-Token header must match the cookie (or the browser must vouch that
-// the request is same-origin). The WeChat push, probes and assets are outside
-// the group it guards (see routes.go); the push has its own signature.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "tm_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.Config.Secure(),
-		CookieSameSite: http.SameSiteStrictMode,
-		CookieMaxAge:   int((12 * time.Hour).Seconds()),
-		ErrorHandler: func(err error, c echo.Context) error {
-			s.Log(c).Warn("csrf check failed", "err", err, "path", c.Request().URL.Path)
+// X-CSRF-Token header must carry the token of this server-side session (or
+// the browser must vouch that the request is same-origin). The token is an
+// HMAC of the session's ID, so it is bound to that session, changes when the
+// session is renewed at login, and a token from any other session is refused.
+// Before sign-in (the login form, the language switch) the token is bound to
+// a random pre-session cookie instead. The WeChat push, probes and assets are
+// outside the group it guards (see routes.go); the push has its own signature.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, err := s.csrfToken(c)
+		if err != nil {
+			return err
+		}
+		c.Set("csrf", token)
+		c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			return next(c)
+		}
+		switch c.Request().Header.Get(echo.HeaderSecFetchSite) {
+		case "same-origin", "none":
+			return next(c)
+		case "cross-site":
+			s.Log(c).Warn("csrf check failed", "err", "cross-site request", "path", c.Request().URL.Path)
 			return errCSRF
-		},
-	})
+		}
+		sent := c.Request().Header.Get("X-CSRF-Token")
+		if sent == "" {
+			sent = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			s.Log(c).Warn("csrf check failed", "err", "missing or wrong token", "path", c.Request().URL.Path)
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+// csrfCookie names the pre-session cookie; __Host- (over https) stops a
+// neighbouring subdomain from planting one.
+func (s *Server) csrfCookie() string {
+	if s.Config.Secure() {
+		return "__Host-tm_csrf"
+	}
+	return "tm_csrf"
+}
+
+// csrfToken derives the request's token from its session or pre-session cookie.
+func (s *Server) csrfToken(c echo.Context) (string, error) {
+	sess, err := s.Sessions.Get(c.Request(), sessionCookie)
+	if err != nil {
+		return "", err
+	}
+	binding := ""
+	if sess != nil && !sess.IsNew && sess.ID != "" {
+		binding = "session:" + sess.ID
+	} else {
+		v := ""
+		if ck, err := c.Cookie(s.csrfCookie()); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
+			v = ck.Value
+		} else {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			v = base64.RawURLEncoding.EncodeToString(b)
+			c.SetCookie(&http.Cookie{Name: s.csrfCookie(), Value: v, Path: "/", HttpOnly: true, Secure: s.Config.Secure(),
+				SameSite: http.SameSiteStrictMode, MaxAge: int((12 * time.Hour).Seconds())})
+		}
+		binding = "pre-session:" + v
+	}
+	m := hmac.New(sha256.New, s.Config.Key("csrf"))
+	m.Write([]byte(binding))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
 var errCSRF = errors.New("csrf")

@@ -2,9 +2,14 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -104,8 +109,23 @@ func (h *platformHandlers) sync(c echo.Context) error {
 	return h.back(c)
 }
 
+// authStateKey holds, in the server-side session, the state of the
+// authorization the staff member started: "staffID:random".
+const authStateKey = "auth_state"
+
 func (h *platformHandlers) authorize(c echo.Context) error {
-	link, err := h.p.Service.AuthorizationLink(c.Request().Context(), h.s.Config.PublicURL+"/platform/authorized")
+	// The callback must come back to the staff member who started it: a
+	// random state, kept in their session, travels in the redirect URI.
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	st := core.StaffFrom(c.Request().Context())
+	state := base64.RawURLEncoding.EncodeToString(b)
+	sess := h.s.session(c)
+	sess.Values[authStateKey] = strconv.FormatInt(st.ID, 10) + ":" + state
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	link, err := h.p.Service.AuthorizationLink(c.Request().Context(), h.s.Config.PublicURL+"/platform/authorized?state="+url.QueryEscape(state))
 	if err != nil {
 		h.flashErr(c, "WeChat did not give an authorization link; try again.", err)
 		return h.back(c)
@@ -113,7 +133,29 @@ func (h *platformHandlers) authorize(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, link)
 }
 
+// stateOK checks and consumes the state of the authorization callback.
+func (h *platformHandlers) stateOK(c echo.Context) bool {
+	sess := h.s.session(c)
+	want, _ := sess.Values[authStateKey].(string)
+	if want == "" {
+		return false
+	}
+	delete(sess.Values, authStateKey)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		h.s.Log(c).Error("save session", "err", err)
+		return false
+	}
+	st := core.StaffFrom(c.Request().Context())
+	got := strconv.FormatInt(st.ID, 10) + ":" + c.QueryParam("state")
+	return c.QueryParam("state") != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
 func (h *platformHandlers) authorized(c echo.Context) error {
+	if !h.stateOK(c) {
+		h.s.Log(c).Warn("authorization callback refused: missing or foreign state")
+		h.s.setFlash(c, "error", "The authorization could not be completed: it was not started from this session. Start it again with the authorization link.")
+		return c.Redirect(http.StatusSeeOther, "/platform")
+	}
 	if _, err := h.p.Service.CompleteAuthorization(c.Request().Context(), c.QueryParam("auth_code")); err != nil {
 		h.flashErr(c, "The authorization could not be completed; the next sync picks the account up if it was authorized.", err)
 	} else {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,7 +54,9 @@ func TestPushStoredBeforeSuccess(t *testing.T) {
 	e := webtest.New(t)
 	require.NoError(t, e.Sim.PushTicket(context.Background()), "the simulator got `success`")
 	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM wechat_events WHERE info_type = 'component_verify_ticket' AND decoded->>'has_ticket' = 'true' AND raw_body LIKE '%<Encrypt>%'"))
-	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM platforms WHERE verify_ticket = $1", e.Sim.CurrentTicket()))
+	// The ticket is stored encrypted, never in clear.
+	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM platforms WHERE verify_ticket_enc IS NOT NULL AND verify_ticket = ''"))
+	require.Equal(t, 0, countRows(t, e, "SELECT count(*) FROM platforms WHERE position($1 in verify_ticket_enc::text) > 0", e.Sim.CurrentTicket()))
 }
 
 func TestPushRetryStoredOnce(t *testing.T) {
@@ -131,7 +134,7 @@ func TestAuthorizationLinkFlow(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(link.String(), e.SimURL+"/cgi-bin/componentloginpage?"), link.String())
 	require.Equal(t, "2", link.Query().Get("auth_type"), "Mini Programs only")
-	require.Equal(t, e.URL+"/platform/authorized", link.Query().Get("redirect_uri"))
+	require.Regexp(t, `^`+regexp.QuoteMeta(e.URL+"/platform/authorized?state=")+`[A-Za-z0-9_-]{32}$`, link.Query().Get("redirect_uri"), "with the state of this session")
 
 	// The merchant approves on WeChat's page, which sends the browser back.
 	req, err := http.NewRequest(http.MethodGet, link.String(), nil)

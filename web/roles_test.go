@@ -27,6 +27,7 @@ var routeRules = []access{
 	{"*", re(`^/(login|logout|lang)$`), "public"},
 	{"POST", re(`^/wechat/events$`), "public"},
 	{"GET", re(`^/$`), "viewer"},
+	{"*", re(`^/account(/|$)`), "viewer"},
 	{"GET", re(`^/(apps|audit|runs)(/|\.csv|$)`), "viewer"},
 	{"POST", re(`^/(apps|runs)(/|$)`), "operator"},
 	{"*", re(`^/(jobs|platform|staff|security-log)(/|$)`), "admin"},

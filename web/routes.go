@@ -12,7 +12,7 @@ import (
 // may use it; features add theirs through Feature.Routes with the same groups.
 func (s *Server) routes() {
 	e := s.Echo
-	e.Pre(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
+	e.Pre(requestIDMiddleware)
 	e.Use(s.accessLog, s.recoverPanic, s.securityHeaders, middleware.BodyLimit("1M"), langMiddleware)
 
 	// No session, no CSRF: probes and assets.
@@ -21,7 +21,7 @@ func (s *Server) routes() {
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 
 	public := e.Group("") // the WeChat push authenticates by its signature
-	app := e.Group("", s.csrf(), s.loadSession)
+	app := e.Group("", s.csrf, s.loadSession, s.rejectBadInput)
 	app.GET("/login", s.loginForm)
 	app.POST("/login", s.login)
 	app.POST("/logout", s.logout)
@@ -30,6 +30,9 @@ func (s *Server) routes() {
 	viewer := app.Group("", s.requireRole(core.RoleViewer))
 	operator := app.Group("", s.requireRole(core.RoleOperator))
 	admin := app.Group("", s.requireRole(core.RoleAdmin))
+
+	viewer.GET("/account", s.accountPage)
+	viewer.POST("/account/password", s.changeOwnPassword)
 
 	admin.GET("/staff", s.listStaff)
 	admin.POST("/staff", s.createStaff)

@@ -81,11 +81,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Deps: d, Echo: e}
-	if d.Config.TrustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	} else {
-		e.IPExtractor = echo.ExtractIPDirect()
-	}
+	e.IPExtractor = clientIP(d.Config.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s
@@ -156,7 +152,7 @@ func requestID(c echo.Context) string {
 
 // Meta describes the request for the audit and security logs.
 func Meta(c echo.Context) core.Meta {
-	return core.Meta{ClientIP: c.RealIP(), RequestID: requestID(c)}
+	return core.Meta{ClientIP: core.CleanText(c.RealIP(), 64), RequestID: requestID(c)}
 }
 
 // Logger returns the request's logger (with request and staff IDs).

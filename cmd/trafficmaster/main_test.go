@@ -93,7 +93,7 @@ func requireArgon2id(t *testing.T, dsn, username, password string) {
 	require.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m="), "stored hash %.20s… is not argon2id", hash)
 	params, salt, key, err := argon2id.DecodeHash(hash)
 	require.NoError(t, err)
-	want := core.NewAuthService(nil, nil, nil).Params
+	want := core.NewAuthService(nil, nil, nil, nil).Params
 	require.Equal(t, *want, *params, "the production parameters")
 	require.GreaterOrEqual(t, params.Memory, uint32(19*1024), "at least OWASP's 19 MiB")
 	require.GreaterOrEqual(t, params.Iterations, uint32(1))

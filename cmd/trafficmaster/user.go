@@ -42,7 +42,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	}
 	defer pool.Close()
 	store := &postgres.StaffStore{Pool: pool}
-	auth := core.NewAuthService(store, store, store)
+	auth := core.NewAuthService(store, store, store, store)
 	meta := core.Meta{ClientIP: "cli"}
 	switch sub {
 	case "create":

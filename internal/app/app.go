@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		opt.Now = time.Now
 	}
 	a := &App{Config: cfg, Log: log, Pool: pool, Staff: &postgres.StaffStore{Pool: pool}}
-	a.Auth = core.NewAuthService(a.Staff, a.Staff, a.Staff)
+	a.Auth = core.NewAuthService(a.Staff, a.Staff, a.Staff, a.Staff)
 	a.Auth.Now = opt.Now
 	httpClient := opt.HTTPClient
 	if httpClient == nil {
@@ -99,11 +99,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 			} else if n > 0 {
 				log.Info("deleted expired sessions", "count", n)
 			}
+			if err := a.Staff.DeleteOldLoginAttempts(ctx, opt.Now().Add(-24*time.Hour)); err != nil {
+				log.Warn("delete old sign-in counters", "err", err)
+			}
 		})
 	})
 	if err := a.wirePlatform(&deps, opt); err != nil {
 		a.Close()
 		return nil, err
+	}
+	// Secrets an older version stored in clear are encrypted before anything runs.
+	if err := a.PlatformStore.SealStoredSecrets(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("encrypt stored secrets: %w", err)
 	}
 	if err := a.wireTraffic(ctx, &deps, opt); err != nil {
 		a.Close()

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,8 +28,10 @@ type Config struct {
 	TimeZone        string
 	WeChat          WeChat
 	SyncInterval    time.Duration
-	// TrustProxy takes the client IP from X-Forwarded-For (only behind your own proxy).
-	TrustProxy bool
+	// TrustedProxies are the addresses of the reverse proxies in front of the
+	// console. Only a request from one of them has its X-Forwarded-For read,
+	// and the client is the rightmost address in it that is not a trusted proxy.
+	TrustedProxies []netip.Prefix
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
@@ -131,12 +134,19 @@ func Load(getenv func(string) string) (Config, error) {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("TIME_ZONE: unknown zone %q", c.TimeZone))
 	}
+	// TRUST_PROXY=true believed any X-Forwarded-For from any private or
+	// loopback address; the proxies must now be named.
 	switch v := get("TRUST_PROXY", "false"); v {
-	case "true", "1":
-		c.TrustProxy = true
 	case "false", "0":
 	default:
-		errs = append(errs, fmt.Errorf("TRUST_PROXY: want true or false, got %q", v))
+		errs = append(errs, fmt.Errorf("TRUST_PROXY is replaced by TRUSTED_PROXIES: list your proxies' addresses as CIDRs, e.g. TRUSTED_PROXIES=127.0.0.1/32,10.1.2.0/24"))
+	}
+	if v := get("TRUSTED_PROXIES", ""); v != "" {
+		p, err := ParseProxies(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+		}
+		c.TrustedProxies = p
 	}
 	c.RatePerSecond = 5
 	if v := get("RATE_PER_SECOND", ""); v != "" {
@@ -157,6 +167,23 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseProxies reads a comma- or space-separated list of CIDRs or single addresses.
+func ParseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("want CIDRs or addresses like 10.0.0.0/8 or 127.0.0.1, got %q", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // DecodeKey accepts a 32-byte key as base64 (std or URL) or hex.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -57,17 +58,21 @@ func TestDecodeKeyAcceptsBase64AndHex(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestTrustProxy(t *testing.T) {
+func TestTrustedProxies(t *testing.T) {
 	t.Parallel()
 	v := valid()
 	c, err := config.Load(func(k string) string { return v[k] })
 	require.NoError(t, err)
-	require.False(t, c.TrustProxy, "off unless asked")
-	v["TRUST_PROXY"] = "true"
+	require.Empty(t, c.TrustedProxies, "no proxy is trusted unless named")
+	v["TRUSTED_PROXIES"] = "127.0.0.1, 10.1.2.0/24 ::1"
 	c, err = config.Load(func(k string) string { return v[k] })
 	require.NoError(t, err)
-	require.True(t, c.TrustProxy)
-	v["TRUST_PROXY"] = "yes please"
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.1.2.0/24"), netip.MustParsePrefix("::1/128")}, c.TrustedProxies)
+	v["TRUSTED_PROXIES"] = "10.0.0.0/33"
 	_, err = config.Load(func(k string) string { return v[k] })
-	require.ErrorContains(t, err, "TRUST_PROXY")
+	require.ErrorContains(t, err, "TRUSTED_PROXIES")
+	delete(v, "TRUSTED_PROXIES")
+	v["TRUST_PROXY"] = "true"
+	_, err = config.Load(func(k string) string { return v[k] })
+	require.ErrorContains(t, err, "TRUST_PROXY is replaced by TRUSTED_PROXIES", "a blanket trust is refused")
 }

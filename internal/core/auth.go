@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"github.com/alexedwards/argon2id"
+	"golang.org/x/sync/semaphore"
 )
 
 // SecurityEvent is one line of the append-only security log.
@@ -58,19 +61,42 @@ type SessionRevoker interface {
 type SecurityLog interface {
 	RecordSecurity(ctx context.Context, ev SecurityEvent) error
 	ListSecurity(ctx context.Context, beforeID int64, limit int) ([]SecurityEvent, error)
-	// LoginFailures counts failed logins since t by username and by client IP.
-	LoginFailures(ctx context.Context, username, ip string, since time.Time) (byUser, byIP int, err error)
 }
 
-// Throttle limits failed logins within a window.
+// LoginCounter counts sign-in attempts. Each count is one atomic statement
+// taken before the password is checked, so concurrent tries cannot all slip
+// under a limit.
+type LoginCounter interface {
+	// CountLoginAttempt adds one attempt under each of keys and returns the
+	// counts in the order of keys. A key's window starts at its first attempt;
+	// a window that started at or before expired is over and starts again at now.
+	CountLoginAttempt(ctx context.Context, keys []string, now, expired time.Time) ([]int, error)
+	// TakeLoginSlot lets one attempt for key through per interval: it reports
+	// whether the slot was free at now and, if so, takes it until next.
+	TakeLoginSlot(ctx context.Context, key string, now, next time.Time) (bool, error)
+	// ForgetLoginAttempts clears the first key and takes one attempt off the others.
+	ForgetLoginAttempts(ctx context.Context, clear string, lessOne []string) error
+}
+
+// Throttle limits sign-in attempts within a window that starts at the first
+// attempt: tries made while throttled are counted but do not move the window.
 type Throttle struct {
-	Window  time.Duration
-	PerUser int
-	PerIP   int
+	Window time.Duration
+	// PerUserClient limits attempts for one username from one client address.
+	PerUserClient int
+	// PerClient limits attempts from one client address, whatever the username.
+	PerClient int
+	// PerUser is the number of attempts for one username, from every address,
+	// after which that username is slowed to one attempt per UserInterval.
+	// It slows rather than locks: someone guessing from many addresses cannot
+	// lock the real user out, only make them retry a few seconds later.
+	PerUser      int
+	UserInterval time.Duration
 }
 
-// DefaultThrottle allows 5 failures per username and 20 per client IP in 15 minutes.
-var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerUser: 5, PerIP: 20}
+// DefaultThrottle allows 5 attempts per username and address, 20 per address,
+// and slows a username to one attempt every 10 seconds after 10 attempts, per 15 minutes.
+var DefaultThrottle = Throttle{Window: 15 * time.Minute, PerUserClient: 5, PerClient: 20, PerUser: 10, UserInterval: 10 * time.Second}
 
 // Meta describes the request an action came from, for the logs.
 type Meta struct {
@@ -78,56 +104,176 @@ type Meta struct {
 	RequestID string
 }
 
+// MaxHashes bounds how many password hashes run at once, and HashMemoryBudget
+// how much memory they may take together (argon2id's default needs 64 MiB
+// each): a burst of sign-ins waits for a slot instead of taking the memory.
+const (
+	MaxHashes        = 4
+	HashMemoryBudget = 256 << 20
+)
+
 // AuthService authenticates staff and manages their accounts.
 type AuthService struct {
 	Staff    StaffStore
 	Sessions SessionRevoker
 	Log      SecurityLog
+	Counter  LoginCounter
 	Throttle Throttle
 	Params   *argon2id.Params
 	Now      func() time.Time
-	dummy    string
+	// CheckHash compares a password with a hash (argon2id; tests count calls).
+	CheckHash func(password, hash string) (bool, error)
+	// HashWait is how long a hash waits for a free slot before the request
+	// gets "busy" (429).
+	HashWait time.Duration
+
+	dummy     string
+	dummyOnce sync.Once
+	semOnce   sync.Once
+	sem       *semaphore.Weighted
 }
 
 // NewAuthService wires an AuthService with production defaults.
-func NewAuthService(staff StaffStore, sessions SessionRevoker, log SecurityLog) *AuthService {
-	return &AuthService{Staff: staff, Sessions: sessions, Log: log, Throttle: DefaultThrottle, Params: argon2id.DefaultParams, Now: time.Now}
+func NewAuthService(staff StaffStore, sessions SessionRevoker, log SecurityLog, counter LoginCounter) *AuthService {
+	return &AuthService{Staff: staff, Sessions: sessions, Log: log, Counter: counter, Throttle: DefaultThrottle, Params: argon2id.DefaultParams, Now: time.Now,
+		CheckHash: func(p, h string) (bool, error) {
+			ok, _, err := argon2id.CheckHash(p, h)
+			return ok, err
+		},
+		HashWait: 3 * time.Second,
+	}
 }
 
 // ErrBadCredentials is the one answer to a wrong username or password, so the
 // answer does not tell which was wrong.
 var ErrBadCredentials = Errorf(EUNAUTHORIZED, "Wrong username or password.")
 
-// HashPassword hashes a password with argon2id.
-func (s *AuthService) HashPassword(p string) (string, error) {
-	return argon2id.CreateHash(p, s.Params)
+// ErrBusy answers a request that found every hashing slot taken for too long.
+var ErrBusy = Errorf(ETOOMANY, "The server is busy. Try again in a moment.")
+
+// HashSlots is the number of hashes allowed at once for the configured parameters.
+func (s *AuthService) HashSlots() int {
+	mem := 64 << 20
+	if s.Params != nil && s.Params.Memory > 0 {
+		mem = int(s.Params.Memory) * 1024
+	}
+	return max(1, min(MaxHashes, HashMemoryBudget/mem))
 }
 
-// Login checks credentials, applying the throttle, and logs the attempt.
+// withHashSlot runs fn holding one of the hashing slots.
+func (s *AuthService) withHashSlot(ctx context.Context, fn func() error) error {
+	s.semOnce.Do(func() { s.sem = semaphore.NewWeighted(int64(s.HashSlots())) })
+	wctx, cancel := context.WithTimeout(ctx, s.HashWait)
+	defer cancel()
+	if err := s.sem.Acquire(wctx, 1); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return ErrBusy
+	}
+	defer s.sem.Release(1)
+	return fn()
+}
+
+// HashPassword hashes a password with argon2id, within the hashing slots.
+func (s *AuthService) HashPassword(ctx context.Context, p string) (string, error) {
+	var h string
+	err := s.withHashSlot(ctx, func() (err error) {
+		h, err = argon2id.CreateHash(p, s.Params)
+		return err
+	})
+	return h, err
+}
+
+func (s *AuthService) checkHash(ctx context.Context, password, hash string) (bool, error) {
+	var ok bool
+	err := s.withHashSlot(ctx, func() (err error) {
+		ok, err = s.CheckHash(password, hash)
+		return err
+	})
+	return ok, err
+}
+
+// MaxStoredLen caps every text taken from a request before it is stored
+// (usernames tried, request IDs, user agents).
+const MaxStoredLen = 128
+
+// CleanText makes request- or WeChat-supplied text safe to store: valid
+// UTF-8, no NUL or other control characters (tabs and newlines become
+// spaces), at most max runes (0: no limit).
+func CleanText(v string, max int) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	var b strings.Builder
+	n := 0
+	for _, r := range v {
+		if max > 0 && n >= max {
+			break
+		}
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			r = ' '
+		case unicode.IsControl(r):
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// throttleKeys names the counters of one attempt: username and address,
+// address, username.
+func throttleKeys(username, ip string) []string {
+	u := strings.ToLower(username)
+	return []string{"user-client:" + u + "|" + ip, "client:" + ip, "user:" + u}
+}
+
+func (s *AuthService) tooMany() error {
+	return Errorf(ETOOMANY, "Too many failed sign-in attempts. Wait %d minutes and try again.", int(s.Throttle.Window.Minutes()))
+}
+
+// Login counts the attempt, applies the throttle, checks the credentials
+// within a hashing slot and logs the attempt.
 func (s *AuthService) Login(ctx context.Context, username, password string, m Meta) (*Staff, error) {
-	username = strings.TrimSpace(username)
+	username = CleanText(strings.TrimSpace(username), MaxStoredLen)
 	ev := SecurityEvent{Event: "login", Username: username, ClientIP: m.ClientIP, RequestID: m.RequestID}
 	if username == "" || password == "" {
 		return nil, FieldError("username", "Enter your username and password.")
 	}
-	byUser, byIP, err := s.Log.LoginFailures(ctx, username, m.ClientIP, s.Now().Add(-s.Throttle.Window))
+	now := s.Now()
+	keys := throttleKeys(username, m.ClientIP)
+	counts, err := s.Counter.CountLoginAttempt(ctx, keys, now, now.Add(-s.Throttle.Window))
 	if err != nil {
 		return nil, err
 	}
-	if byUser >= s.Throttle.PerUser || byIP >= s.Throttle.PerIP {
+	throttled := counts[0] > s.Throttle.PerUserClient || counts[1] > s.Throttle.PerClient
+	if !throttled && counts[2] > s.Throttle.PerUser {
+		free, err := s.Counter.TakeLoginSlot(ctx, keys[2], now, now.Add(s.Throttle.UserInterval))
+		if err != nil {
+			return nil, err
+		}
+		if !free {
+			ev.Detail = "slowed"
+			if err := s.Log.RecordSecurity(ctx, ev); err != nil {
+				return nil, err
+			}
+			return nil, Errorf(ETOOMANY, "Too many sign-in attempts for this username. Wait %d seconds and try again.", int(s.Throttle.UserInterval.Seconds()))
+		}
+	}
+	if throttled {
 		ev.Detail = "throttled"
 		if err := s.Log.RecordSecurity(ctx, ev); err != nil {
 			return nil, err
 		}
-		return nil, Errorf(ETOOMANY, "Too many failed sign-in attempts. Wait %d minutes and try again.", int(s.Throttle.Window.Minutes()))
+		return nil, s.tooMany()
 	}
 	st, hash, err := s.Staff.StaffByUsername(ctx, username)
 	if ErrorCode(err) == ENOTFOUND {
 		// Spend the same time as a real check so timing does not reveal usernames.
-		if s.dummy == "" {
-			s.dummy, _ = s.HashPassword("not-a-real-password")
+		s.dummyOnce.Do(func() { s.dummy, _ = argon2id.CreateHash("not-a-real-password", s.Params) })
+		if _, err := s.checkHash(ctx, password, s.dummy); err != nil && ErrorCode(err) == ETOOMANY {
+			return nil, err
 		}
-		_, _, _ = argon2id.CheckHash(password, s.dummy)
 		ev.Detail = "unknown user"
 		if err := s.Log.RecordSecurity(ctx, ev); err != nil {
 			return nil, err
@@ -136,9 +282,14 @@ func (s *AuthService) Login(ctx context.Context, username, password string, m Me
 	} else if err != nil {
 		return nil, err
 	}
-	ok, _, err := argon2id.CheckHash(password, hash)
-	if err != nil {
-		return nil, fmt.Errorf("check password hash: %w", err)
+	ok := false
+	if len(password) <= 1024 {
+		if ok, err = s.checkHash(ctx, password, hash); err != nil {
+			if ErrorCode(err) == ETOOMANY || ctx.Err() != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("check password hash: %w", err)
+		}
 	}
 	ev.TargetID = &st.ID
 	switch {
@@ -155,6 +306,11 @@ func (s *AuthService) Login(ctx context.Context, username, password string, m Me
 	}
 	if !ev.Success {
 		return nil, ErrBadCredentials
+	}
+	// A success is not a failure: it clears this address's count for the
+	// username and gives the other counters their attempt back.
+	if err := s.Counter.ForgetLoginAttempts(ctx, keys[0], keys[1:]); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -176,7 +332,7 @@ func (s *AuthService) CreateStaff(ctx context.Context, actor *Staff, username, p
 	if err := ValidatePassword(password); err != nil {
 		return nil, err
 	}
-	hash, err := s.HashPassword(password)
+	hash, err := s.HashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -214,12 +370,17 @@ func (s *AuthService) SetRole(ctx context.Context, actor *Staff, id int64, role 
 }
 
 // ResetPassword sets a new password and ends the staff member's sessions.
+// An admin's own password is changed with ChangeOwnPassword instead, which
+// asks for the current one: a session left open must not be enough.
 func (s *AuthService) ResetPassword(ctx context.Context, actor *Staff, id int64, password string, m Meta) error {
+	if actor != nil && actor.ID == id {
+		return Errorf(ECONFLICT, "Change your own password on your account page; it asks for the current one.")
+	}
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
 	// Hashing is slow on purpose; it happens before the transaction opens.
-	hash, err := s.HashPassword(password)
+	hash, err := s.HashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -235,6 +396,60 @@ func (s *AuthService) ResetPassword(ctx context.Context, actor *Staff, id int64,
 			return err
 		}
 		return logChange(ctx, tx, actor, st, "staff_password", "", m)
+	})
+}
+
+// ChangeOwnPassword changes the signed-in staff member's password once the
+// current one is confirmed, then ends all their sessions. Wrong current
+// passwords count against the sign-in throttle, so this is no way around it.
+func (s *AuthService) ChangeOwnPassword(ctx context.Context, st *Staff, current, password string, m Meta) error {
+	if current == "" {
+		return FieldError("current_password", "Enter your current password.")
+	}
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	now := s.Now()
+	keys := throttleKeys(st.Username, m.ClientIP)
+	counts, err := s.Counter.CountLoginAttempt(ctx, keys, now, now.Add(-s.Throttle.Window))
+	if err != nil {
+		return err
+	}
+	if counts[0] > s.Throttle.PerUserClient || counts[1] > s.Throttle.PerClient {
+		return s.tooMany()
+	}
+	_, hash, err := s.Staff.StaffByUsername(ctx, st.Username)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if len(current) <= 1024 {
+		if ok, err = s.checkHash(ctx, current, hash); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		ev := SecurityEvent{Event: "staff_password", ActorID: &st.ID, TargetID: &st.ID, Username: st.Username, ClientIP: m.ClientIP, RequestID: m.RequestID, Detail: "wrong current password"}
+		if err := s.Log.RecordSecurity(ctx, ev); err != nil {
+			return err
+		}
+		return FieldError("current_password", "The current password is wrong.")
+	}
+	if err := s.Counter.ForgetLoginAttempts(ctx, keys[0], keys[1:]); err != nil {
+		return err
+	}
+	newHash, err := s.HashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.Staff.InTx(ctx, func(tx StaffTx) error {
+		if err := tx.SetPasswordHash(ctx, st.ID, newHash); err != nil {
+			return err
+		}
+		if err := tx.RevokeStaffSessions(ctx, st.ID); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, st, st, "staff_password", "own password", m)
 	})
 }
 

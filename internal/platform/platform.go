@@ -32,11 +32,12 @@ type Event struct {
 	CreateTime      time.Time
 	ReceivedAt      time.Time
 	// DedupeKey is equal for WeChat's retries of one event.
-	DedupeKey    string
-	RawBody      string
+	DedupeKey string
+	RawBody   string
+	// DecryptedXML has its ticket and codes redacted (RedactPushXML).
 	DecryptedXML string
 	Decoded      json.RawMessage
-	// Ticket is set for component_verify_ticket events.
+	// Ticket is set for component_verify_ticket events; it is stored encrypted.
 	Ticket string
 }
 

@@ -19,6 +19,9 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
+// MaxPushSkew is how far a push's CreateTime may be from its arrival.
+const MaxPushSkew = 10 * time.Minute
+
 // ErrRejected wraps every reason a push is refused (bad signature, wrong
 // appid, garbage); the receiver answers 4xx and stores nothing.
 var ErrRejected = errors.New("push rejected")
@@ -87,6 +90,12 @@ func (s *Service) HandlePush(ctx context.Context, query url.Values, body []byte)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
+	// WeChat stamps a push when it sends it and retries within minutes: a
+	// CreateTime far from now is a replay or a broken clock, never news.
+	now := s.cfg.Now()
+	if skew := now.Sub(ev.CreateTime); !ev.CreateTime.IsZero() && (skew > MaxPushSkew || skew < -MaxPushSkew) {
+		return fmt.Errorf("%w: CreateTime %s is more than %s from now", ErrRejected, ev.CreateTime.UTC().Format(time.RFC3339), MaxPushSkew)
+	}
 	dec, err := json.Marshal(decodedEvent{
 		AppID: ev.AppID, InfoType: ev.InfoType, CreateTime: ev.CreateTime, AuthorizerAppID: ev.AuthorizerAppID,
 		AuthorizationCodeExpiredTime: ev.AuthorizationCodeExpiredTime,
@@ -100,8 +109,8 @@ func (s *Service) HandlePush(ctx context.Context, query url.Values, body []byte)
 	sum := sha256.Sum256(append([]byte(s.appID+"\x00"), ev.Raw...))
 	stored := Event{
 		ComponentAppID: s.appID, InfoType: ev.InfoType, AuthorizerAppID: ev.AuthorizerAppID,
-		CreateTime: ev.CreateTime, ReceivedAt: s.cfg.Now(), DedupeKey: hex.EncodeToString(sum[:]),
-		RawBody: string(body), DecryptedXML: string(ev.Raw), Decoded: dec, Ticket: ev.ComponentVerifyTicket,
+		CreateTime: ev.CreateTime, ReceivedAt: now, DedupeKey: hex.EncodeToString(sum[:]),
+		RawBody: string(body), DecryptedXML: RedactPushXML(string(ev.Raw)), Decoded: dec, Ticket: ev.ComponentVerifyTicket,
 	}
 	inserted, err := s.cfg.Store.RecordEvent(ctx, stored)
 	if err != nil {
@@ -201,6 +210,7 @@ func (s *Service) fetchInfo(ctx context.Context, appID string) error {
 	if info.AppID == "" {
 		info.AppID = appID
 	}
+	CleanProfile(&info)
 	return s.cfg.Store.SaveAuthorizerInfo(ctx, s.appID, info, s.cfg.Now())
 }
 

@@ -64,9 +64,10 @@ func (s *PlatformStore) EnsurePlatform(ctx context.Context, appID string) error 
 }
 
 func (s *PlatformStore) componentToken(ctx context.Context, q querier, appID string) (platform.Token, string, error) {
-	var enc, ticket string
+	var enc string
+	var ticketEnc []byte
 	var exp *time.Time
-	err := q.QueryRow(ctx, "SELECT component_token, component_token_expires_at, verify_ticket FROM platforms WHERE component_appid = $1", appID).Scan(&enc, &exp, &ticket)
+	err := q.QueryRow(ctx, "SELECT component_token, component_token_expires_at, verify_ticket_enc FROM platforms WHERE component_appid = $1", appID).Scan(&enc, &exp, &ticketEnc)
 	if notFound(err) {
 		return platform.Token{}, "", nil
 	}
@@ -74,6 +75,10 @@ func (s *PlatformStore) componentToken(ctx context.Context, q querier, appID str
 		return platform.Token{}, "", err
 	}
 	v, err := s.openText(enc)
+	if err != nil {
+		return platform.Token{}, "", err
+	}
+	ticket, err := s.open(ticketEnc)
 	if err != nil {
 		return platform.Token{}, "", err
 	}
@@ -287,9 +292,15 @@ func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (boo
 	}
 	switch ev.InfoType {
 	case "component_verify_ticket":
-		// An older ticket delivered late never replaces a newer one.
-		_, err = tx.Exec(ctx, `UPDATE platforms SET verify_ticket = $2, verify_ticket_at = $3, updated_at = now()
-			WHERE component_appid = $1 AND (verify_ticket_at IS NULL OR verify_ticket_at <= $3)`, ev.ComponentAppID, ev.Ticket, at)
+		var enc []byte
+		if enc, err = s.seal(ev.Ticket); err != nil {
+			return false, err
+		}
+		// Freshness is judged by arrival, not by the CreateTime the push
+		// claims: a ticket dated in the future would otherwise pin itself
+		// and every newer ticket would be ignored.
+		_, err = tx.Exec(ctx, `UPDATE platforms SET verify_ticket_enc = $2, verify_ticket_at = $3, updated_at = now()
+			WHERE component_appid = $1 AND (verify_ticket_at IS NULL OR verify_ticket_at <= $3)`, ev.ComponentAppID, enc, ev.ReceivedAt)
 	case "authorized", "updateauthorized":
 		if ev.AuthorizerAppID != "" {
 			_, err = tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, authorized_at) VALUES ($1, $2, $3)
@@ -383,6 +394,9 @@ func (s *PlatformStore) SaveAuthorizerInfo(ctx context.Context, componentAppID s
 	if len(raw) == 0 || !json.Valid(raw) {
 		raw = json.RawMessage("null")
 	}
+	// The reply repeats the refresh token (kept encrypted elsewhere only) and
+	// may hold text Postgres refuses.
+	raw = platform.CleanReply(raw)
 	_, err := s.Pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, head_img, user_name, principal_name, account_status, service_type, verify_type, raw_info, info_synced_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (appid) DO UPDATE SET is_mini_program = excluded.is_mini_program, nick_name = excluded.nick_name, head_img = excluded.head_img,
@@ -392,6 +406,37 @@ func (s *PlatformStore) SaveAuthorizerInfo(ctx context.Context, componentAppID s
 		info.AppID, componentAppID, info.IsMiniProgram, info.NickName, info.HeadImg, info.UserName, info.PrincipalName,
 		info.AccountStatus, info.ServiceType, info.VerifyType, raw, now)
 	return err
+}
+
+// SealStoredSecrets encrypts a verify ticket that an older version stored in
+// clear. It runs at every start and does nothing once done; migration 00007
+// did what SQL alone can (redacting stored pushes and replies).
+func (s *PlatformStore) SealStoredSecrets(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, "seal-stored-secrets"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT component_appid, verify_ticket FROM platforms WHERE verify_ticket <> '' FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		type clear struct{ appID, ticket string }
+		var todo []clear
+		var c clear
+		if _, err := pgx.ForEachRow(rows, []any{&c.appID, &c.ticket}, func() error { todo = append(todo, c); return nil }); err != nil {
+			return err
+		}
+		for _, c := range todo {
+			enc, err := s.seal(c.ticket)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE platforms SET verify_ticket_enc = $2, verify_ticket = '' WHERE component_appid = $1", c.appID, enc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // SyncStarted records the start of a sync.

@@ -152,12 +152,50 @@ func (s *StaffStore) ListSecurity(ctx context.Context, beforeID int64, limit int
 	})
 }
 
-// LoginFailures counts failed logins since t for a username and for a client IP.
-func (s *StaffStore) LoginFailures(ctx context.Context, username, ip string, since time.Time) (int, int, error) {
-	var byUser, byIP int
-	err := s.db().QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM security_log WHERE event = 'login' AND NOT success AND lower(username) = lower($1) AND at > $3),
-		(SELECT count(*) FROM security_log WHERE event = 'login' AND NOT success AND client_ip = $2 AND at > $3)`,
-		username, ip, since).Scan(&byUser, &byIP)
-	return byUser, byIP, err
+var _ core.LoginCounter = (*StaffStore)(nil)
+
+// CountLoginAttempt counts one attempt under every key in one statement,
+// so concurrent attempts each see their own count.
+func (s *StaffStore) CountLoginAttempt(ctx context.Context, keys []string, now, expired time.Time) ([]int, error) {
+	rows, err := s.db().Query(ctx, `INSERT INTO login_attempts AS a (key, window_start, attempts)
+		SELECT k, $2, 1 FROM unnest($1::text[]) AS k
+		ON CONFLICT (key) DO UPDATE SET
+			attempts = CASE WHEN a.window_start <= $3 THEN 1 ELSE a.attempts + 1 END,
+			window_start = CASE WHEN a.window_start <= $3 THEN $2 ELSE a.window_start END
+		RETURNING key, attempts`, keys, now, expired)
+	if err != nil {
+		return nil, err
+	}
+	got := map[string]int{}
+	var k string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&k, &n}, func() error { got[k] = n; return nil }); err != nil {
+		return nil, err
+	}
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		out[i] = got[k]
+	}
+	return out, nil
+}
+
+// TakeLoginSlot takes the key's slot until next if it was free at now.
+func (s *StaffStore) TakeLoginSlot(ctx context.Context, key string, now, next time.Time) (bool, error) {
+	tag, err := s.db().Exec(ctx, "UPDATE login_attempts SET next_at = $3 WHERE key = $1 AND next_at <= $2", key, now, next)
+	return tag.RowsAffected() == 1, err
+}
+
+// ForgetLoginAttempts clears one counter and takes one attempt off others.
+func (s *StaffStore) ForgetLoginAttempts(ctx context.Context, clear string, lessOne []string) error {
+	if _, err := s.db().Exec(ctx, "DELETE FROM login_attempts WHERE key = $1", clear); err != nil {
+		return err
+	}
+	_, err := s.db().Exec(ctx, "UPDATE login_attempts SET attempts = greatest(attempts - 1, 0) WHERE key = ANY($1)", lessOne)
+	return err
+}
+
+// DeleteOldLoginAttempts drops counters whose window ended before t.
+func (s *StaffStore) DeleteOldLoginAttempts(ctx context.Context, t time.Time) error {
+	_, err := s.db().Exec(ctx, "DELETE FROM login_attempts WHERE window_start < $1 AND next_at < $1", t)
+	return err
 }

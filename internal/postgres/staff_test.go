@@ -46,23 +46,35 @@ func TestStaffStore(t *testing.T) {
 	require.Equal(t, 1, n)
 }
 
-func TestLoginFailuresCountWithinTheWindow(t *testing.T) {
+func TestLoginAttemptsCountWithinTheWindow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := &postgres.StaffStore{Pool: pgtest.Pool(t)}
-	for i := 0; i < 3; i++ {
-		require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Username: "Bob", ClientIP: "10.0.0.1"}))
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	keys := []string{"user-client:bob|10.0.0.1", "client:10.0.0.1", "user:bob"}
+	for i := 1; i <= 3; i++ {
+		n, err := s.CountLoginAttempt(ctx, keys, t0.Add(time.Duration(i)*time.Minute), t0.Add(-15*time.Minute))
+		require.NoError(t, err)
+		require.Equal(t, []int{i, i, i}, n)
 	}
-	require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Success: true, Username: "bob", ClientIP: "10.0.0.1"}))
-	require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Username: "other", ClientIP: "10.0.0.2"}))
-	byUser, byIP, err := s.LoginFailures(ctx, "BOB", "10.0.0.1", time.Now().Add(-time.Minute))
+	n, err := s.CountLoginAttempt(ctx, []string{"client:10.0.0.1"}, t0.Add(15*time.Minute), t0.Add(time.Minute))
 	require.NoError(t, err)
-	require.Equal(t, 3, byUser)
-	require.Equal(t, 3, byIP)
-	byUser, _, err = s.LoginFailures(ctx, "bob", "x", time.Now().Add(time.Minute))
+	require.Equal(t, []int{1}, n, "a window that started at or before the cutoff starts again")
+	require.NoError(t, s.ForgetLoginAttempts(ctx, keys[0], keys[1:]))
+	n, err = s.CountLoginAttempt(ctx, keys, t0.Add(16*time.Minute), t0.Add(-time.Minute))
 	require.NoError(t, err)
-	require.Zero(t, byUser, "failures before the window do not count")
+	require.Equal(t, []int{1, 1, 3}, n, "a success clears its own counter and gives one attempt back")
 
+	free, err := s.TakeLoginSlot(ctx, "user:bob", t0, t0.Add(10*time.Second))
+	require.NoError(t, err)
+	require.True(t, free)
+	free, err = s.TakeLoginSlot(ctx, "user:bob", t0.Add(5*time.Second), t0.Add(15*time.Second))
+	require.NoError(t, err)
+	require.False(t, free, "one attempt per interval")
+
+	for i := 0; i < 5; i++ {
+		require.NoError(t, s.RecordSecurity(ctx, core.SecurityEvent{Event: "login", Username: "bob", ClientIP: "10.0.0.1"}))
+	}
 	list, err := s.ListSecurity(ctx, 0, 2)
 	require.NoError(t, err)
 	require.Len(t, list, 2)
@@ -128,7 +140,7 @@ func TestStaffChangeAndItsLogLineCommitTogether(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	s := &postgres.StaffStore{Pool: pool}
-	auth := core.NewAuthService(s, s, s)
+	auth := core.NewAuthService(s, s, s, s)
 	st, err := s.CreateStaff(ctx, "dana", "h", core.RoleOperator)
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, "INSERT INTO sessions (token_hash, staff_id, expires_at) VALUES ('x', $1, now() + interval '1 hour')", st.ID)

@@ -146,6 +146,8 @@ type Client struct {
 	NoCSRF bool
 	// Header is added to every request.
 	Header http.Header
+	// csrf is the token of the last page, as a browser's forms carry it.
+	csrf string
 }
 
 // Client returns a new anonymous client.
@@ -176,6 +178,8 @@ func (c *Client) LoginAs(username, password string) {
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("webtest: login as %s: status %d\n%s", username, r.StatusCode, r.Body)
 	}
+	// The session, and so the CSRF token, is new: load a page as the browser would.
+	c.Get("/")
 }
 
 // Response is a read response with its parsed HTML.
@@ -188,15 +192,14 @@ type Response struct {
 // Text returns the trimmed text of the first element matching sel.
 func (r *Response) Text(sel string) string { return strings.TrimSpace(r.Doc.Find(sel).First().Text()) }
 
-// CSRF returns the token the server expects (the CSRF cookie's value).
+// CSRF returns the token of the last page loaded (its csrf-token meta tag):
+// the server binds it to the session, so it changes at login. A client that
+// has loaded no page yet loads the login page first, as a browser would.
 func (c *Client) CSRF() string {
-	u, _ := url.Parse(c.e.URL)
-	for _, ck := range c.HTTP.Jar.Cookies(u) {
-		if ck.Name == "tm_csrf" {
-			return ck.Value
-		}
+	if c.csrf == "" {
+		c.Get("/login")
 	}
-	return ""
+	return c.csrf
 }
 
 // Get requests a path.
@@ -251,6 +254,9 @@ func (c *Client) Do(req *http.Request) *Response {
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
 	if err != nil {
 		t.Fatalf("webtest: parse HTML: %v", err)
+	}
+	if tok, ok := doc.Find("meta[name=csrf-token]").Attr("content"); ok && tok != "" {
+		c.csrf = tok
 	}
 	return &Response{Response: resp, Body: string(b), Doc: doc}
 }

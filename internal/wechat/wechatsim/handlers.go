@@ -364,8 +364,9 @@ func (s *Sim) authorizerInfo(w http.ResponseWriter, _ *http.Request, body map[st
 		}
 	}
 	writeJSON(w, map[string]any{
-		"authorizer_info":    info,
-		"authorization_info": map[string]any{"authorizer_appid": cp.AppID, "func_info": funcInfo(cp.MiniProgram)},
+		"authorizer_info": info,
+		// As WeChat's documented reply does, authorization_info repeats the refresh token.
+		"authorization_info": map[string]any{"authorizer_appid": cp.AppID, "authorizer_refresh_token": cp.RefreshToken, "func_info": funcInfo(cp.MiniProgram)},
 	})
 }
 
