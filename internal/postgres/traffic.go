@@ -72,14 +72,10 @@ func (s *TrafficStore) RecordRejected(ctx context.Context, a *core.Attempt) erro
 		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, a.StartedAt, a.FinishedAt, a.Outcome, a.Message).Scan(&a.ID)
 }
 
-// CompleteAttempt completes the pending row and moves the account's state in one transaction.
-func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt, state traffic.State) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
+// CompleteAttempt completes the pending row; the attempts_derive_state
+// trigger moves the account's state in the same statement.
+func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
 		raw = $7, latency_ms = $8, transport_error = $9, finished_at = $10
 		WHERE id = $1 AND status = 'pending'`,
 		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt)
@@ -90,14 +86,7 @@ func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt, sta
 		// Another instance decided this process was gone and marked it interrupted.
 		return fmt.Errorf("attempt %d is no longer pending", a.ID)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO authorizer_state (appid, state, last_attempt_id, last_attempt_at, last_outcome, last_code)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (appid) DO UPDATE SET state = EXCLUDED.state, last_attempt_id = EXCLUDED.last_attempt_id,
-			last_attempt_at = EXCLUDED.last_attempt_at, last_outcome = EXCLUDED.last_outcome, last_code = EXCLUDED.last_code`,
-		a.AppID, state, a.ID, a.StartedAt, a.Outcome, a.Code); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 // instanceLockClass is the first key of the advisory locks that mark live instances.
@@ -328,25 +317,33 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		}
 		page.Next = encodeCursor(c)
 	}
-	// The counts read the narrow list table alone.
+	page.Counts, page.Total, err = s.CountStates(ctx, f)
+	return page, err
+}
+
+// CountStates counts the accounts per state for the filter's search and
+// account status (not its state, so the chips stay useful). It reads the
+// narrow list table alone.
+func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (map[traffic.State]int, int, error) {
 	cw := &where{}
 	cfrom := f.from(cw)
 	f.status(cw)
 	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*)"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer crows.Close()
+	counts, total := map[traffic.State]int{}, 0
 	for crows.Next() {
 		var st string
 		var n int
 		if err := crows.Scan(&st, &n); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		page.Counts[traffic.State(st)] = n
-		page.Total += n
+		counts[traffic.State(st)] = n
+		total += n
 	}
-	return page, crows.Err()
+	return counts, total, crows.Err()
 }
 
 // timeSkew bounds how far apart an attempt's start time and its place in id
@@ -360,11 +357,14 @@ type AttemptFilter struct {
 	StaffID int64
 	Action  core.Action
 	Outcome core.Outcome
-	Code    *int
-	From    *time.Time
-	To      *time.Time
-	Before  int64 // keyset: entries with a smaller id
-	Limit   int
+	// Group selects every outcome of a group (what staff do next).
+	Group  core.Group
+	RunID  int64
+	Code   *int
+	From   *time.Time
+	To     *time.Time
+	Before int64 // keyset: entries with a smaller id
+	Limit  int
 }
 
 func (f AttemptFilter) where() *where {
@@ -384,6 +384,18 @@ func (f AttemptFilter) where() *where {
 		} else {
 			w.add("t.outcome = ?", string(f.Outcome))
 		}
+	}
+	if f.Group == core.GroupPending {
+		w.add("t.status = 'pending'")
+	} else if f.Group != "" {
+		var in []string
+		for _, o := range core.OutcomesIn(f.Group) {
+			in = append(in, string(o))
+		}
+		w.add("t.outcome = ANY(?) AND t.status <> 'pending'", in)
+	}
+	if f.RunID > 0 {
+		w.add("t.run_id = ?", f.RunID)
 	}
 	if f.Code != nil {
 		w.add("t.code = ?", *f.Code)

@@ -1,0 +1,59 @@
+package views
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/i18n"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+)
+
+// Every word of the vocabulary table, and every state, reads in Chinese too.
+func TestVocabularyIsTranslated(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for _, g := range core.Groups {
+		keys = append(keys, g.Label, g.NextStep)
+	}
+	for _, o := range core.Outcomes {
+		keys = append(keys, o.Label, o.Sentence)
+	}
+	for _, s := range traffic.States {
+		keys = append(keys, StateLabel(s))
+		if n := StateNextStep(s); n != "" {
+			keys = append(keys, n)
+		}
+	}
+	for _, st := range []int{14, 16, 19} {
+		keys = append(keys, OpenRefusal(&traffic.Account{AccountStatus: st}))
+	}
+	for _, k := range keys {
+		require.True(t, i18n.HasZH(k), "no Chinese for %q", k)
+	}
+}
+
+// Each state that follows an outcome group is labelled by that group, so the
+// list's chip and the audit's badge and filter use the same word.
+func TestStatesSpeakTheGroupsWords(t *testing.T) {
+	t.Parallel()
+	seen := map[core.Group]bool{}
+	for _, s := range traffic.States {
+		if g, ok := StateGroup(s); ok {
+			require.Equal(t, core.DescribeGroup(g).Label, StateLabel(s))
+			seen[g] = true
+		}
+	}
+	for _, g := range []core.Group{core.GroupRetry, core.GroupMerchant, core.GroupPlatform, core.GroupThreshold, core.GroupOurBug, core.GroupUnknown} {
+		require.True(t, seen[g], "a state for %s", g)
+	}
+	for code, g := range map[core.Outcome]core.Group{
+		core.OutcomeRetryable: core.GroupRetry, core.OutcomeRateLimited: core.GroupRetry, core.OutcomeNotSent: core.GroupRetry,
+		core.OutcomeProviderConfig: core.GroupPlatform, core.OutcomeNeedsMerchant: core.GroupMerchant,
+		core.OutcomeNotYetEligible: core.GroupThreshold, core.OutcomeOurBug: core.GroupOurBug,
+		core.OutcomeUnknown: core.GroupUnknown, core.OutcomeInterrupted: core.GroupUnknown,
+	} {
+		require.Equal(t, g, core.GroupOf(code), code)
+	}
+}
