@@ -130,7 +130,7 @@ func (h *console) action(act core.Action) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		appID := c.Param("appid")
 		next := safeNext(c.FormValue("next"))
-		if act == core.ActionOpen && canAct(c) {
+		if act == core.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
 			acct, err := h.account(c)
 			if err != nil {
 				return err

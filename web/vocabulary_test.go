@@ -124,3 +124,15 @@ func TestUnknownOutcomeIsItsOwnState(t *testing.T) {
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, lost))
 	require.Equal(t, "open", stateOf(t, e, lost))
 }
+
+// formValues reads a form's fields as a browser would submit them (inputs
+// with a name; the CSRF field is added by the client).
+func formValues(f *goquery.Selection) url.Values {
+	v := url.Values{}
+	f.Find("input[name]").Each(func(_ int, s *goquery.Selection) {
+		if n := s.AttrOr("name", ""); n != "_csrf" {
+			v.Add(n, s.AttrOr("value", ""))
+		}
+	})
+	return v
+}

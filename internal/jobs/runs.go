@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,8 +50,12 @@ type Run struct {
 	// Counts by item state and by outcome (filled by Get and List).
 	States   map[string]int
 	Outcomes map[string]int
-	// RatePerSecond is the recent completion rate (last 30 seconds).
+	// RatePerSecond is the recent rate of WeChat calls (retries included,
+	// over the last 30 seconds, or since the run started or resumed if later):
+	// the same measure the configured rate limits.
 	RatePerSecond float64
+	// ConfiguredRate is the global call rate bulk runs are held to.
+	ConfiguredRate float64
 }
 
 // Done is how many accounts need no more work.
@@ -70,8 +75,12 @@ func (r *Run) Percent() int {
 }
 
 // ShownRate is the rate worth showing: the recent one while the run is
-// active, the average over its whole life once it has ended.
+// running, none while it is paused, the average over its whole life once it
+// has ended.
 func (r *Run) ShownRate() float64 {
+	if r.Status == RunPaused {
+		return 0
+	}
 	if r.Active() || r.FinishedAt == nil {
 		return r.RatePerSecond
 	}
@@ -83,7 +92,7 @@ func (r *Run) ShownRate() float64 {
 
 // TimeLeft estimates the time to finish at the recent rate (0 when unknown).
 func (r *Run) TimeLeft() time.Duration {
-	if r.RatePerSecond <= 0 || r.Remaining() == 0 {
+	if r.Status != RunRunning || r.RatePerSecond <= 0 || r.Remaining() == 0 {
 		return 0
 	}
 	return time.Duration(float64(r.Remaining()) / r.RatePerSecond * float64(time.Second)).Round(time.Second)
@@ -118,22 +127,37 @@ type Filter struct {
 	Status string
 }
 
-// Describe renders the filter for the run's description.
+// Describe records the filter as the run's description, in a machine form
+// (a URL query; empty for every Mini Program) that pages translate.
 func (f Filter) Describe() string {
-	var parts []string
-	if f.State != "" {
-		parts = append(parts, "state="+f.State)
+	v := url.Values{}
+	for k, s := range map[string]string{"state": f.State, "q": f.Q, "status": f.Status} {
+		if s != "" {
+			v.Set(k, s)
+		}
 	}
-	if f.Q != "" {
-		parts = append(parts, "q="+f.Q)
+	return v.Encode()
+}
+
+// SelectedDescription is the description of a run over n rows picked by hand.
+func SelectedDescription(n int) string { return "selected=" + strconv.Itoa(n) }
+
+// Named is an account's appid and name, for a confirmation that names them.
+type Named struct {
+	AppID, Name string
+}
+
+// Names returns the names of the first limit of appIDs, in name order.
+func (r *Runs) Names(ctx context.Context, appIDs []string, limit int) ([]Named, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT appid, nick_name FROM authorizers WHERE appid = ANY($1) ORDER BY nick_name, appid LIMIT $2`, appIDs, limit)
+	if err != nil {
+		return nil, err
 	}
-	if f.Status != "" {
-		parts = append(parts, "status="+f.Status)
-	}
-	if len(parts) == 0 {
-		return "all Mini Programs"
-	}
-	return strings.Join(parts, " ")
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Named, error) {
+		var n Named
+		err := row.Scan(&n.AppID, &n.Name)
+		return n, err
+	})
 }
 
 // Runs creates and steers bulk runs.
@@ -178,6 +202,29 @@ func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
 // attempt in flight are counted as skipped. One queue job per remaining
 // account is inserted in the same transaction as the run.
 func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description string) (*Run, error) {
+	run, _, err := r.CreateOnce(ctx, staff, action, appIDs, description, "")
+	return run, err
+}
+
+// CreateOnce is Create for a confirmation form carrying a one-time token:
+// the first request with a token starts the run, any later one (a double
+// click, Back and submit again) returns that same run with existed set.
+// An empty token starts a run every time.
+func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (run *Run, existed bool, err error) {
+	run, err = r.create(ctx, staff, action, appIDs, description, token)
+	var pe *pgconn.PgError
+	if token != "" && errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "runs_create_token_key" {
+		var id int64
+		if err := r.Pool.QueryRow(ctx, `SELECT id FROM runs WHERE create_token = $1`, token).Scan(&id); err != nil {
+			return nil, false, err
+		}
+		run, err = r.Get(ctx, id)
+		return run, true, err
+	}
+	return run, false, err
+}
+
+func (r *Runs) create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*Run, error) {
 	if action != core.ActionCheck && action != core.ActionOpen {
 		return nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
@@ -196,8 +243,8 @@ func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action
 	if staff != nil {
 		run.CreatedBy, run.CreatedByName = &staff.ID, staff.Username
 	}
-	if err := tx.QueryRow(ctx, `INSERT INTO runs (action, created_by, created_by_name, description) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
-		action, run.CreatedBy, run.CreatedByName, description).Scan(&run.ID, &run.CreatedAt); err != nil {
+	if err := tx.QueryRow(ctx, `INSERT INTO runs (action, created_by, created_by_name, description, create_token) VALUES ($1, $2, $3, $4, NULLIF($5, '')) RETURNING id, created_at`,
+		action, run.CreatedBy, run.CreatedByName, description, token).Scan(&run.ID, &run.CreatedAt); err != nil {
 		return nil, err
 	}
 	rows, err := tx.Query(ctx, `
@@ -408,7 +455,7 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 		byID[run.ID], ids[i] = run, run.ID
 	}
 	rows, err := r.Pool.Query(ctx, `
-		SELECT run_id, state, outcome, count(*), count(*) FILTER (WHERE finished_at > now() - interval '30 seconds' AND state = 'done')
+		SELECT run_id, state, outcome, count(*)
 		FROM run_items WHERE run_id = ANY($1) GROUP BY 1, 2, 3`, ids)
 	if err != nil {
 		return err
@@ -417,8 +464,8 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 	for rows.Next() {
 		var id int64
 		var state, outcome string
-		var n, recent int
-		if err := rows.Scan(&id, &state, &outcome, &n, &recent); err != nil {
+		var n int
+		if err := rows.Scan(&id, &state, &outcome, &n); err != nil {
 			return err
 		}
 		run := byID[id]
@@ -426,9 +473,35 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 		if outcome != "" {
 			run.Outcomes[outcome] += n
 		}
-		run.RatePerSecond += float64(recent) / 30
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The rate counts calls made, not items finished: a retried item makes
+	// several calls, and the configured rate limits calls.
+	rates, err := r.Pool.Query(ctx, `
+		SELECT r.id, count(t.id)::float8 / greatest(1, extract(epoch FROM least(interval '30 seconds', now() - r.updated_at)))
+		FROM runs r LEFT JOIN attempts t ON t.run_id = r.id AND t.status <> 'rejected'
+		     AND t.started_at > now() - least(interval '30 seconds', now() - r.updated_at)
+		WHERE r.id = ANY($1) AND r.status = 'running' GROUP BY r.id, r.updated_at`, ids)
+	if err != nil {
+		return err
+	}
+	defer rates.Close()
+	for rates.Next() {
+		var id int64
+		var rate float64
+		if err := rates.Scan(&id, &rate); err != nil {
+			return err
+		}
+		byID[id].RatePerSecond = rate
+	}
+	if r.client != nil {
+		for _, run := range runs {
+			run.ConfiguredRate = r.client.cfg.RatePerSecond
+		}
+	}
+	return rates.Err()
 }
 
 // Items returns the run's finished accounts, newest first.
