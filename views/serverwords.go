@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
@@ -185,4 +187,12 @@ func runStatusLabel(s string) string {
 		return "Completed"
 	}
 	return s
+}
+
+// invalid marks a form field that has an error message, for assistive technology.
+func invalid(errorID, msg string) templ.Attributes {
+	if msg == "" {
+		return nil
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": errorID}
 }
