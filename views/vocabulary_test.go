@@ -2,6 +2,7 @@ package views
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -56,4 +57,22 @@ func TestStatesSpeakTheGroupsWords(t *testing.T) {
 	} {
 		require.Equal(t, g, core.GroupOf(code), code)
 	}
+}
+
+func TestServerWordsInBothLanguages(t *testing.T) {
+	t.Parallel()
+	en, zh := Base{Lang: i18n.EN}, Base{Lang: i18n.ZH}
+	require.Equal(t, "1 h 5 min", Duration(en, time.Hour+5*time.Minute+10*time.Second))
+	require.Equal(t, "2 分 30 秒", Duration(zh, 150*time.Second))
+	require.Equal(t, "45 秒", Duration(zh, 45*time.Second))
+	// Older runs recorded English free text; it reads in Chinese too.
+	require.Equal(t, "全部小程序", SelectionText(zh, "all Mini Programs"))
+	require.Equal(t, "已选 3 个", SelectionText(zh, "3 selected"))
+	require.Equal(t, "状态：从未尝试", SelectionText(zh, "state=never"))
+	require.Equal(t, "state: Never tried; search: “a b”", SelectionText(en, "state=never q=a b"))
+	require.Equal(t, "定时重试未达门槛（2013）的账号", SelectionText(zh, "scheduled retry of accounts below the threshold (2013)"))
+	require.Equal(t, "任务 #12，共 40 个账号", JobOutput(zh, `"run 12 over 40 accounts"`))
+	require.Equal(t, "密码错误", SecurityDetail(zh, "wrong password"))
+	require.Equal(t, "只读 → 管理员 （命令行）", SecurityDetail(zh, "viewer -> admin (command line)"))
+	require.Equal(t, "已完成", zh.T(attemptStatusLabel("completed")))
 }

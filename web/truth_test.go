@@ -343,3 +343,36 @@ func TestPerRowActions(t *testing.T) {
 	require.Equal(t, headers, vr.Doc.Find("#app-"+ok+" td").Length(), "a cell per column")
 	require.NotContains(t, vr.Text("#apps thead"), "Actions")
 }
+
+// The rate shown is the rate of calls, which is what the configured rate
+// limits: four calls spaced a tenth of a second apart are 10 a second, not
+// the 13.3 that "calls over elapsed time" would claim.
+func TestRunRateIsTheCallRate(t *testing.T) {
+	t.Parallel()
+	e := newTrafficEnv(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "10"}})
+	ctx := context.Background()
+	var ids []string
+	for range 4 {
+		ids = append(ids, e.addAccount(t, account{}))
+	}
+	c, _ := e.Login(core.RoleOperator)
+	r := c.PostForm("/runs", url.Values{"action": {"check"}})
+	r = c.PostForm("/runs", formValues(r.Doc.Find(`form[action="/runs"]`)))
+	loc := r.Header.Get("Location")
+	runID, err := strconv.ParseInt(strings.TrimPrefix(loc, "/runs/"), 10, 64)
+	require.NoError(t, err)
+	t0 := time.Now().Add(-time.Minute)
+	for i, id := range ids {
+		at := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		_, err := e.App.Pool.Exec(ctx, `INSERT INTO attempts (appid, action, run_id, status, outcome, code, started_at, finished_at)
+			VALUES ($1, 'check', $2, 'completed', 'success', 0, $3, $3)`, id, runID, at)
+		require.NoError(t, err)
+	}
+	_, err = e.App.Pool.Exec(ctx, `UPDATE run_items SET state = 'done', finished_at = now() WHERE run_id = $1`, runID)
+	require.NoError(t, err)
+	_, err = e.App.Pool.Exec(ctx, `UPDATE runs SET status = 'finished', finished_at = now() WHERE id = $1`, runID)
+	require.NoError(t, err)
+	p := c.Get(loc).Doc
+	require.Equal(t, "10.0/s", strings.TrimSpace(p.Find(`[data-stat="rate"] b`).Text()))
+	require.Contains(t, p.Find(`[data-stat="rate"]`).Text(), "limit 10/s")
+}

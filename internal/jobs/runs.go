@@ -75,19 +75,12 @@ func (r *Run) Percent() int {
 }
 
 // ShownRate is the rate worth showing: the recent one while the run is
-// running, none while it is paused, the average over its whole life once it
-// has ended.
+// running, none while it is paused, the whole run's once it has ended.
 func (r *Run) ShownRate() float64 {
 	if r.Status == RunPaused {
 		return 0
 	}
-	if r.Active() || r.FinishedAt == nil {
-		return r.RatePerSecond
-	}
-	if d := r.FinishedAt.Sub(r.CreatedAt).Seconds(); d > 0 {
-		return float64(r.States[ItemDone]) / d
-	}
-	return 0
+	return r.RatePerSecond
 }
 
 // TimeLeft estimates the time to finish at the recent rate (0 when unknown).
@@ -420,7 +413,7 @@ func (r *Runs) Get(ctx context.Context, id int64) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run, r.fillCounts(ctx, []*Run{run})
+	return run, r.fillCounts(ctx, []*Run{run}, true)
 }
 
 // List returns the newest runs first.
@@ -441,10 +434,10 @@ func (r *Runs) List(ctx context.Context, limit, offset int) ([]*Run, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return runs, r.fillCounts(ctx, runs)
+	return runs, r.fillCounts(ctx, runs, false)
 }
 
-func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
+func (r *Runs) fillCounts(ctx context.Context, runs []*Run, withRate bool) error {
 	if len(runs) == 0 {
 		return nil
 	}
@@ -477,28 +470,40 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// The rate counts calls made, not items finished: a retried item makes
-	// several calls, and the configured rate limits calls.
+	if r.client != nil {
+		for _, run := range runs {
+			run.ConfiguredRate = r.client.cfg.RatePerSecond
+		}
+	}
+	if !withRate {
+		return nil
+	}
+	// The rate counts calls made, not items finished (a retried item makes
+	// several calls, and the configured rate limits calls): the calls after
+	// the first one, divided by the time since it. n calls spaced 1/rate
+	// apart take (n-1)/rate seconds, so this exceeds the configured rate
+	// only if calls really came faster. While the run is running it covers
+	// the last 30 seconds (or since it resumed) up to now, so a stall lowers
+	// it; once ended, the whole run.
 	rates, err := r.Pool.Query(ctx, `
-		SELECT r.id, count(t.id)::float8 / greatest(1, extract(epoch FROM least(interval '30 seconds', now() - r.updated_at)))
-		FROM runs r LEFT JOIN attempts t ON t.run_id = r.id AND t.status <> 'rejected'
-		     AND t.started_at > now() - least(interval '30 seconds', now() - r.updated_at)
-		WHERE r.id = ANY($1) AND r.status = 'running' GROUP BY r.id, r.updated_at`, ids)
+		SELECT r.id, count(t.id),
+		       extract(epoch FROM (CASE WHEN r.status = 'running' THEN now() ELSE max(t.started_at) END) - min(t.started_at))::float8
+		FROM runs r JOIN attempts t ON t.run_id = r.id AND t.status <> 'rejected'
+		     AND (r.status <> 'running' OR t.started_at > now() - least(interval '30 seconds', now() - r.updated_at))
+		WHERE r.id = ANY($1) AND r.status <> 'paused' GROUP BY r.id, r.status`, ids)
 	if err != nil {
 		return err
 	}
 	defer rates.Close()
 	for rates.Next() {
 		var id int64
-		var rate float64
-		if err := rates.Scan(&id, &rate); err != nil {
+		var n int
+		var span float64
+		if err := rates.Scan(&id, &n, &span); err != nil {
 			return err
 		}
-		byID[id].RatePerSecond = rate
-	}
-	if r.client != nil {
-		for _, run := range runs {
-			run.ConfiguredRate = r.client.cfg.RatePerSecond
+		if n >= 2 && span > 0 {
+			byID[id].RatePerSecond = float64(n-1) / span
 		}
 	}
 	return rates.Err()
