@@ -196,3 +196,11 @@ func invalid(errorID, msg string) templ.Attributes {
 	}
 	return templ.Attributes{"aria-invalid": "true", "aria-describedby": errorID}
 }
+
+// oobAttr marks an element for an htmx out-of-band swap when oob is set.
+func oobAttr(oob bool) templ.Attributes {
+	if !oob {
+		return nil
+	}
+	return templ.Attributes{"hx-swap-oob": "true"}
+}

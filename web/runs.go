@@ -90,6 +90,11 @@ func (h *runHandlers) create(c echo.Context) error {
 	}
 	vm := views.RunConfirmVM{Base: h.s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
 		TypeCount: form.Action == string(core.ActionOpen) && len(ids) > typeCountAbove}
+	if form.Action == string(core.ActionOpen) && len(ids) > 0 {
+		if vm.Unknown, vm.NotOffered, err = h.f.Runs.OpenCautions(ctx, ids); err != nil {
+			return err
+		}
+	}
 	confirmed := c.FormValue("confirm") == "1" && len(ids) > 0 && vm.Token != ""
 	if confirmed && c.FormValue("count") != strconv.Itoa(len(ids)) {
 		// The filter matches another number of accounts than the one confirmed.

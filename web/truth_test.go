@@ -36,12 +36,12 @@ func TestActionRefreshesRowAndCounts(t *testing.T) {
 	c.Header = http.Header{"HX-Current-URL": {e.URL + "/?q=" + url.QueryEscape("鲜果")}}
 	r := c.HTMXPost("/apps/"+apps[0]+"/check", nil)
 	a := resultOf(t, e, r)
-	counts := r.Doc.Find("#state-counts[hx-swap-oob]")
+	counts := r.Doc.Find(`#state-counts[hx-swap-oob="true"]`)
 	require.Equal(t, 1, counts.Length(), r.Body)
 	require.Equal(t, "2", strings.TrimSpace(counts.Find(`a[data-state=never] b`).Text()), "the counts follow, for the list's search")
 	require.Equal(t, "1", strings.TrimSpace(counts.Find(`a[data-state=eligible] b`).Text()))
 	require.Equal(t, "3", strings.TrimSpace(counts.Find(`a[data-state=""] b`).Text()))
-	last := r.Doc.Find("#last-" + apps[0] + "[hx-swap-oob]")
+	last := r.Doc.Find("#last-" + apps[0] + `[hx-swap-oob="true"]`)
 	require.Equal(t, 1, last.Length(), r.Body)
 	require.Equal(t, "/audit/"+strconv.FormatInt(a.ID, 10), last.Find("a").AttrOr("href", ""))
 
@@ -335,6 +335,15 @@ func TestPerRowActions(t *testing.T) {
 		require.Contains(t, row.Find("[data-open-refusal]").Text(), why)
 		require.Equal(t, 1, row.Find("button[data-action=check]").Length(), "checking stays possible")
 	}
+
+	// A bulk open run skips them too, and its confirmation says so.
+	conf := c.PostForm("/runs", url.Values{"action": {"open"}})
+	require.Contains(t, conf.Text("[data-not-offered-count]"), "3 of them")
+	require.Equal(t, http.StatusSeeOther, c.PostForm("/runs", formValues(conf.Doc.Find(`form[action="/runs"]`))).StatusCode)
+	var skipped int
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM run_items WHERE state = 'skipped' AND outcome = 'not_allowed' AND appid = ANY($1)`, []string{frozen, banned, gone}).Scan(&skipped))
+	require.Equal(t, 3, skipped)
 
 	v, _ := e.Login(core.RoleViewer)
 	vr := v.Get("/")

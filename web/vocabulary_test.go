@@ -108,6 +108,10 @@ func TestUnknownOutcomeIsItsOwnState(t *testing.T) {
 	require.Equal(t, 1, r.Doc.Find(`[data-run-account="`+never+`"]`).Length())
 	require.Zero(t, r.Doc.Find(`[data-run-account="`+lost+`"]`).Length(), "a run over never-tried accounts skips it")
 
+	// A bulk open over every account names the risk before it starts.
+	r = c.PostForm("/runs", url.Values{"action": {"open"}})
+	require.Contains(t, r.Text("[data-unknown-count]"), "1 of them")
+
 	// The row's Open asks twice; the server insists on it too.
 	form := list.Doc.Find("#open-" + lost + " form")
 	require.Contains(t, form.AttrOr("hx-confirm", ""), "unknown")

@@ -56,7 +56,7 @@ var zhVocabulary = map[string]string{
 	"No attempt matches these filters.":                            "没有符合这些筛选条件的尝试记录。",
 	"Change or clear the filters to see more.":                     "修改或清除筛选条件以查看更多。",
 	"A run is named by its number.":                                "任务以编号表示。",
-	"“To” must not be before “From”.":                              "“结束”不能早于“开始”。",
+	"“To” must not be before “From”.":                              "“到”的时间不能早于“从”的时间。",
 	// Run confirmation and progress.
 	"%d of %d finished": "已处理 %d / %d",
 	"%s/s":              "%s 次/秒",
@@ -98,4 +98,7 @@ var zhVocabulary = map[string]string{
 	"(command line)":   "（命令行）",
 	"%s → %s":          "%s → %s",
 	"role: %s":         "角色：%s",
+	"%d of them have an unknown last outcome: they may already be open. Starting the run confirms opening them anyway.": "其中 %d 个账号上次尝试的结果未知：可能已经开通。开始任务即确认仍要开通它们。",
+	"%d of them are frozen, banned or deregistered and will be skipped.":                                                "其中 %d 个账号已冻结、封禁或注销，将被跳过。",
+	"Not offered: the account is frozen, banned or deregistered.":                                                       "不可开通：该账号已冻结、封禁或注销。",
 }

@@ -153,6 +153,16 @@ func (r *Runs) Names(ctx context.Context, appIDs []string, limit int) ([]Named, 
 	})
 }
 
+// OpenCautions counts, among appIDs, the accounts whose last outcome is
+// unknown (they may already be open) and those WeChat will not open (frozen,
+// banned, deregistered: an open run skips them), for the confirmation.
+func (r *Runs) OpenCautions(ctx context.Context, appIDs []string) (unknown, notOffered int, err error) {
+	err = r.Pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE s.state = 'unknown'), count(*) FILTER (WHERE a.account_status IN (14, 16, 19))
+		FROM authorizers a LEFT JOIN authorizer_state s USING (appid) WHERE a.appid = ANY($1)`, appIDs).Scan(&unknown, &notOffered)
+	return unknown, notOffered, err
+}
+
 // Runs creates and steers bulk runs.
 type Runs struct {
 	Pool   *pgxpool.Pool
@@ -241,17 +251,20 @@ func (r *Runs) create(ctx context.Context, staff *core.Staff, action core.Action
 		return nil, err
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO run_items (run_id, appid, state, outcome, finished_at)
+		INSERT INTO run_items (run_id, appid, state, outcome, message, finished_at)
 		SELECT $1, a.appid,
-		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL THEN 'skipped' ELSE 'pending' END,
-		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' ELSE '' END,
-		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL THEN now() END
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN 'skipped' ELSE 'pending' END,
+		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' WHEN x.blocked THEN 'not_allowed' ELSE '' END,
+		       CASE WHEN x.blocked AND s.state IS DISTINCT FROM 'open' AND p.appid IS NULL THEN 'Not offered: the account is frozen, banned or deregistered.' ELSE '' END,
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN now() END
 		FROM (SELECT DISTINCT unnest($2::text[]) AS appid) u
 		JOIN authorizers a ON a.appid = u.appid
 		LEFT JOIN authorizer_state s ON s.appid = a.appid
 		LEFT JOIN LATERAL (SELECT appid FROM attempts t WHERE t.appid = a.appid AND t.status = 'pending' LIMIT 1) p ON true
+		-- WeChat refuses to open deregistered (14), banned (16) and frozen (19) accounts.
+		CROSS JOIN LATERAL (SELECT $3 = 'open' AND a.account_status IN (14, 16, 19) AS blocked) x
 		ORDER BY a.appid
-		RETURNING appid, state`, run.ID, appIDs)
+		RETURNING appid, state`, run.ID, appIDs, string(action))
 	if err != nil {
 		return nil, err
 	}
