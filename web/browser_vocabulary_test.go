@@ -57,11 +57,18 @@ func TestBrowserOutcomeWordsAndLiveCounts(t *testing.T) {
 	b.WaitVisible(`#app-` + fresh)
 	before := strings.TrimSpace(b.Text(`#state-counts a[data-state=eligible] b`))
 	require.Equal(t, "0", before)
-	b.Click(`#app-` + fresh + ` button[data-action=check]`)
+	// A double click sends one request, and the button shows it is busy:
+	// it is disabled while its request is in flight (WeChat takes a second
+	// to answer here). A second request would be refused by the server and
+	// recorded as "already in progress".
+	e.Sim.Script(fresh, wechatsim.ActionCheck, wechatsim.Behavior{Status: 1, Delay: time.Second})
+	b.Do(chromedp.DoubleClick(`#app-` + fresh + ` button[data-action=check]`))
+	b.WaitVisible(`#app-` + fresh + ` button[data-action=check][disabled]`)
 	b.WaitVisible(`#result-` + fresh + ` .result`)
 	b.WaitVisible(`#last-` + fresh + ` a`)
 	require.Equal(t, "1", strings.TrimSpace(b.Text(`#state-counts a[data-state=eligible] b`)))
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCheck, fresh))
+	require.Len(t, e.attempts(t, fresh), 1, "one request, not a refused second one")
 	b.Screenshot("vocab-list-after-check-en")
 
 	for _, lang := range []string{"en", "zh"} {
