@@ -58,7 +58,7 @@ type OutcomeInfo struct {
 // Groups lists every group in display order.
 var Groups = []GroupInfo{
 	{GroupDone, "Done", "Nothing more to do.", ToneOK},
-	{GroupRetry, "Retry later (automatic)", "Temporary: bulk runs and schedules try again by themselves; a click may simply be repeated later.", ToneWarn},
+	{GroupRetry, "Retry later (automatic)", "Temporary: a bulk run tries again by itself a few times; otherwise simply try again later.", ToneWarn},
 	{GroupMerchant, "Needs the merchant", "Ask the merchant to act in WeChat (sign the agreement, authorize again), then try again.", ToneWarn},
 	{GroupPlatform, "Needs the platform's setup fixed", "An administrator must fix the platform's WeChat setup (permissions, IP allow-list, monetization account, tokens); it affects every account.", ToneErr},
 	{GroupThreshold, "Below threshold", "Wait until the Mini Program reaches 1,000 unique visitors; the daily schedule tries again.", ToneWarn},

@@ -13,7 +13,7 @@ var zhVocabulary = map[string]string{
 	"Outcome unknown":                  "结果未知",
 	"Not called":                       "未调用",
 	"In progress":                      "进行中",
-	"Temporary: bulk runs and schedules try again by themselves; a click may simply be repeated later.":                                           "临时问题：批量任务和定时任务会自动重试；手动操作可稍后再试。",
+	"Temporary: a bulk run tries again by itself a few times; otherwise simply try again later.":                                                  "临时问题：批量任务会自动重试几次；否则请稍后再试。",
 	"Ask the merchant to act in WeChat (sign the agreement, authorize again), then try again.":                                                    "请商户在微信中处理（签署协议、重新授权）后再试。",
 	"An administrator must fix the platform's WeChat setup (permissions, IP allow-list, monetization account, tokens); it affects every account.": "需由管理员修复平台的微信配置（接口权限、IP 白名单、变现专区账户、令牌）；这会影响所有账号。",
 	"Wait until the Mini Program reaches 1,000 unique visitors; the daily schedule tries again.":                                                  "请等待小程序达到 1000 名独立访客；每日定时任务会自动重试。",
