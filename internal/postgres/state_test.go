@@ -5,12 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/migrations"
 )
 
 // stateOfGroup is the list state an account takes after a finished attempt
@@ -105,4 +108,51 @@ func TestInterruptedAttemptLeavesTheAccountUnknown(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, page.Accounts, "neither account is \"never tried\" any more")
 	require.Equal(t, 2, page.Counts[traffic.StateUnknown])
+}
+
+// Migration 00015 backfills the states the old derivation left behind: the
+// catch-all "failed" is split by the outcome it recorded, and an account
+// whose latest finished attempt was interrupted becomes "outcome unknown".
+func TestStateBackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	require.NoError(t, err)
+	_, err = p.DownTo(ctx, 14)
+	require.NoError(t, err)
+
+	_, err = pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomponent0000001');
+		INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, account_status) VALUES
+		('wx00000000000000b1', 'wxcomponent0000001', true, 'a', 1), ('wx00000000000000b2', 'wxcomponent0000001', true, 'b', 1),
+		('wx00000000000000b3', 'wxcomponent0000001', true, 'c', 1), ('wx00000000000000b4', 'wxcomponent0000001', true, 'd', 1);
+		UPDATE authorizer_state SET state = 'failed', last_outcome = 'retryable', last_code = -202 WHERE appid = 'wx00000000000000b1';
+		UPDATE authorizer_state SET state = 'failed', last_outcome = 'provider_config', last_code = 48001 WHERE appid = 'wx00000000000000b2';
+		UPDATE authorizer_state SET state = 'failed', last_outcome = 'unknown' WHERE appid = 'wx00000000000000b4'`)
+	require.NoError(t, err)
+	var checked, lost int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, status, outcome, code, check_status, finished_at)
+		VALUES ('wx00000000000000b3', 'check', 'completed', 'success', 0, 1, now()) RETURNING id`).Scan(&checked))
+	_, err = pool.Exec(ctx, `UPDATE authorizer_state SET state = 'eligible', last_attempt_id = $1, last_outcome = 'success' WHERE appid = 'wx00000000000000b3'`, checked)
+	require.NoError(t, err)
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, status, outcome, finished_at)
+		VALUES ('wx00000000000000b3', 'open', 'interrupted', 'interrupted', now()) RETURNING id`).Scan(&lost))
+
+	require.NoError(t, postgres.Migrate(ctx, pool))
+	store := &postgres.TrafficStore{Pool: pool}
+	for appID, want := range map[string]traffic.State{
+		"wx00000000000000b1": traffic.StateRetryLater,
+		"wx00000000000000b2": traffic.StatePlatformSetup,
+		"wx00000000000000b3": traffic.StateUnknown,
+		"wx00000000000000b4": traffic.StateUnknown,
+	} {
+		acct, err := store.Account(ctx, appID)
+		require.NoError(t, err)
+		require.Equal(t, want, acct.State, appID)
+	}
+	acct, err := store.Account(ctx, "wx00000000000000b3")
+	require.NoError(t, err)
+	require.Equal(t, lost, *acct.LastAttemptID)
 }
