@@ -80,8 +80,18 @@ func (r *Run) ShownRate() float64 {
 	if r.Status == RunPaused {
 		return 0
 	}
+	// A call's time is read a few milliseconds after the limiter grants its
+	// slot, so a handful of calls can measure slightly faster than their
+	// slots were; within that noise the calls kept to the limit.
+	if r.ConfiguredRate > 0 && r.RatePerSecond > r.ConfiguredRate && r.RatePerSecond <= r.ConfiguredRate*rateNoise {
+		return r.ConfiguredRate
+	}
 	return r.RatePerSecond
 }
+
+// rateNoise is how far above the configured rate a measured rate is still
+// taken for timing noise rather than calls that really came faster.
+const rateNoise = 1.1
 
 // TimeLeft estimates the time to finish at the recent rate (0 when unknown).
 func (r *Run) TimeLeft() time.Duration {
