@@ -110,3 +110,18 @@ func Sentence(a *core.Attempt) string {
 	}
 	return core.DescribeOutcome(attemptOutcome(a)).Sentence
 }
+
+// outcomeOrStatus is the exact outcome label of an attempt (a pending one has none yet).
+func outcomeOrStatus(a *core.Attempt) string { return OutcomeLabel(attemptOutcome(a)) }
+
+// OutcomePhrase is an outcome in words, in the viewer's language: its group
+// (what to do next) and, when it says more, the exact outcome, as a badge
+// and the text beside it read; for exports and messages.
+func (b Base) OutcomePhrase(o core.Outcome) string {
+	info := core.DescribeOutcome(o)
+	g := core.DescribeGroup(info.Group).Label
+	if info.Label == g {
+		return b.T(g)
+	}
+	return b.T(g) + " · " + b.T(info.Label)
+}

@@ -76,3 +76,10 @@ func TestServerWordsInBothLanguages(t *testing.T) {
 	require.Equal(t, "只读 → 管理员 （命令行）", SecurityDetail(zh, "viewer -> admin (command line)"))
 	require.Equal(t, "已完成", zh.T(attemptStatusLabel("completed")))
 }
+
+func TestOutcomePhrase(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "Retry later (automatic) · WeChat busy", Base{Lang: i18n.EN}.OutcomePhrase(core.OutcomeRetryable))
+	require.Equal(t, "未达门槛", Base{Lang: i18n.ZH}.OutcomePhrase(core.OutcomeNotYetEligible), "no repeat when the group says it all")
+	require.Equal(t, "稍后重试（自动） · 微信繁忙", Base{Lang: i18n.ZH}.OutcomePhrase(core.OutcomeRetryable))
+}
