@@ -27,6 +27,16 @@
     var msg = f.getAttribute && f.getAttribute("data-confirm");
     if (msg && !f.hasAttribute("hx-post") && !window.confirm(msg)) e.preventDefault();
   });
+  // Forms marked data-disable-on-submit send once: their buttons are disabled
+  // once the submission is under way (after this event, so the clicked
+  // button's value is still sent). The server enforces it too.
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (e.defaultPrevented || !f.hasAttribute || !f.hasAttribute("data-disable-on-submit")) return;
+    setTimeout(function () {
+      f.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
   // An avatar that fails to load (WeChat's image hosts can be unreachable)
   // falls back to the placeholder; the CSP forbids inline onerror handlers.
   document.addEventListener("error", function (e) {

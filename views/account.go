@@ -85,8 +85,14 @@ func StateSentence(s traffic.State) string {
 		return "WeChat is waiting for the merchant: the traffic master cannot be opened until they act."
 	case traffic.StateBelowThreshold:
 		return "The Mini Program has not reached WeChat's threshold of 1,000 unique visitors yet."
-	case traffic.StateFailed:
-		return "The last attempt did not succeed; the traffic master is not open."
+	case traffic.StateRetryLater:
+		return "The last attempt met a temporary error at WeChat; the traffic master is not open yet."
+	case traffic.StatePlatformSetup:
+		return "The last attempt failed because of the platform's own WeChat setup; the traffic master is not open."
+	case traffic.StateOurBug:
+		return "WeChat refused the console's request or answered nonsense; the traffic master is not open."
+	case traffic.StateUnknown:
+		return "The last call may have reached WeChat, but its answer never came: nobody knows whether the traffic master is open."
 	}
 	return StateLabel(s)
 }
@@ -113,6 +119,8 @@ func (b Base) NextStep(a *traffic.Account, last *core.Attempt) string {
 		return b.T("Nothing: the traffic master is open.")
 	case traffic.StateBelowThreshold:
 		return b.T("Nothing for now: the daily job tries again until the Mini Program qualifies.")
+	case traffic.StateUnknown:
+		return b.T(core.DescribeGroup(core.GroupUnknown).NextStep)
 	}
 	if last != nil {
 		if r := b.Remedy(last); r != "" {

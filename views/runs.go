@@ -1,20 +1,28 @@
 package views
 
-import "sort"
+import "github.com/trafficmaster/trafficmaster/internal/core"
 
-// outcomeOrder lists outcomes with counts, largest first, for stable display.
-func outcomeOrder(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
+// groupCount is how many of a run's accounts ended in one outcome group.
+type groupCount struct {
+	core.GroupInfo
+	N int
+}
+
+// groupCounts sums a run's outcome counts by group, in the table's order.
+func groupCounts(m map[string]int) []groupCount {
+	var out []groupCount
+	for _, g := range core.Groups {
+		n := 0
+		for o, c := range m {
+			if core.GroupOf(core.Outcome(o)) == g.Group {
+				n += c
+			}
 		}
-		return keys[i] < keys[j]
-	})
-	return keys
+		if n > 0 {
+			out = append(out, groupCount{g, n})
+		}
+	}
+	return out
 }
 
 func jobBadge(state string) string {

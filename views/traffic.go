@@ -37,6 +37,22 @@ type ResultVM struct {
 	Attempt *core.Attempt
 	// Account is the account after the attempt, for the refreshed state badge.
 	Account *traffic.Account
+	// Counts, when the action came from the list, are its refreshed state chips.
+	Counts *AppsVM
+}
+
+// OpenRefusal says why opening is not offered for an account WeChat would
+// refuse it for ("" when it is offered).
+func OpenRefusal(a *traffic.Account) string {
+	switch a.AccountStatus {
+	case 14:
+		return "Not offered: the account is deregistered."
+	case 16:
+		return "Not offered: the account is banned."
+	case 19:
+		return "Not offered: the account is frozen."
+	}
+	return ""
 }
 
 // AppDetailVM is one Mini Program with its attempt history.
@@ -57,18 +73,22 @@ type AuditVM struct {
 	Filter   AuditFilter
 	Next     int64
 	IsFirst  bool
-	FormErr  string
+	// FieldErrs holds a translated message per filter field that could not be used.
+	FieldErrs map[string]string
 }
 
 // AuditFilter holds the audit page's filter form values, as typed.
 type AuditFilter struct {
-	AppID, Staff, Action, Outcome, Code, From, To string
+	AppID, Staff, Action, Group, Outcome, Code, Run, From, To string
 }
+
+// Active reports whether any filter is set.
+func (f AuditFilter) Active() bool { return len(f.Query()) > 0 }
 
 // Query returns the filter as a query string (without the cursor).
 func (f AuditFilter) Query() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"appid": f.AppID, "staff": f.Staff, "action": f.Action, "outcome": f.Outcome, "code": f.Code, "from": f.From, "to": f.To} {
+	for k, s := range map[string]string{"appid": f.AppID, "staff": f.Staff, "action": f.Action, "group": f.Group, "outcome": f.Outcome, "code": f.Code, "run": f.Run, "from": f.From, "to": f.To} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -80,141 +100,6 @@ func (f AuditFilter) Query() url.Values {
 type AuditDetailVM struct {
 	Base
 	Attempt *core.Attempt
-}
-
-// Outcomes lists every outcome for the audit filter.
-var Outcomes = []core.Outcome{core.OutcomeSuccess, core.OutcomeAlreadyDone, core.OutcomeRetryable, core.OutcomeRateLimited,
-	core.OutcomeNeedsMerchant, core.OutcomeNotYetEligible, core.OutcomeProviderConfig, core.OutcomeToken, core.OutcomeOurBug,
-	core.OutcomeFailed, core.OutcomeUnknown, core.OutcomeInProgress, core.OutcomeNotAllowed, core.OutcomeInterrupted}
-
-// StateLabel is the English label of a state.
-func StateLabel(s traffic.State) string {
-	switch s {
-	case traffic.StateNever:
-		return "Never tried"
-	case traffic.StateEligible:
-		return "Eligible"
-	case traffic.StateNotEligible:
-		return "Not eligible"
-	case traffic.StateOpen:
-		return "Open"
-	case traffic.StateNeedsMerchant:
-		return "Needs merchant action"
-	case traffic.StateBelowThreshold:
-		return "Below threshold"
-	case traffic.StateFailed:
-		return "Failed"
-	}
-	return string(s)
-}
-
-func stateClass(s traffic.State) string {
-	switch s {
-	case traffic.StateOpen, traffic.StateEligible:
-		return "badge ok"
-	case traffic.StateNeedsMerchant, traffic.StateBelowThreshold, traffic.StateNotEligible:
-		return "badge warn"
-	case traffic.StateFailed:
-		return "badge err"
-	}
-	return "badge info"
-}
-
-// OutcomeLabel is the short English label of an outcome.
-func OutcomeLabel(o core.Outcome) string {
-	switch o {
-	case core.OutcomeSuccess:
-		return "Success"
-	case core.OutcomeAlreadyDone:
-		return "Already open"
-	case core.OutcomeRetryable:
-		return "Retry later"
-	case core.OutcomeRateLimited:
-		return "Too fast"
-	case core.OutcomeNeedsMerchant:
-		return "Needs merchant"
-	case core.OutcomeNotYetEligible:
-		return "Below threshold"
-	case core.OutcomeProviderConfig:
-		return "Platform setup"
-	case core.OutcomeToken:
-		return "Token problem"
-	case core.OutcomeOurBug:
-		return "Request error"
-	case core.OutcomeFailed:
-		return "Failed"
-	case core.OutcomeUnknown:
-		return "Unknown"
-	case core.OutcomeInProgress:
-		return "Already in progress"
-	case core.OutcomeNotAllowed:
-		return "Not allowed"
-	case core.OutcomeInterrupted:
-		return "Interrupted"
-	case "":
-		return "Pending"
-	}
-	return string(o)
-}
-
-// FlashKind is the flash style of an outcome, the same colour as its badge.
-func FlashKind(o core.Outcome) string {
-	if c := outcomeClass(o); c != "err" {
-		return c
-	}
-	return "error"
-}
-
-func outcomeClass(o core.Outcome) string {
-	switch o {
-	case core.OutcomeSuccess, core.OutcomeAlreadyDone:
-		return "ok"
-	case core.OutcomeRetryable, core.OutcomeRateLimited, core.OutcomeNeedsMerchant, core.OutcomeNotYetEligible,
-		core.OutcomeUnknown, core.OutcomeInProgress, core.OutcomeInterrupted, "":
-		return "warn"
-	}
-	return "err"
-}
-
-// Sentence explains an attempt's outcome in plain words (English, translated for display).
-func Sentence(a *core.Attempt) string {
-	switch a.Outcome {
-	case core.OutcomeSuccess:
-		if a.Action == core.ActionOpen {
-			return "Traffic master opened."
-		}
-		if a.CheckStatus != nil && *a.CheckStatus == 1 {
-			return "Eligible: WeChat says the traffic master can be opened."
-		}
-		return "Not eligible yet, according to WeChat. Opening may still be tried."
-	case core.OutcomeAlreadyDone:
-		return "The traffic master is already open."
-	case core.OutcomeRetryable:
-		return "WeChat had a temporary problem. Try again later."
-	case core.OutcomeRateLimited:
-		return "WeChat says we are going too fast. Wait a minute and try again."
-	case core.OutcomeNeedsMerchant:
-		return "The merchant must act in WeChat before this can succeed."
-	case core.OutcomeNotYetEligible:
-		return "The Mini Program has not reached WeChat's threshold yet."
-	case core.OutcomeProviderConfig:
-		return "The platform's WeChat setup must be fixed first."
-	case core.OutcomeToken:
-		return "WeChat did not accept the access token for this Mini Program."
-	case core.OutcomeOurBug:
-		return "WeChat rejected the request as malformed."
-	case core.OutcomeFailed:
-		return "The attempt failed: WeChat's answer was an error or could not be understood."
-	case core.OutcomeUnknown:
-		return "No answer from WeChat in time. The call may have reached WeChat: check before retrying."
-	case core.OutcomeInProgress:
-		return "Another attempt for this Mini Program is already in progress."
-	case core.OutcomeNotAllowed:
-		return "Not allowed."
-	case core.OutcomeInterrupted:
-		return "The console stopped during the call; the call may have reached WeChat."
-	}
-	return "In progress…"
 }
 
 // Remedy returns the catalog's advice for the attempt's code, in the viewer's language.
@@ -321,13 +206,6 @@ func actionLabel(a core.Action) string {
 		return "Open traffic master"
 	}
 	return "Check eligibility"
-}
-
-func outcomeOrStatus(a *core.Attempt) string {
-	if a.Status == core.AttemptPending {
-		return "Pending"
-	}
-	return OutcomeLabel(a.Outcome)
 }
 
 func auditURL(f AuditFilter, before int64) string {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -46,8 +47,8 @@ func canAct(c echo.Context) bool {
 
 const appsPageSize = 50
 
-func (h *console) list(c echo.Context) error {
-	q := c.QueryParams()
+// appsFilter reads the list's filter from a query; unknown values are ignored.
+func appsFilter(q url.Values) postgres.AccountFilter {
 	f := postgres.AccountFilter{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort"), After: q.Get("after"), Before: q.Get("before"), Limit: appsPageSize}
 	f.Pos, _ = strconv.Atoi(q.Get("pos"))
 	for _, st := range traffic.States {
@@ -65,6 +66,11 @@ func (h *console) list(c echo.Context) error {
 	default:
 		f.Sort = ""
 	}
+	return f
+}
+
+func (h *console) list(c echo.Context) error {
+	f := appsFilter(c.QueryParams())
 	page, err := h.Store.ListAccounts(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -74,6 +80,24 @@ func (h *console) list(c echo.Context) error {
 		ShowFirst: page.Start > appsPageSize+1,
 		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c)}
 	return render(c, http.StatusOK, views.AppsPage(vm))
+}
+
+// listCounts returns the list's state chips as they are now, when the htmx
+// request came from the list (whose URL htmx sends), so an action can
+// refresh them; nil elsewhere.
+func (h *console) listCounts(c echo.Context, b views.Base) *views.AppsVM {
+	u, err := url.Parse(c.Request().Header.Get("HX-Current-URL"))
+	if err != nil || u.Path != "/" {
+		return nil
+	}
+	f := appsFilter(u.Query())
+	sc, err := h.Store.CountStates(c.Request().Context(), f)
+	if err != nil {
+		h.s.Log(c).Warn("count states", "err", err)
+		return nil
+	}
+	return &views.AppsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
+		Matching: sc.Matching, Runnable: sc.Runnable}
 }
 
 // account loads the account named in the path; a malformed appid is simply not found.
@@ -129,14 +153,24 @@ func (h *console) action(act core.Action) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		appID := c.Param("appid")
 		next := safeNext(c.FormValue("next"))
-		if act == core.ActionOpen && c.FormValue("confirmed") != "1" && canAct(c) {
-			// Without JavaScript there is no confirm dialog: ask with a page.
+		if act == core.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
 			acct, err := h.account(c)
 			if err != nil {
 				return err
 			}
-			vm := views.AppDetailVM{Base: h.s.base(c, "Open traffic master", "apps"), Account: acct}
-			return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
+			// Without JavaScript there is no confirm dialog: ask with a page.
+			// When the last call's outcome is unknown the account may already
+			// be open: opening needs its own confirmation (a check first is
+			// what the page suggests).
+			unconfirmed := c.FormValue("confirmed") != "1"
+			unknown := acct.State == traffic.StateUnknown && c.FormValue("unknown_ok") != "1"
+			if unknown && isHTMX(c) {
+				return render(c, http.StatusOK, views.ConfirmUnknownResult(h.s.base(c, "Mini Programs", "apps"), acct))
+			}
+			if unconfirmed || unknown {
+				vm := views.AppDetailVM{Base: h.s.base(c, "Open traffic master", "apps"), Account: acct}
+				return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
+			}
 		}
 		a, err := h.Attempter.Attempt(ctx, core.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
 		if err != nil {
@@ -146,6 +180,7 @@ func (h *console) action(act core.Action) echo.HandlerFunc {
 			vm := views.ResultVM{Base: h.s.base(c, "Mini Programs", "apps"), Attempt: a}
 			if acct, err := h.Store.Account(ctx, a.AppID); err == nil {
 				vm.Account = acct
+				vm.Counts = h.listCounts(c, vm.Base)
 			}
 			return render(c, http.StatusOK, views.AttemptResult(vm))
 		}

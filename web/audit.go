@@ -9,20 +9,23 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/i18n"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
 const auditPageSize = 50
 
-// auditFilter reads the audit filters from the query; the first unusable
-// value is reported (and ignored) rather than failing the page.
-func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.AuditFilter, string) {
+// auditFilter reads the audit filters from the query. Unusable values are
+// reported per field (translated) and ignored rather than failing the page.
+func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.AuditFilter, map[string]string) {
 	q := c.QueryParams()
 	form := views.AuditFilter{AppID: strings.TrimSpace(q.Get("appid")), Staff: q.Get("staff"), Action: q.Get("action"),
-		Outcome: q.Get("outcome"), Code: strings.TrimSpace(q.Get("code")), From: q.Get("from"), To: q.Get("to")}
+		Group: q.Get("group"), Outcome: q.Get("outcome"), Code: strings.TrimSpace(q.Get("code")), Run: strings.TrimSpace(q.Get("run")),
+		From: q.Get("from"), To: q.Get("to")}
 	f := postgres.AttemptFilter{AppID: form.AppID}
-	var bad string
+	lang := langOf(c)
+	bad := map[string]string{}
 	if form.Staff != "" {
 		if id, err := strconv.ParseInt(form.Staff, 10, 64); err == nil {
 			f.StaffID = id
@@ -32,22 +35,32 @@ func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.Aud
 	case core.ActionCheck, core.ActionOpen:
 		f.Action = core.Action(form.Action)
 	}
+	if g, ok := core.ParseGroup(form.Group); ok {
+		f.Group = g
+	}
 	if form.Outcome == "pending" {
 		f.Outcome = "pending"
 	}
-	for _, o := range views.Outcomes {
-		if string(o) == form.Outcome {
-			f.Outcome = o
+	for _, o := range core.Outcomes {
+		if o.Outcome != "" && string(o.Outcome) == form.Outcome {
+			f.Outcome = o.Outcome
 		}
 	}
 	if form.Code != "" {
 		if n, err := strconv.Atoi(form.Code); err == nil {
 			f.Code = &n
 		} else {
-			bad = "The code must be a whole number."
+			bad["code"] = i18n.T(lang, "The code must be a whole number.")
 		}
 	}
-	parse := func(s string) *time.Time {
+	if form.Run != "" {
+		if n, err := strconv.ParseInt(strings.TrimPrefix(form.Run, "#"), 10, 64); err == nil && n > 0 {
+			f.RunID = n
+		} else {
+			bad["run"] = i18n.T(lang, "A run is named by its number.")
+		}
+	}
+	parse := func(field, s string) *time.Time {
 		if s == "" {
 			return nil
 		}
@@ -56,10 +69,13 @@ func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.Aud
 				return &t
 			}
 		}
-		bad = "Enter times as YYYY-MM-DDTHH:MM."
+		bad[field] = i18n.T(lang, "Enter times as YYYY-MM-DDTHH:MM.")
 		return nil
 	}
-	f.From, f.To = parse(form.From), parse(form.To)
+	f.From, f.To = parse("from", form.From), parse("to", form.To)
+	if f.From != nil && f.To != nil && f.From.After(*f.To) {
+		bad["to"] = i18n.T(lang, "“To” must not be before “From”.")
+	}
 	return f, form, bad
 }
 
@@ -68,18 +84,26 @@ func (h *console) audit(c echo.Context) error {
 	f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	f.Limit = auditPageSize
 	ctx := c.Request().Context()
-	list, next, err := h.Store.ListAttempts(ctx, f)
-	if err != nil {
-		return err
+	var list []*core.Attempt
+	var next int64
+	var err error
+	// A filter that cannot be used is a form error (422): the page shows the
+	// form with the message beside the field and no list, rather than a list
+	// that silently ignores what staff asked for.
+	if len(bad) == 0 {
+		list, next, err = h.Store.ListAttempts(ctx, f)
+		if err != nil {
+			return err
+		}
 	}
 	staff, err := h.Store.StaffNames(ctx)
 	if err != nil {
 		return err
 	}
-	vm := views.AuditVM{Base: h.s.base(c, "Audit history", "audit"), Attempts: list, Staff: staff, Filter: form, Next: next, IsFirst: f.Before <= 0}
+	vm := views.AuditVM{Base: h.s.base(c, "Audit history", "audit"), Attempts: list, Staff: staff, Filter: form, Next: next, IsFirst: f.Before <= 0, FieldErrs: bad}
 	status := http.StatusOK
-	if bad != "" {
-		vm.FormErr, status = vm.T(bad), http.StatusUnprocessableEntity
+	if len(bad) > 0 {
+		status = http.StatusUnprocessableEntity
 	}
 	return render(c, status, views.AuditPage(vm))
 }
@@ -109,8 +133,10 @@ func csvSafe(s string) string {
 // flat whatever the size of the export.
 func (h *console) auditCSV(c echo.Context) error {
 	f, _, bad := h.auditFilter(c)
-	if bad != "" {
-		return core.Errorf(core.EINVALID, "%s", bad)
+	for _, field := range []string{"code", "run", "from", "to"} {
+		if msg, ok := bad[field]; ok {
+			return core.FieldError(field, "%s", msg)
+		}
 	}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")

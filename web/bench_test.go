@@ -102,6 +102,12 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"audit/filtered", "/audit?appid=" + searchApp + "&outcome=needs_merchant", func() error {
 			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, AppID: searchApp, Outcome: core.OutcomeNeedsMerchant})
 		}},
+		{"audit/group", "/audit?group=platform", func() error {
+			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: core.GroupPlatform})
+		}},
+		{"audit/group-deep", "/audit?group=unknown&before=" + strconv.FormatInt(deepBefore, 10), func() error {
+			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: core.GroupUnknown, Before: deepBefore})
+		}},
 		{"audit/code-and-time", fmt.Sprintf("/audit?code=1735&from=%s&to=%s", from.In(e.App.Server.Loc).Format("2006-01-02T15:04"), to.In(e.App.Server.Loc).Format("2006-01-02T15:04")), func() error {
 			f, t := from.Truncate(time.Minute), to.Truncate(time.Minute)
 			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Code: &code, From: &f, To: &t})

@@ -52,7 +52,8 @@ func TestBrowserSearchOpenAndAudit(t *testing.T) {
 	b.Click(`#result-` + app + ` a[data-audit-link]`)
 	b.WaitVisible(`#raw`)
 	require.Contains(t, b.Location(), "/audit/")
-	require.Equal(t, "Success", strings.TrimSpace(b.Text(`dd span[data-outcome]`)))
+	require.Equal(t, "Done", strings.TrimSpace(b.Text(`dd span[data-outcome]`)))
+	require.Equal(t, "Success", strings.TrimSpace(b.Text(`dd .outcome-exact`)))
 
 	b.Navigate(e.URL + "/audit?appid=" + app)
 	b.WaitVisible(`#attempts`)

@@ -88,7 +88,7 @@ func TestSecondPendingAttemptIsRefused(t *testing.T) {
 
 	now := time.Now()
 	held.Status, held.Outcome, held.FinishedAt = core.AttemptCompleted, core.OutcomeSuccess, &now
-	require.NoError(t, e.App.Attempts.CompleteAttempt(ctx, held, traffic.StateOpen))
+	require.NoError(t, e.App.Attempts.CompleteAttempt(ctx, held))
 	_, err = begin(app)
 	require.NoError(t, err, "once completed, the account may be tried again")
 	var pending int

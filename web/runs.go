@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,9 +56,17 @@ func (h *runHandlers) list(c echo.Context) error {
 	return render(c, http.StatusOK, views.RunsPage(views.RunsVM{Base: h.s.base(c, "Bulk runs", "runs"), Runs: runs, States: stateNames()}))
 }
 
+// typeCountAbove is the size of an open run above which the confirmation
+// asks for the number of accounts to be typed: opening cannot be undone.
+const typeCountAbove = 50
+
+// confirmSample is how many accounts the confirmation names.
+const confirmSample = 5
+
 // create asks for confirmation with the number of accounts, then starts the
 // run. Rows selected on the Mini Programs page come as appid values;
-// otherwise everything matching the filter is taken.
+// otherwise everything matching the filter is taken. The confirmation
+// carries a one-time token, so submitting it twice starts one run.
 func (h *runHandlers) create(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q")), Status: c.FormValue("status")}
@@ -73,7 +83,7 @@ func (h *runHandlers) create(c echo.Context) error {
 	}
 	ids, desc := form.AppIDs, ""
 	if len(ids) > 0 {
-		desc = strconv.Itoa(len(ids)) + " selected"
+		desc = jobs.SelectedDescription(len(ids))
 	} else {
 		filter := jobs.Filter{State: form.State, Q: form.Q, Status: form.Status}
 		if ids, err = h.f.Runs.MatchFilter(ctx, filter); err != nil {
@@ -81,10 +91,33 @@ func (h *runHandlers) create(c echo.Context) error {
 		}
 		desc = filter.Describe()
 	}
-	if c.FormValue("confirm") != "1" || len(ids) == 0 {
-		return render(c, http.StatusOK, views.RunConfirmPage(views.RunConfirmVM{Base: h.s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids)}))
+	vm := views.RunConfirmVM{Base: h.s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
+		TypeCount: form.Action == string(core.ActionOpen) && len(ids) > typeCountAbove}
+	if form.Action == string(core.ActionOpen) && len(ids) > 0 {
+		if vm.Unknown, vm.NotOffered, err = h.f.Runs.OpenCautions(ctx, ids); err != nil {
+			return err
+		}
 	}
-	run, err := h.f.Runs.Create(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc)
+	confirmed := c.FormValue("confirm") == "1" && len(ids) > 0 && vm.Token != ""
+	if confirmed && c.FormValue("count") != strconv.Itoa(len(ids)) {
+		// The filter matches another number of accounts than the one confirmed.
+		vm.Changed, confirmed = true, false
+	}
+	if confirmed && vm.TypeCount && strings.TrimSpace(c.FormValue("typed_count")) != strconv.Itoa(len(ids)) {
+		vm.TypedErr = vm.T("Type %d, the number of accounts, to confirm.", len(ids))
+		if vm.Sample, err = h.f.Runs.Names(ctx, ids, confirmSample); err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, views.RunConfirmPage(vm))
+	}
+	if !confirmed {
+		vm.Token = newToken()
+		if vm.Sample, err = h.f.Runs.Names(ctx, ids, confirmSample); err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.RunConfirmPage(vm))
+	}
+	run, existed, err := h.f.Runs.CreateOnce(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc, vm.Token)
 	if err != nil {
 		if code := core.ErrorCode(err); code == core.EINVALID || code == core.EFORBIDDEN {
 			h.s.setFlash(c, "error", core.ErrorMessage(err))
@@ -92,8 +125,19 @@ func (h *runHandlers) create(c echo.Context) error {
 		}
 		return err
 	}
-	h.s.Log(c).Info("bulk run started", "run_id", run.ID, "action", run.Action, "total", run.Total)
+	if existed {
+		h.s.setFlash(c, "info", vm.T("This run was already started; here it is."))
+	} else {
+		h.s.Log(c).Info("bulk run started", "run_id", run.ID, "action", run.Action, "total", run.Total)
+	}
 	return c.Redirect(http.StatusSeeOther, "/runs/"+strconv.FormatInt(run.ID, 10))
+}
+
+// newToken is a one-time token for a confirmation form.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func runID(c echo.Context) (int64, error) {

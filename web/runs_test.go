@@ -40,7 +40,7 @@ func TestBulkRunFromFilterToAudit(t *testing.T) {
 	require.Contains(t, r.Text("#confirm-count"), "5")
 	require.Equal(t, 0, len(e.Sim.CallLog()), "nothing is called before the confirmation")
 
-	r = c.PostForm("/runs", url.Values{"action": {"open"}, "confirm": {"1"}})
+	r = c.PostForm("/runs", formValues(r.Doc.Find(`form[action="/runs"]`)))
 	require.Equal(t, http.StatusSeeOther, r.StatusCode)
 	loc := r.Header.Get("Location")
 	require.True(t, strings.HasPrefix(loc, "/runs/"), loc)

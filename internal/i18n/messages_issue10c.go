@@ -33,9 +33,12 @@ var zhAccounts = map[string]string{
 	"At the last check WeChat said the traffic master can be opened.":                        "最近一次检查时，微信表示可以开通流量主。",
 	"At the last check WeChat said the traffic master cannot be opened yet.":                 "最近一次检查时，微信表示暂时不能开通流量主。",
 	"The traffic master is open.": "流量主已开通。",
-	"WeChat is waiting for the merchant: the traffic master cannot be opened until they act.": "微信在等待商户处理：商户完成操作之前无法开通流量主。",
-	"The Mini Program has not reached WeChat's threshold of 1,000 unique visitors yet.":       "小程序尚未达到微信要求的 1000 名独立访客门槛。",
-	"The last attempt did not succeed; the traffic master is not open.":                       "最近一次尝试没有成功，流量主尚未开通。",
+	"WeChat is waiting for the merchant: the traffic master cannot be opened until they act.":                            "微信在等待商户处理：商户完成操作之前无法开通流量主。",
+	"The Mini Program has not reached WeChat's threshold of 1,000 unique visitors yet.":                                  "小程序尚未达到微信要求的 1000 名独立访客门槛。",
+	"The last attempt met a temporary error at WeChat; the traffic master is not open yet.":                              "最近一次尝试遇到微信的临时错误，流量主尚未开通。",
+	"The last attempt failed because of the platform's own WeChat setup; the traffic master is not open.":                "最近一次尝试因第三方平台自身的微信配置问题失败，流量主尚未开通。",
+	"WeChat refused the console's request or answered nonsense; the traffic master is not open.":                         "微信拒绝了控制台的请求或返回了无法理解的应答，流量主尚未开通。",
+	"The last call may have reached WeChat, but its answer never came: nobody knows whether the traffic master is open.": "最近一次调用可能已到达微信，但没有收到应答：无法确定流量主是否已开通。",
 
 	// The next step.
 	"Send the merchant the message below; once they have signed, open the traffic master again.": "请把下面的消息发给商户；商户签署后，再次开通流量主。",

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,8 +50,12 @@ type Run struct {
 	// Counts by item state and by outcome (filled by Get and List).
 	States   map[string]int
 	Outcomes map[string]int
-	// RatePerSecond is the recent completion rate (last 30 seconds).
+	// RatePerSecond is the recent rate of WeChat calls (retries included,
+	// over the last 30 seconds, or since the run started or resumed if later):
+	// the same measure the configured rate limits.
 	RatePerSecond float64
+	// ConfiguredRate is the global call rate bulk runs are held to.
+	ConfiguredRate float64
 }
 
 // Done is how many accounts need no more work.
@@ -70,20 +75,27 @@ func (r *Run) Percent() int {
 }
 
 // ShownRate is the rate worth showing: the recent one while the run is
-// active, the average over its whole life once it has ended.
+// running, none while it is paused, the whole run's once it has ended.
 func (r *Run) ShownRate() float64 {
-	if r.Active() || r.FinishedAt == nil {
-		return r.RatePerSecond
+	if r.Status == RunPaused {
+		return 0
 	}
-	if d := r.FinishedAt.Sub(r.CreatedAt).Seconds(); d > 0 {
-		return float64(r.States[ItemDone]) / d
+	// A call's time is read a few milliseconds after the limiter grants its
+	// slot, so a handful of calls can measure slightly faster than their
+	// slots were; within that noise the calls kept to the limit.
+	if r.ConfiguredRate > 0 && r.RatePerSecond > r.ConfiguredRate && r.RatePerSecond <= r.ConfiguredRate*rateNoise {
+		return r.ConfiguredRate
 	}
-	return 0
+	return r.RatePerSecond
 }
+
+// rateNoise is how far above the configured rate a measured rate is still
+// taken for timing noise rather than calls that really came faster.
+const rateNoise = 1.1
 
 // TimeLeft estimates the time to finish at the recent rate (0 when unknown).
 func (r *Run) TimeLeft() time.Duration {
-	if r.RatePerSecond <= 0 || r.Remaining() == 0 {
+	if r.Status != RunRunning || r.RatePerSecond <= 0 || r.Remaining() == 0 {
 		return 0
 	}
 	return time.Duration(float64(r.Remaining()) / r.RatePerSecond * float64(time.Second)).Round(time.Second)
@@ -118,22 +130,47 @@ type Filter struct {
 	Status string
 }
 
-// Describe renders the filter for the run's description.
+// Describe records the filter as the run's description, in a machine form
+// (a URL query; empty for every Mini Program) that pages translate.
 func (f Filter) Describe() string {
-	var parts []string
-	if f.State != "" {
-		parts = append(parts, "state="+f.State)
+	v := url.Values{}
+	for k, s := range map[string]string{"state": f.State, "q": f.Q, "status": f.Status} {
+		if s != "" {
+			v.Set(k, s)
+		}
 	}
-	if f.Q != "" {
-		parts = append(parts, "q="+f.Q)
+	return v.Encode()
+}
+
+// SelectedDescription is the description of a run over n rows picked by hand.
+func SelectedDescription(n int) string { return "selected=" + strconv.Itoa(n) }
+
+// Named is an account's appid and name, for a confirmation that names them.
+type Named struct {
+	AppID, Name string
+}
+
+// Names returns the names of the first limit of appIDs, in name order.
+func (r *Runs) Names(ctx context.Context, appIDs []string, limit int) ([]Named, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT appid, nick_name FROM authorizers WHERE appid = ANY($1) ORDER BY nick_name, appid LIMIT $2`, appIDs, limit)
+	if err != nil {
+		return nil, err
 	}
-	if f.Status != "" {
-		parts = append(parts, "status="+f.Status)
-	}
-	if len(parts) == 0 {
-		return "all Mini Programs"
-	}
-	return strings.Join(parts, " ")
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Named, error) {
+		var n Named
+		err := row.Scan(&n.AppID, &n.Name)
+		return n, err
+	})
+}
+
+// OpenCautions counts, among appIDs, the accounts whose last outcome is
+// unknown (they may already be open) and those WeChat will not open (frozen,
+// banned, deregistered: an open run skips them), for the confirmation.
+func (r *Runs) OpenCautions(ctx context.Context, appIDs []string) (unknown, notOffered int, err error) {
+	err = r.Pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE s.state = 'unknown'), count(*) FILTER (WHERE a.account_status IN (14, 16, 19))
+		FROM authorizers a LEFT JOIN authorizer_state s USING (appid) WHERE a.appid = ANY($1)`, appIDs).Scan(&unknown, &notOffered)
+	return unknown, notOffered, err
 }
 
 // Runs creates and steers bulk runs.
@@ -180,6 +217,29 @@ func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
 // attempt in flight are counted as skipped. One queue job per remaining
 // account is inserted in the same transaction as the run.
 func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description string) (*Run, error) {
+	run, _, err := r.CreateOnce(ctx, staff, action, appIDs, description, "")
+	return run, err
+}
+
+// CreateOnce is Create for a confirmation form carrying a one-time token:
+// the first request with a token starts the run, any later one (a double
+// click, Back and submit again) returns that same run with existed set.
+// An empty token starts a run every time.
+func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (run *Run, existed bool, err error) {
+	run, err = r.create(ctx, staff, action, appIDs, description, token)
+	var pe *pgconn.PgError
+	if token != "" && errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "runs_create_token_key" {
+		var id int64
+		if err := r.Pool.QueryRow(ctx, `SELECT id FROM runs WHERE create_token = $1`, token).Scan(&id); err != nil {
+			return nil, false, err
+		}
+		run, err = r.Get(ctx, id)
+		return run, true, err
+	}
+	return run, false, err
+}
+
+func (r *Runs) create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*Run, error) {
 	if action != core.ActionCheck && action != core.ActionOpen {
 		return nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
@@ -198,22 +258,25 @@ func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action
 	if staff != nil {
 		run.CreatedBy, run.CreatedByName = &staff.ID, staff.Username
 	}
-	if err := tx.QueryRow(ctx, `INSERT INTO runs (action, created_by, created_by_name, description) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
-		action, run.CreatedBy, run.CreatedByName, description).Scan(&run.ID, &run.CreatedAt); err != nil {
+	if err := tx.QueryRow(ctx, `INSERT INTO runs (action, created_by, created_by_name, description, create_token) VALUES ($1, $2, $3, $4, NULLIF($5, '')) RETURNING id, created_at`,
+		action, run.CreatedBy, run.CreatedByName, description, token).Scan(&run.ID, &run.CreatedAt); err != nil {
 		return nil, err
 	}
 	rows, err := tx.Query(ctx, `
-		INSERT INTO run_items (run_id, appid, state, outcome, finished_at)
+		INSERT INTO run_items (run_id, appid, state, outcome, message, finished_at)
 		SELECT $1, a.appid,
-		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL THEN 'skipped' ELSE 'pending' END,
-		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' ELSE '' END,
-		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL THEN now() END
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN 'skipped' ELSE 'pending' END,
+		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' WHEN x.blocked THEN 'not_allowed' ELSE '' END,
+		       CASE WHEN x.blocked AND s.state IS DISTINCT FROM 'open' AND p.appid IS NULL THEN 'Not offered: the account is frozen, banned or deregistered.' ELSE '' END,
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN now() END
 		FROM (SELECT DISTINCT unnest($2::text[]) AS appid) u
 		JOIN authorizers a ON a.appid = u.appid
 		LEFT JOIN authorizer_state s ON s.appid = a.appid
 		LEFT JOIN LATERAL (SELECT appid FROM attempts t WHERE t.appid = a.appid AND t.status = 'pending' LIMIT 1) p ON true
+		-- WeChat refuses to open deregistered (14), banned (16) and frozen (19) accounts.
+		CROSS JOIN LATERAL (SELECT $3 = 'open' AND a.account_status IN (14, 16, 19) AS blocked) x
 		ORDER BY a.appid
-		RETURNING appid, state`, run.ID, appIDs)
+		RETURNING appid, state`, run.ID, appIDs, string(action))
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +438,7 @@ func (r *Runs) Get(ctx context.Context, id int64) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return run, r.fillCounts(ctx, []*Run{run})
+	return run, r.fillCounts(ctx, []*Run{run}, true)
 }
 
 // List returns the newest runs first.
@@ -396,10 +459,10 @@ func (r *Runs) List(ctx context.Context, limit, offset int) ([]*Run, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return runs, r.fillCounts(ctx, runs)
+	return runs, r.fillCounts(ctx, runs, false)
 }
 
-func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
+func (r *Runs) fillCounts(ctx context.Context, runs []*Run, withRate bool) error {
 	if len(runs) == 0 {
 		return nil
 	}
@@ -410,7 +473,7 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 		byID[run.ID], ids[i] = run, run.ID
 	}
 	rows, err := r.Pool.Query(ctx, `
-		SELECT run_id, state, outcome, count(*), count(*) FILTER (WHERE finished_at > now() - interval '30 seconds' AND state = 'done')
+		SELECT run_id, state, outcome, count(*)
 		FROM run_items WHERE run_id = ANY($1) GROUP BY 1, 2, 3`, ids)
 	if err != nil {
 		return err
@@ -419,8 +482,8 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 	for rows.Next() {
 		var id int64
 		var state, outcome string
-		var n, recent int
-		if err := rows.Scan(&id, &state, &outcome, &n, &recent); err != nil {
+		var n int
+		if err := rows.Scan(&id, &state, &outcome, &n); err != nil {
 			return err
 		}
 		run := byID[id]
@@ -428,9 +491,47 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run) error {
 		if outcome != "" {
 			run.Outcomes[outcome] += n
 		}
-		run.RatePerSecond += float64(recent) / 30
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if r.client != nil {
+		for _, run := range runs {
+			run.ConfiguredRate = r.client.cfg.RatePerSecond
+		}
+	}
+	if !withRate {
+		return nil
+	}
+	// The rate counts calls made, not items finished (a retried item makes
+	// several calls, and the configured rate limits calls): the calls after
+	// the first one, divided by the time since it. n calls spaced 1/rate
+	// apart take (n-1)/rate seconds, so this exceeds the configured rate
+	// only if calls really came faster. While the run is running it covers
+	// the last 30 seconds (or since it resumed) up to now, so a stall lowers
+	// it; once ended, the whole run.
+	rates, err := r.Pool.Query(ctx, `
+		SELECT r.id, count(t.id),
+		       extract(epoch FROM (CASE WHEN r.status = 'running' THEN now() ELSE max(t.started_at) END) - min(t.started_at))::float8
+		FROM runs r JOIN attempts t ON t.run_id = r.id AND t.status <> 'rejected'
+		     AND (r.status <> 'running' OR t.started_at > now() - least(interval '30 seconds', now() - r.updated_at))
+		WHERE r.id = ANY($1) AND r.status <> 'paused' GROUP BY r.id, r.status`, ids)
+	if err != nil {
+		return err
+	}
+	defer rates.Close()
+	for rates.Next() {
+		var id int64
+		var n int
+		var span float64
+		if err := rates.Scan(&id, &n, &span); err != nil {
+			return err
+		}
+		if n >= 2 && span > 0 {
+			byID[id].RatePerSecond = float64(n-1) / span
+		}
+	}
+	return rates.Err()
 }
 
 // Items returns the run's finished accounts, newest first.

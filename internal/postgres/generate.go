@@ -106,8 +106,7 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, accounts, attempts int, p
 		}
 	}
 	if err := step("derive account states", `UPDATE authorizer_state s SET last_attempt_id = x.id, last_attempt_at = x.started_at, last_outcome = x.outcome, last_code = x.code,
-			state = CASE x.outcome WHEN 'success' THEN CASE WHEN x.action = 'open' THEN 'open' WHEN x.check_status = 1 THEN 'eligible' ELSE 'not_eligible' END
-				WHEN 'already_done' THEN 'open' WHEN 'needs_merchant' THEN 'needs_merchant' WHEN 'not_yet_eligible' THEN 'below_threshold' ELSE 'failed' END
+			state = tm_next_state('never', x.action, x.outcome, x.check_status)
 		FROM (SELECT DISTINCT ON (appid) appid, id, started_at, outcome, code, action, check_status FROM attempts
 			WHERE status IN ('completed', 'interrupted') ORDER BY appid, id DESC) x
 		WHERE x.appid = s.appid`); err != nil {

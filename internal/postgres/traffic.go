@@ -72,14 +72,10 @@ func (s *TrafficStore) RecordRejected(ctx context.Context, a *core.Attempt) erro
 		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, a.StartedAt, a.FinishedAt, a.Outcome, a.Message).Scan(&a.ID)
 }
 
-// CompleteAttempt completes the pending row and moves the account's state in one transaction.
-func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt, state traffic.State) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
+// CompleteAttempt completes the pending row; the attempts_derive_state
+// trigger moves the account's state in the same statement.
+func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
 		raw = $7, latency_ms = $8, transport_error = $9, finished_at = $10
 		WHERE id = $1 AND status = 'pending'`,
 		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt)
@@ -90,14 +86,7 @@ func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt, sta
 		// Another instance decided this process was gone and marked it interrupted.
 		return fmt.Errorf("attempt %d is no longer pending", a.ID)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO authorizer_state (appid, state, last_attempt_id, last_attempt_at, last_outcome, last_code)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (appid) DO UPDATE SET state = EXCLUDED.state, last_attempt_id = EXCLUDED.last_attempt_id,
-			last_attempt_at = EXCLUDED.last_attempt_at, last_outcome = EXCLUDED.last_outcome, last_code = EXCLUDED.last_code`,
-		a.AppID, state, a.ID, a.StartedAt, a.Outcome, a.Code); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 // instanceLockClass is the first key of the advisory locks that mark live instances.
@@ -405,32 +394,11 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		page.Accounts = page.Accounts[:f.Limit]
 		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
 	}
-	// The counts read the narrow list table alone.
-	cw := &where{}
-	cfrom := f.from(cw)
-	f.status(cw)
-	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
+	sc, err := s.CountStates(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	for crows.Next() {
-		var st string
-		var n, runnable int
-		if err := crows.Scan(&st, &n, &runnable); err != nil {
-			crows.Close()
-			return nil, err
-		}
-		page.Counts[traffic.State(st)] = n
-		page.Total += n
-		if f.State == "" || traffic.State(st) == f.State {
-			page.Matching += n
-			page.Runnable += runnable
-		}
-	}
-	crows.Close()
-	if err := crows.Err(); err != nil {
-		return nil, err
-	}
+	page.Counts, page.Total, page.Matching, page.Runnable = sc.Counts, sc.Total, sc.Matching, sc.Runnable
 	if hasCur && len(page.Accounts) > 0 {
 		// The page's position is counted exactly, walking the index from the
 		// nearer end (as the link's position hint says): at most half the
@@ -457,6 +425,44 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	return page, nil
 }
 
+// StateCounts are the accounts per state for a filter's search and account
+// status (not its state, so the chips stay useful).
+type StateCounts struct {
+	Counts map[traffic.State]int
+	Total  int
+	// Matching are the accounts in the filter's state (all when it names none);
+	// Runnable are those of them a run would take (neither revoked nor closed).
+	Matching, Runnable int
+}
+
+// CountStates counts the accounts per state for the filter. It reads the
+// narrow list table alone.
+func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateCounts, error) {
+	sc := StateCounts{Counts: map[traffic.State]int{}}
+	cw := &where{}
+	cfrom := f.from(cw)
+	f.status(cw)
+	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
+	if err != nil {
+		return sc, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var st string
+		var n, runnable int
+		if err := crows.Scan(&st, &n, &runnable); err != nil {
+			return sc, err
+		}
+		sc.Counts[traffic.State(st)] = n
+		sc.Total += n
+		if f.State == "" || traffic.State(st) == f.State {
+			sc.Matching += n
+			sc.Runnable += runnable
+		}
+	}
+	return sc, crows.Err()
+}
+
 // timeSkew bounds how far apart an attempt's start time and its place in id
 // order can be: the clock difference between instances plus the moment
 // between reading the clock and inserting. Ten minutes is generous.
@@ -468,11 +474,14 @@ type AttemptFilter struct {
 	StaffID int64
 	Action  core.Action
 	Outcome core.Outcome
-	Code    *int
-	From    *time.Time
-	To      *time.Time
-	Before  int64 // keyset: entries with a smaller id
-	Limit   int
+	// Group selects every outcome of a group (what staff do next).
+	Group  core.Group
+	RunID  int64
+	Code   *int
+	From   *time.Time
+	To     *time.Time
+	Before int64 // keyset: entries with a smaller id
+	Limit  int
 }
 
 func (f AttemptFilter) where() *where {
@@ -492,6 +501,18 @@ func (f AttemptFilter) where() *where {
 		} else {
 			w.add("t.outcome = ?", string(f.Outcome))
 		}
+	}
+	if f.Group == core.GroupPending {
+		w.add("t.status = 'pending'")
+	} else if f.Group != "" {
+		var in []string
+		for _, o := range core.OutcomesIn(f.Group) {
+			in = append(in, string(o))
+		}
+		w.add("t.outcome = ANY(?) AND t.status <> 'pending'", in)
+	}
+	if f.RunID > 0 {
+		w.add("t.run_id = ?", f.RunID)
 	}
 	if f.Code != nil {
 		w.add("t.code = ?", *f.Code)

@@ -26,11 +26,16 @@ const (
 	StateOpen           State = "open"
 	StateNeedsMerchant  State = "needs_merchant"
 	StateBelowThreshold State = "below_threshold"
-	StateFailed         State = "failed"
+	StateRetryLater     State = "retry_later"    // temporary trouble at WeChat or on the way there
+	StatePlatformSetup  State = "platform_setup" // the platform's own WeChat setup must be fixed
+	StateOurBug         State = "our_bug"        // WeChat refused our request or answered nonsense
+	StateUnknown        State = "unknown"        // the last call may have reached WeChat: check before acting
 )
 
-// States lists every state in display order.
-var States = []State{StateNever, StateEligible, StateNotEligible, StateOpen, StateNeedsMerchant, StateBelowThreshold, StateFailed}
+// States lists every state in display order. The database derives them
+// (tm_next_state in the migrations) from each finished attempt.
+var States = []State{StateNever, StateEligible, StateNotEligible, StateOpen, StateUnknown, StateRetryLater,
+	StateNeedsMerchant, StatePlatformSetup, StateBelowThreshold, StateOurBug}
 
 // Account is an authorized account with its derived traffic-master state.
 type Account struct {
@@ -76,8 +81,9 @@ type Store interface {
 	BeginAttempt(ctx context.Context, a *core.Attempt, instanceID string) error
 	// RecordRejected inserts a finished rejected attempt.
 	RecordRejected(ctx context.Context, a *core.Attempt) error
-	// CompleteAttempt completes a pending attempt once and moves the account to state.
-	CompleteAttempt(ctx context.Context, a *core.Attempt, state State) error
+	// CompleteAttempt completes a pending attempt once; the account's state
+	// follows in the same transaction.
+	CompleteAttempt(ctx context.Context, a *core.Attempt) error
 }
 
 // ErrInFlight means another attempt for the same account is pending.
@@ -171,7 +177,7 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 		return nil, err
 	}
 
-	state := s.call(ctx, a, acct)
+	s.call(ctx, a)
 
 	// The call is over: record it even if the caller has gone away.
 	timeout := s.CompleteTimeout
@@ -180,7 +186,7 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	if err := s.Store.CompleteAttempt(cctx, a, state); err != nil {
+	if err := s.Store.CompleteAttempt(cctx, a); err != nil {
 		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "err", err)
 		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
 	}
@@ -194,8 +200,8 @@ func (s *Service) reject(ctx context.Context, a *core.Attempt, o core.Outcome, m
 }
 
 // call performs the WeChat call (refreshing a rejected token once) and fills
-// the attempt's outcome; it returns the account's new state.
-func (s *Service) call(ctx context.Context, a *core.Attempt, acct *Account) State {
+// the attempt's outcome.
+func (s *Service) call(ctx context.Context, a *core.Attempt) {
 	// The call itself is not cancelled with the request either: a closed tab
 	// must not turn a call WeChat may have received into a mystery. The HTTP
 	// client's timeout bounds it.
@@ -238,7 +244,6 @@ func (s *Service) call(ctx context.Context, a *core.Attempt, acct *Account) Stat
 	a.FinishedAt = &now
 	a.Status = core.AttemptCompleted
 	classify(a, err, raw, checkStatus)
-	return NextState(acct.State, a)
 }
 
 var errForbidden = core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
@@ -323,29 +328,4 @@ func outcomeOf(c wechat.Class) core.Outcome {
 		return core.OutcomeOurBug
 	}
 	return core.OutcomeFailed
-}
-
-// NextState derives an account's state after a completed attempt. Open is
-// sticky: nothing short of a new authorization closes a traffic master.
-func NextState(prev State, a *core.Attempt) State {
-	if prev == StateOpen {
-		return StateOpen
-	}
-	switch a.Outcome {
-	case core.OutcomeSuccess:
-		if a.Action == core.ActionOpen {
-			return StateOpen
-		}
-		if a.CheckStatus != nil && *a.CheckStatus == 1 {
-			return StateEligible
-		}
-		return StateNotEligible
-	case core.OutcomeAlreadyDone:
-		return StateOpen
-	case core.OutcomeNeedsMerchant:
-		return StateNeedsMerchant
-	case core.OutcomeNotYetEligible:
-		return StateBelowThreshold
-	}
-	return StateFailed
 }

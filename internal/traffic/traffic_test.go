@@ -39,19 +39,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestNextState(t *testing.T) {
-	t.Parallel()
-	one, zero := 1, 0
-	require.Equal(t, StateEligible, NextState(StateNever, &core.Attempt{Action: core.ActionCheck, Outcome: core.OutcomeSuccess, CheckStatus: &one}))
-	require.Equal(t, StateNotEligible, NextState(StateNever, &core.Attempt{Action: core.ActionCheck, Outcome: core.OutcomeSuccess, CheckStatus: &zero}))
-	require.Equal(t, StateOpen, NextState(StateEligible, &core.Attempt{Action: core.ActionOpen, Outcome: core.OutcomeSuccess}))
-	require.Equal(t, StateOpen, NextState(StateFailed, &core.Attempt{Action: core.ActionOpen, Outcome: core.OutcomeAlreadyDone}))
-	require.Equal(t, StateBelowThreshold, NextState(StateNever, &core.Attempt{Outcome: core.OutcomeNotYetEligible}))
-	require.Equal(t, StateNeedsMerchant, NextState(StateNever, &core.Attempt{Outcome: core.OutcomeNeedsMerchant}))
-	require.Equal(t, StateFailed, NextState(StateEligible, &core.Attempt{Outcome: core.OutcomeUnknown}))
-	require.Equal(t, StateOpen, NextState(StateOpen, &core.Attempt{Outcome: core.OutcomeRetryable}), "open is sticky")
-}
-
 func TestValidAppID(t *testing.T) {
 	t.Parallel()
 	require.True(t, ValidAppID("wx00000de000000001"))

@@ -1,0 +1,85 @@
+package views
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/i18n"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+)
+
+// Every word of the vocabulary table, and every state, reads in Chinese too.
+func TestVocabularyIsTranslated(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for _, g := range core.Groups {
+		keys = append(keys, g.Label, g.NextStep)
+	}
+	for _, o := range core.Outcomes {
+		keys = append(keys, o.Label, o.Sentence)
+	}
+	for _, s := range traffic.States {
+		keys = append(keys, StateLabel(s))
+		if n := StateNextStep(s); n != "" {
+			keys = append(keys, n)
+		}
+	}
+	for _, st := range []int{14, 16, 19} {
+		keys = append(keys, OpenRefusal(&traffic.Account{AccountStatus: st}))
+	}
+	for _, k := range keys {
+		require.True(t, i18n.HasZH(k), "no Chinese for %q", k)
+	}
+}
+
+// Each state that follows an outcome group is labelled by that group, so the
+// list's chip and the audit's badge and filter use the same word.
+func TestStatesSpeakTheGroupsWords(t *testing.T) {
+	t.Parallel()
+	seen := map[core.Group]bool{}
+	for _, s := range traffic.States {
+		if g, ok := StateGroup(s); ok {
+			require.Equal(t, core.DescribeGroup(g).Label, StateLabel(s))
+			seen[g] = true
+		}
+	}
+	for _, g := range []core.Group{core.GroupRetry, core.GroupMerchant, core.GroupPlatform, core.GroupThreshold, core.GroupOurBug, core.GroupUnknown} {
+		require.True(t, seen[g], "a state for %s", g)
+	}
+	for code, g := range map[core.Outcome]core.Group{
+		core.OutcomeRetryable: core.GroupRetry, core.OutcomeRateLimited: core.GroupRetry, core.OutcomeNotSent: core.GroupRetry,
+		core.OutcomeProviderConfig: core.GroupPlatform, core.OutcomeNeedsMerchant: core.GroupMerchant,
+		core.OutcomeNotYetEligible: core.GroupThreshold, core.OutcomeOurBug: core.GroupOurBug,
+		core.OutcomeUnknown: core.GroupUnknown, core.OutcomeInterrupted: core.GroupUnknown,
+	} {
+		require.Equal(t, g, core.GroupOf(code), code)
+	}
+}
+
+func TestServerWordsInBothLanguages(t *testing.T) {
+	t.Parallel()
+	en, zh := Base{Lang: i18n.EN}, Base{Lang: i18n.ZH}
+	require.Equal(t, "1 h 5 min", Duration(en, time.Hour+5*time.Minute+10*time.Second))
+	require.Equal(t, "2 分 30 秒", Duration(zh, 150*time.Second))
+	require.Equal(t, "45 秒", Duration(zh, 45*time.Second))
+	// Older runs recorded English free text; it reads in Chinese too.
+	require.Equal(t, "全部小程序", SelectionText(zh, "all Mini Programs"))
+	require.Equal(t, "已选 3 个", SelectionText(zh, "3 selected"))
+	require.Equal(t, "状态：从未尝试", SelectionText(zh, "state=never"))
+	require.Equal(t, "state: Never tried; search: “a b”", SelectionText(en, "state=never q=a b"))
+	require.Equal(t, "定时重试未达门槛（2013）的账号", SelectionText(zh, "scheduled retry of accounts below the threshold (2013)"))
+	require.Equal(t, "任务 #12，共 40 个账号", JobOutput(zh, `"run 12 over 40 accounts"`))
+	require.Equal(t, "密码错误", SecurityDetail(zh, "wrong password"))
+	require.Equal(t, "只读 → 管理员 （命令行）", SecurityDetail(zh, "viewer -> admin (command line)"))
+	require.Equal(t, "已完成", zh.T(attemptStatusLabel("completed")))
+}
+
+func TestOutcomePhrase(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "Retry later (automatic) · WeChat busy", Base{Lang: i18n.EN}.OutcomePhrase(core.OutcomeRetryable))
+	require.Equal(t, "未达门槛", Base{Lang: i18n.ZH}.OutcomePhrase(core.OutcomeNotYetEligible), "no repeat when the group says it all")
+	require.Equal(t, "稍后重试（自动） · 微信繁忙", Base{Lang: i18n.ZH}.OutcomePhrase(core.OutcomeRetryable))
+}
