@@ -68,7 +68,13 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	}
 	start := func(action string) (*jobs.Run, string) {
 		t.Helper()
-		r := c.PostForm("/runs", url.Values{"action": {action}, "confirm": {"1"}})
+		// The confirmation page's form carries the one-time token; a large
+		// opening also asks for the count to be typed.
+		confirm := c.PostForm("/runs", url.Values{"action": {action}})
+		form := formValues(confirm.Doc.Find(`form[action="/runs"]`))
+		require.NotEmpty(t, form.Get("token"), confirm.Body)
+		form.Set("typed_count", form.Get("count"))
+		r := c.PostForm("/runs", form)
 		require.Equal(t, http.StatusSeeOther, r.StatusCode, r.Body)
 		loc := r.Header.Get("Location")
 		require.True(t, strings.HasPrefix(loc, "/runs/"), loc)
@@ -89,7 +95,7 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	run, loc := start("open")
 	require.NoError(t, gate.WaitArrived(wctx, 1))
 	page := c.Get(loc)
-	require.Equal(t, "running", page.Text("#run-status"))
+	require.Equal(t, "running", page.Doc.Find("#run-status").AttrOr("data-status", ""))
 	pause, ok := page.Doc.Find(`form[action$="/pause"]`).Attr("action")
 	require.True(t, ok, "a running run offers Pause")
 	require.Equal(t, loc+"/pause", pause)
@@ -105,7 +111,7 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	require.Less(t, calledAtPause, accounts)
 	page = c.Get(loc)
 	require.Contains(t, page.Text(".flash"), "Run paused.")
-	require.Equal(t, "paused", page.Text("#run-status"))
+	require.Equal(t, "paused", page.Doc.Find("#run-status").AttrOr("data-status", ""))
 	require.Zero(t, page.Doc.Find(`form[action$="/pause"]`).Length())
 	resume, ok := page.Doc.Find(`form[action$="/resume"]`).Attr("action")
 	require.True(t, ok, "a paused run offers Resume")
@@ -116,7 +122,7 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	require.Contains(t, c.Get(loc).Text(".flash"), "Run resumed.")
 	done := waitRun(run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished })
 	require.Equal(t, accounts, done.Outcomes[string(core.OutcomeSuccess)], "outcomes %v", done.Outcomes)
-	require.Equal(t, "finished", c.Get(loc).Text("#run-status"))
+	require.Equal(t, "finished", c.Get(loc).Doc.Find("#run-status").AttrOr("data-status", ""))
 
 	// Each account was checked once and opened once, with one token the
 	// manager fetched for its first call and reused for the second.
