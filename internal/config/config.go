@@ -27,6 +27,10 @@ type Config struct {
 	TimeZone        string
 	WeChat          WeChat
 	SyncInterval    time.Duration
+	// InstanceLease is how long a process counts as alive after it last
+	// renewed its lease (every fifth of it); a killed process's work is
+	// taken over about this long after its death.
+	InstanceLease time.Duration
 	// TrustProxy takes the client IP from X-Forwarded-For (only behind your own proxy).
 	TrustProxy bool
 	// Worker settings for the job queue.
@@ -94,6 +98,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionAbsolute: dur("SESSION_MAX_AGE", 12*time.Hour),
 		TimeZone:        get("TIME_ZONE", "Asia/Shanghai"),
 		SyncInterval:    dur("SYNC_INTERVAL", time.Hour),
+		InstanceLease:   dur("INSTANCE_LEASE", 10*time.Second),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),

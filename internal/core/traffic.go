@@ -32,6 +32,10 @@ type AttemptRequest struct {
 	// RunID is set when the attempt is part of a bulk run.
 	RunID *int64
 	Meta  Meta
+	// Pace, when set, is called right before each call to WeChat (a token
+	// refresh's second call included) and may wait: the bulk-run rate
+	// limiter. An error means the call is not made.
+	Pace func(ctx context.Context) error
 }
 
 // AttemptStatus is where an attempt is in its life.
@@ -62,6 +66,7 @@ const (
 	OutcomeOurBug         Outcome = "our_bug"
 	OutcomeFailed         Outcome = "failed"      // an unknown code, an HTTP 5xx or a garbage reply
 	OutcomeUnknown        Outcome = "unknown"     // timeout or dropped connection: the call may have reached WeChat
+	OutcomeNotSent        Outcome = "not_sent"    // nothing reached WeChat (refused connection, no token): safe to retry
 	OutcomeInProgress     Outcome = "in_progress" // rejected: another attempt for the account was in flight
 	OutcomeNotAllowed     Outcome = "not_allowed" // rejected before calling: revoked account, Official Account…
 	OutcomeInterrupted    Outcome = "interrupted"
