@@ -79,7 +79,7 @@ type AuditDetailVM struct {
 // Outcomes lists every outcome for the audit filter.
 var Outcomes = []core.Outcome{core.OutcomeSuccess, core.OutcomeAlreadyDone, core.OutcomeRetryable, core.OutcomeRateLimited,
 	core.OutcomeNeedsMerchant, core.OutcomeNotYetEligible, core.OutcomeProviderConfig, core.OutcomeToken, core.OutcomeOurBug,
-	core.OutcomeFailed, core.OutcomeUnknown, core.OutcomeInProgress, core.OutcomeNotAllowed, core.OutcomeInterrupted}
+	core.OutcomeFailed, core.OutcomeUnknown, core.OutcomeNotSent, core.OutcomeInProgress, core.OutcomeNotAllowed, core.OutcomeInterrupted}
 
 // StateLabel is the English label of a state.
 func StateLabel(s traffic.State) string {
@@ -139,6 +139,8 @@ func OutcomeLabel(o core.Outcome) string {
 		return "Failed"
 	case core.OutcomeUnknown:
 		return "Unknown"
+	case core.OutcomeNotSent:
+		return "Not sent"
 	case core.OutcomeInProgress:
 		return "Already in progress"
 	case core.OutcomeNotAllowed:
@@ -164,7 +166,7 @@ func outcomeClass(o core.Outcome) string {
 	case core.OutcomeSuccess, core.OutcomeAlreadyDone:
 		return "ok"
 	case core.OutcomeRetryable, core.OutcomeRateLimited, core.OutcomeNeedsMerchant, core.OutcomeNotYetEligible,
-		core.OutcomeUnknown, core.OutcomeInProgress, core.OutcomeInterrupted, "":
+		core.OutcomeUnknown, core.OutcomeNotSent, core.OutcomeInProgress, core.OutcomeInterrupted, "":
 		return "warn"
 	}
 	return "err"
@@ -201,6 +203,8 @@ func Sentence(a *core.Attempt) string {
 		return "The attempt failed: WeChat's answer was an error or could not be understood."
 	case core.OutcomeUnknown:
 		return "No answer from WeChat in time. The call may have reached WeChat: check before retrying."
+	case core.OutcomeNotSent:
+		return "Nothing reached WeChat (it could not be reached, or no access token could be had). It is safe to try again."
 	case core.OutcomeInProgress:
 		return "Another attempt for this Mini Program is already in progress."
 	case core.OutcomeNotAllowed:
