@@ -12,4 +12,6 @@ var zhReliability = map[string]string{
 	"The traffic master was opened by another attempt just before this one; WeChat was not called.":  "流量主刚刚已由另一次尝试开通；本次未调用微信。",
 	"The run paused itself: WeChat answered %d, which every other account of the run would get too.": "任务已自动暂停：微信返回 %d，该任务中的其他账号也都会得到同样的结果。",
 	"Fix the cause, then resume the run: the accounts not yet done are called again.":                "请先排除原因，再继续任务：尚未完成的账号会重新调用。",
+	"Database unavailable": "数据库暂不可用",
+	"The console cannot reach its database right now, so this request was not carried out. It reconnects by itself: try again in a moment.": "控制台暂时无法连接数据库，本次请求未执行。控制台会自动重新连接，请稍后再试。",
 }

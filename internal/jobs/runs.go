@@ -157,9 +157,11 @@ type RunItemArgs struct {
 func (RunItemArgs) Kind() string { return "run_item" }
 
 // InsertOpts puts run items on the bulk queue; a job may be re-queued by a
-// resume, so the item's state, not the queue, guarantees one call.
+// resume, so the item's state, not the queue, guarantees one call. With
+// NextRetry's capped backoff, 25 tries outlast a database outage of about ten
+// minutes.
 func (RunItemArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBulk, MaxAttempts: 10}
+	return river.InsertOpts{Queue: QueueBulk, MaxAttempts: 25}
 }
 
 // MatchFilter lists the eligible Mini Programs (not revoked) matching f.

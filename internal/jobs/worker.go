@@ -21,6 +21,14 @@ type runItemWorker struct {
 // Timeout leaves room for the rate-limit wait before the call itself.
 func (w *runItemWorker) Timeout(*river.Job[RunItemArgs]) time.Duration { return w.c.cfg.JobTimeout }
 
+// NextRetry brings a failed run item back soon: its errors are the database
+// being away (a call is never retried this way: the item's claim and the
+// attempt's audit decide that), and the run should resume within seconds of
+// the database's return, not after River's quartic backoff.
+func (w *runItemWorker) NextRetry(job *river.Job[RunItemArgs]) time.Time {
+	return time.Now().Add(time.Second << min(max(job.Attempt-1, 0), 5))
+}
+
 func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) error {
 	c, a := w.c, job.Args
 	pool := c.cfg.Pool
