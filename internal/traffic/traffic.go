@@ -202,16 +202,26 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 	// The claim is ours. The state read above may predate an attempt that
 	// finished just before the claim (another instance's click on the same
 	// account): read it again, so an account just opened is not opened twice.
+	// (A check asks nothing that could be done twice.)
 	var state State
-	if fresh, err := s.Store.Account(ctx, req.AppID); err != nil {
-		s.notSent(a, "The Mini Program's state could not be read again before the call.", err)
+	var fresh *Account
+	var readErr error
+	if req.Action == core.ActionOpen {
+		fresh, readErr = s.Store.Account(ctx, req.AppID)
+	}
+	switch {
+	case readErr != nil:
+		s.notSent(a, "The Mini Program's state could not be read again before the call.", readErr)
 		state = acct.State
-	} else if acct = fresh; req.Action == core.ActionOpen && acct.State == StateOpen {
+	case fresh != nil && fresh.State == StateOpen:
 		now := s.now()
 		a.FinishedAt, a.Status, a.Outcome = &now, core.AttemptCompleted, core.OutcomeAlreadyDone
 		a.Message = "The traffic master was opened by another attempt just before this one; WeChat was not called."
 		state = StateOpen
-	} else {
+	default:
+		if fresh != nil {
+			acct = fresh
+		}
 		state = s.call(ctx, a, acct, req.Pace)
 	}
 
