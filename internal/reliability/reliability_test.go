@@ -383,7 +383,7 @@ func TestReliability(t *testing.T) {
 	w.queue = queue
 
 	a := w.start("serve-a", "serve", addrA)
-	apps := w.seed(a, 700)
+	apps := w.seed(a, 701)
 	// Every call takes a little while, so calls are in flight when things break.
 	for _, id := range apps {
 		sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{Delay: 100 * time.Millisecond})
@@ -454,6 +454,12 @@ func TestReliability(t *testing.T) {
 		id := w.run(set)
 		w.waitRun(id, func(r *jobs.Run) bool { return r.Done() >= 40 }, time.Minute)
 		ctx := context.Background()
+		// A click whose answer comes back while the database is away.
+		clicked := apps[700]
+		sim.Script(clicked, wechatsim.ActionCreate, wechatsim.Behavior{Delay: 2 * time.Second})
+		clickStatus := make(chan int, 1)
+		go func() { clickStatus <- br.open(clicked) }()
+		require.Eventually(t, func() bool { return sim.Calls(wechatsim.ActionCreate, clicked) == 1 }, 30*time.Second, 10*time.Millisecond)
 		require.NoError(t, w.cluster.Down(ctx))
 		downAt := time.Now()
 		// While the database is away the console says so, with 503.
@@ -467,11 +473,22 @@ func TestReliability(t *testing.T) {
 		// No process is restarted: the console answers again by itself.
 		require.Eventually(t, func() bool { s, _ := br.get("/"); return s == http.StatusOK }, 30*time.Second, 50*time.Millisecond)
 		pageBack := time.Since(upAt)
+		select {
+		case st := <-clickStatus:
+			require.Equal(t, http.StatusOK, st, "the click answers once its outcome is recorded")
+		case <-time.After(time.Minute):
+			t.Fatal("the click never answered")
+		}
+		var clickOutcome string
+		require.NoError(t, w.pool.QueryRow(ctx, `SELECT outcome FROM attempts WHERE appid = $1`, clicked).Scan(&clickOutcome))
+		require.Equal(t, "success", clickOutcome, "WeChat's answer during the outage reached the audit")
 		r := w.waitRun(id, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished }, 2*time.Minute)
 		runBack := time.Since(upAt)
 		f := w.audit(id, set, nil)
+		fc := w.audit(0, []string{clicked}, nil)
+		f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted = f.Accounts+1, f.Duplicates+fc.Duplicates, f.Pending+fc.Pending, f.FalseInterrupted+fc.FalseInterrupted
 		lost := len(set) - r.Outcomes[string(core.OutcomeSuccess)]
-		t.Logf("RELIABILITY pg-restart: accounts=%d duplicates=%d pending=%d false_interrupted=%d lost_outcomes=%d unaccounted=%d database_down=%s pages_back_after=%s run_finished_after=%s outcomes=%v",
+		t.Logf("RELIABILITY pg-restart (run + a click answered while the database was down): accounts=%d duplicates=%d pending=%d false_interrupted=%d lost_outcomes=%d unaccounted=%d database_down=%s pages_back_after=%s run_finished_after=%s outcomes=%v",
 			f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted, lost, f.Unaccounted, down.Round(10*time.Millisecond), pageBack.Round(10*time.Millisecond), runBack.Round(10*time.Millisecond), r.Outcomes)
 		require.Zero(t, f.Duplicates)
 		require.Zero(t, f.Pending)
