@@ -446,7 +446,7 @@ func TestReliability(t *testing.T) {
 		require.Less(t, resume, 30*time.Second)
 	})
 
-	t.Run("database restart mid-run", func(t *testing.T) {
+	t.Run("database stopped for 20 s mid-run and mid-click", func(t *testing.T) {
 		set := apps[400:600]
 		wk := w.start("worker-3", "worker", "")
 		_ = wk
@@ -466,7 +466,8 @@ func TestReliability(t *testing.T) {
 		status, body := br.get("/")
 		require.Equal(t, http.StatusServiceUnavailable, status, body)
 		require.Contains(t, body, "Database unavailable")
-		time.Sleep(3 * time.Second)
+		// Twenty seconds: every lease runs out, queue jobs fail and wait.
+		time.Sleep(20*time.Second - time.Since(downAt))
 		require.NoError(t, w.cluster.Up(ctx))
 		down := time.Since(downAt)
 		upAt := time.Now()
@@ -488,7 +489,7 @@ func TestReliability(t *testing.T) {
 		fc := w.audit(0, []string{clicked}, nil)
 		f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted = f.Accounts+1, f.Duplicates+fc.Duplicates, f.Pending+fc.Pending, f.FalseInterrupted+fc.FalseInterrupted
 		lost := len(set) - r.Outcomes[string(core.OutcomeSuccess)]
-		t.Logf("RELIABILITY pg-restart (run + a click answered while the database was down): accounts=%d duplicates=%d pending=%d false_interrupted=%d lost_outcomes=%d unaccounted=%d database_down=%s pages_back_after=%s run_finished_after=%s outcomes=%v",
+		t.Logf("RELIABILITY pg-stop-20s (run + a click answered while the database was down): accounts=%d duplicates=%d pending=%d false_interrupted=%d lost_outcomes=%d unaccounted=%d database_down=%s pages_back_after=%s run_finished_after=%s outcomes=%v",
 			f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted, lost, f.Unaccounted, down.Round(10*time.Millisecond), pageBack.Round(10*time.Millisecond), runBack.Round(10*time.Millisecond), r.Outcomes)
 		require.Zero(t, f.Duplicates)
 		require.Zero(t, f.Pending)
