@@ -546,8 +546,9 @@ func TestReliability(t *testing.T) {
 		require.NoError(t, w.pool.QueryRow(context.Background(), `SELECT count(*) FROM attempts WHERE run_id = $1 AND outcome = 'not_sent'`, id).Scan(&notSent))
 		t.Logf("RELIABILITY wechat-refusing (3 s): accounts=%d duplicates=%d pending=%d false_interrupted=%d not_sent_attempts_retried=%d outcomes=%v (unknown = calls cut off mid-answer)",
 			f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted, notSent, r.Outcomes)
-		// Calls cut off by the outage may have reached WeChat: unknown, and
-		// not called again. Every other account is opened: calls refused
+		// Calls cut off by the outage may have reached WeChat (the request
+		// was written; the simulator may or may not have read it): unknown,
+		// and not called again. Every other account is opened: calls refused
 		// before anything was sent are retried.
 		unknown := r.Outcomes[string(core.OutcomeUnknown)]
 		require.Equal(t, len(set), r.Outcomes[string(core.OutcomeSuccess)]+unknown, "a short outage ends no account badly")
@@ -557,7 +558,7 @@ func TestReliability(t *testing.T) {
 		cut, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		require.NoError(t, err)
 		for _, app := range cut {
-			require.Equal(t, 1, sim.Calls(wechatsim.ActionCreate, app), "an unknown call did reach WeChat, once: %s", app)
+			require.LessOrEqual(t, sim.Calls(wechatsim.ActionCreate, app), 1, "an unknown call is not made again: %s", app)
 		}
 		require.Zero(t, f.Duplicates)
 		require.Zero(t, f.Pending)
