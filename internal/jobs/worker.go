@@ -26,7 +26,7 @@ func (w *runItemWorker) Timeout(*river.Job[RunItemArgs]) time.Duration { return 
 // attempt's audit decide that), and the run should resume within seconds of
 // the database's return, not after River's quartic backoff.
 func (w *runItemWorker) NextRetry(job *river.Job[RunItemArgs]) time.Time {
-	return time.Now().Add(time.Second << min(max(job.Attempt-1, 0), 5))
+	return time.Now().Add(time.Second << min(max(job.Attempt-1, 0), 3))
 }
 
 func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) error {

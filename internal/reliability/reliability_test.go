@@ -533,8 +533,11 @@ func TestReliability(t *testing.T) {
 		require.Zero(t, f.Pending)
 	})
 
-	t.Run("WeChat refuses connections for a while mid-run", func(t *testing.T) {
+	t.Run("WeChat refuses connections for a while mid-run, and hangs on one call", func(t *testing.T) {
 		set := apps[640:700]
+		// And one account where WeChat hangs until the client gives up.
+		hung := set[len(set)-1]
+		sim.Script(hung, wechatsim.ActionCreate, wechatsim.Behavior{Hang: true})
 		id := w.run(set)
 		w.waitRun(id, func(r *jobs.Run) bool { return r.Done() >= 10 }, time.Minute)
 		wx.down()
@@ -544,7 +547,7 @@ func TestReliability(t *testing.T) {
 		f := w.audit(id, set, nil)
 		var notSent int
 		require.NoError(t, w.pool.QueryRow(context.Background(), `SELECT count(*) FROM attempts WHERE run_id = $1 AND outcome = 'not_sent'`, id).Scan(&notSent))
-		t.Logf("RELIABILITY wechat-refusing (3 s): accounts=%d duplicates=%d pending=%d false_interrupted=%d not_sent_attempts_retried=%d outcomes=%v (unknown = calls cut off mid-answer)",
+		t.Logf("RELIABILITY wechat-refusing-3s-and-one-hanging: accounts=%d duplicates=%d pending=%d false_interrupted=%d not_sent_attempts_retried=%d outcomes=%v (unknown = calls cut off mid-answer)",
 			f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted, notSent, r.Outcomes)
 		// Calls cut off by the outage may have reached WeChat (the request
 		// was written; the simulator may or may not have read it): unknown,
@@ -553,6 +556,10 @@ func TestReliability(t *testing.T) {
 		unknown := r.Outcomes[string(core.OutcomeUnknown)]
 		require.Equal(t, len(set), r.Outcomes[string(core.OutcomeSuccess)]+unknown, "a short outage ends no account badly")
 		require.Positive(t, notSent)
+		var hungOutcome string
+		require.NoError(t, w.pool.QueryRow(context.Background(), `SELECT outcome FROM run_items WHERE run_id = $1 AND appid = $2`, id, hung).Scan(&hungOutcome))
+		require.Equal(t, "unknown", hungOutcome, "a call that timed out may have reached WeChat")
+		require.Equal(t, 1, sim.Calls(wechatsim.ActionCreate, hung), "and it is not made again")
 		rows, err := w.pool.Query(context.Background(), `SELECT appid FROM run_items WHERE run_id = $1 AND outcome = 'unknown'`, id)
 		require.NoError(t, err)
 		cut, err := pgx.CollectRows(rows, pgx.RowTo[string])
