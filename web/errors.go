@@ -1,12 +1,20 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
@@ -41,6 +49,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var ce *core.Error
 	switch {
+	case databaseAway(err):
+		// Not a bug: the database is restarting or out of reach. Say so,
+		// and that the console reconnects by itself.
+		status, heading, msg = http.StatusServiceUnavailable, "Database unavailable", "The console cannot reach its database right now, so this request was not carried out. It reconnects by itself: try again in a moment."
+		c.Response().Header().Set("Retry-After", "5")
 	case errors.Is(err, errCSRF):
 		status, heading, msg = http.StatusForbidden, "Invalid request", "The form has expired or was not sent from this console. Reload the page and try again."
 	case errors.As(err, &ce):
@@ -101,6 +114,29 @@ func headingFor(status int) string {
 		return "Something went wrong"
 	}
 	return "Invalid request"
+}
+
+// databaseAway reports an error that means the database could not be
+// reached (refused, cut, restarting, shutting down), as opposed to a query
+// it refused.
+func databaseAway(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pe *pgconn.PgError
+	var te *wechat.TransportError
+	switch {
+	case errors.As(err, &te):
+		return false // WeChat, not the database
+	case errors.As(err, &ce):
+		return true
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return false
+	case errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func asCore(err error, target **core.Error) bool { return errors.As(err, target) }

@@ -78,7 +78,8 @@ func TestKilledProcessLeavesInterruptedRows(t *testing.T) {
 		addr := l.Addr().String()
 		l.Close()
 		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "ADDR="+addr, "PUBLIC_URL=http://"+addr)
+		// A short lease: the killed process is known dead two seconds after its death.
+		cmd.Env = append(os.Environ(), "ADDR="+addr, "PUBLIC_URL=http://"+addr, "INSTANCE_LEASE=2s")
 		for k, v := range e.Vars {
 			if k != "PUBLIC_URL" {
 				cmd.Env = append(cmd.Env, k+"="+v)
@@ -136,9 +137,14 @@ func TestKilledProcessLeavesInterruptedRows(t *testing.T) {
 	_, _ = cmd.Process.Wait()
 	require.Equal(t, core.AttemptPending, (&trafficEnv{Env: e}).attemptRow(t, id).Status, "a killed process completes nothing")
 
-	// The next start marks the orphan interrupted.
+	// The next start marks the orphan interrupted once the dead process's
+	// lease has run out.
 	start()
-	a := (&trafficEnv{Env: e}).attemptRow(t, id)
+	var a *core.Attempt
+	require.Eventually(t, func() bool {
+		a = (&trafficEnv{Env: e}).attemptRow(t, id)
+		return a.Status != core.AttemptPending
+	}, 30*time.Second, 50*time.Millisecond)
 	require.Equal(t, core.AttemptInterrupted, a.Status)
 	require.Equal(t, core.OutcomeInterrupted, a.Outcome)
 	require.NotNil(t, a.FinishedAt)

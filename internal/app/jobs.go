@@ -32,7 +32,7 @@ const tokenRefreshAhead = 20 * time.Minute
 // pages. Its workers run in App.Background (serve, dev) or alone (worker).
 func (a *App) wireJobs(deps *web.Deps, opt Options) error {
 	cfg := jobs.Config{
-		Pool: a.Pool, Log: a.Log, Attempter: lazyAttempter{a},
+		ID: a.InstanceID, Pool: a.Pool, Log: a.Log, Attempter: lazyAttempter{a},
 		RatePerSecond: a.Config.RatePerSecond, Concurrency: a.Config.Concurrency, Now: opt.Now,
 	}
 	cfg.Schedules = a.schedules()

@@ -32,6 +32,10 @@ type Config struct {
 	// console. Only a request from one of them has its X-Forwarded-For read,
 	// and the client is the rightmost address in it that is not a trusted proxy.
 	TrustedProxies []netip.Prefix
+	// InstanceLease is how long a process counts as alive after it last
+	// renewed its lease (every fifth of it); a killed process's work is
+	// taken over about this long after its death.
+	InstanceLease time.Duration
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
@@ -97,6 +101,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionAbsolute: dur("SESSION_MAX_AGE", 12*time.Hour),
 		TimeZone:        get("TIME_ZONE", "Asia/Shanghai"),
 		SyncInterval:    dur("SYNC_INTERVAL", time.Hour),
+		InstanceLease:   dur("INSTANCE_LEASE", 10*time.Second),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),

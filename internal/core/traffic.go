@@ -32,6 +32,10 @@ type AttemptRequest struct {
 	// RunID is set when the attempt is part of a bulk run.
 	RunID *int64
 	Meta  Meta
+	// Pace, when set, is called right before each call to WeChat (a token
+	// refresh's second call included) and may wait: the bulk-run rate
+	// limiter. An error means the call is not made.
+	Pace func(ctx context.Context) error
 }
 
 // AttemptStatus is where an attempt is in its life.

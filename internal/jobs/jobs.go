@@ -28,6 +28,9 @@ const (
 
 // Config configures the queue client.
 type Config struct {
+	// ID names this process in the queue (River's client ID); the instance
+	// id, so recovery can hand a dead process's jobs over at once.
+	ID   string
 	Pool *pgxpool.Pool
 	Log  *slog.Logger
 	// Attempter makes the audited call for each account of a run.
@@ -102,6 +105,7 @@ func New(cfg Config) (*Client, error) {
 		}, &river.PeriodicJobOpts{ID: s.Name, RunOnStart: s.RunOnStart}))
 	}
 	rcfg := &river.Config{
+		ID: cfg.ID,
 		Queues: map[string]river.QueueConfig{
 			QueueBulk:        {MaxWorkers: cfg.Concurrency},
 			QueueMaintenance: {MaxWorkers: 2},

@@ -11,13 +11,19 @@ import (
 // RateLimiter spaces calls to WeChat evenly across every instance sharing the
 // database: each call reserves the next free time slot in one atomic UPDATE
 // and sleeps until it, so the limit holds however many workers run, with no
-// busy waiting and no burst after an idle spell.
+// busy waiting and no burst after an idle spell. What it promises is about
+// slots: no two reservations are closer than 1/PerSecond on the database's
+// clock. Callers take their slot right before they send (see
+// core.AttemptRequest.Pace), so calls follow their slots closely.
 type RateLimiter struct {
 	Pool *pgxpool.Pool
 	// Name keys the limiter's row; instances with the same name share a budget.
 	Name string
 	// PerSecond is the allowed call rate; zero or less disables the limiter.
 	PerSecond float64
+	// OnReserve, when set, learns each reserved slot (database time) before
+	// the caller sleeps until it: for metrics and tests.
+	OnReserve func(slot time.Time)
 }
 
 // Wait blocks until this caller's slot arrives or ctx ends.
@@ -28,15 +34,22 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 	interval := time.Duration(float64(time.Second) / l.PerSecond)
 	// The wait is computed on the database's clock, so instances with skewed
 	// clocks still share one timeline.
-	var waitUS int64
+	var (
+		slot   time.Time
+		waitUS int64
+	)
 	err := l.Pool.QueryRow(ctx, `
 		INSERT INTO rate_limiter AS r (name, next_slot) VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8 / 1e6))
 		ON CONFLICT (name) DO UPDATE
 		   SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => $2::float8 / 1e6)
-		RETURNING (extract(epoch FROM (r.next_slot - clock_timestamp())) * 1e6)::bigint - $2::bigint`,
-		l.Name, interval.Microseconds()).Scan(&waitUS)
+		RETURNING r.next_slot - make_interval(secs => $2::float8 / 1e6),
+		          (extract(epoch FROM (r.next_slot - clock_timestamp())) * 1e6)::bigint - $2::bigint`,
+		l.Name, interval.Microseconds()).Scan(&slot, &waitUS)
 	if err != nil {
 		return fmt.Errorf("reserve rate slot: %w", err)
+	}
+	if l.OnReserve != nil {
+		l.OnReserve(slot)
 	}
 	if waitUS <= 0 {
 		return nil

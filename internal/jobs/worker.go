@@ -21,6 +21,14 @@ type runItemWorker struct {
 // Timeout leaves room for the rate-limit wait before the call itself.
 func (w *runItemWorker) Timeout(*river.Job[RunItemArgs]) time.Duration { return w.c.cfg.JobTimeout }
 
+// NextRetry brings a failed run item back soon: its errors are the database
+// being away (a call is never retried this way: the item's claim and the
+// attempt's audit decide that), and the run should resume within seconds of
+// the database's return, not after River's quartic backoff.
+func (w *runItemWorker) NextRetry(job *river.Job[RunItemArgs]) time.Time {
+	return time.Now().Add(time.Second << min(max(job.Attempt-1, 0), 3))
+}
+
 func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) error {
 	c, a := w.c, job.Args
 	pool := c.cfg.Pool
@@ -48,18 +56,16 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		// (process killed, job timed out). If it got as far as recording an
 		// attempt, WeChat may have been called: adopt that attempt rather than
 		// call a second time.
-		adopted, err := w.adopt(ctx, a, tries)
+		adopted, n, err := w.adopt(ctx, a, tries)
 		if err != nil || adopted {
 			return err
 		}
+		tries = n
 	} else {
 		if state != ItemPending || status != RunRunning {
 			// Done, claimed by another job, or the run is paused or
 			// cancelled: a resume queues the account again.
 			return nil
-		}
-		if err := c.Limiter.Wait(ctx); err != nil {
-			return err
 		}
 		open, err := w.alreadyOpen(ctx, a.AppID)
 		if err != nil {
@@ -94,6 +100,9 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	at, err := c.cfg.Attempter.Attempt(ctx, core.AttemptRequest{
 		AppID: a.AppID, Action: action, Staff: staff, RunID: &runID,
 		Meta: core.Meta{RequestID: fmt.Sprintf("run-%d", a.RunID)},
+		// The slot is taken right before the call is sent, by every call of
+		// the run: first tries, retries, resumed jobs and token refreshes.
+		Pace: c.Limiter.Wait,
 	})
 	if at == nil {
 		if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
@@ -109,9 +118,13 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	switch {
 	case at.Status == core.AttemptRejected:
 		return w.finish(ctx, a, ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
-	case (at.Outcome == core.OutcomeRateLimited || at.Outcome == core.OutcomeRetryable) && tries < c.cfg.MaxTries:
+	case at.Code != nil && PlatformWide(*at.Code):
+		return w.pauseRun(ctx, a, tries, at)
+	case (at.Outcome == core.OutcomeRateLimited || at.Outcome == core.OutcomeRetryable || at.Outcome == core.OutcomeNotSent) && tries < c.cfg.MaxTries:
 		wait := c.cfg.Backoff(tries, at.Outcome)
-		_, err := pool.Exec(ctx, `
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, err := pool.Exec(rctx, `
 			UPDATE run_items SET claimed_job = NULL, tries = $3, not_before = $4, attempt_id = $5, outcome = $6, code = $7, message = $8,
 			       -- a cancel that came during the call has already passed this item by
 			       state = CASE WHEN r.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
@@ -126,8 +139,9 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 }
 
 // adopt finishes the account with the attempt an interrupted try recorded,
-// if there is one beyond the tries already counted.
-func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bool, error) {
+// if there is one beyond the tries already counted. An attempt that sent
+// nothing is not adopted: it is counted, and the account is called.
+func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bool, int, error) {
 	var (
 		n       int
 		id      int64
@@ -140,17 +154,20 @@ func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bo
 		SELECT count(*) OVER (), id, status, outcome, code, message FROM attempts
 		WHERE run_id = $1 AND appid = $2 ORDER BY id DESC LIMIT 1`, a.RunID, a.AppID).Scan(&n, &id, &status, &outcome, &code, &message)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return false, tries, nil
 	} else if err != nil {
-		return false, err
+		return false, tries, err
 	}
 	if n <= tries {
-		return false, nil
+		return false, tries, nil
+	}
+	if status == string(core.AttemptCompleted) && outcome == string(core.OutcomeNotSent) {
+		return false, n, nil
 	}
 	if status == string(core.AttemptPending) || outcome == "" {
 		outcome = string(core.OutcomeInterrupted)
 	}
-	return true, w.finish(ctx, a, ItemDone, n, &id, outcome, code, message)
+	return true, n, w.finish(ctx, a, ItemDone, n, &id, outcome, code, message)
 }
 
 func (w *runItemWorker) alreadyOpen(ctx context.Context, appID string) (bool, error) {
@@ -172,4 +189,49 @@ func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state string,
 		return err
 	}
 	return finishIfDone(ctx, pool, a.RunID)
+}
+
+// PlatformWide reports a WeChat code that says the platform itself cannot
+// make this call right now (a missing permission or account, a server IP
+// not on the allow-list, the day's quota spent): every other account of the
+// run would get the same answer, so the run pauses instead of burning
+// through them.
+func PlatformWide(code int) bool {
+	switch code {
+	case 48001, 2056, 61004, 61007, 45009:
+		return true
+	}
+	return false
+}
+
+// pauseRun puts the account back to be called again on resume and pauses
+// the run, saying why.
+func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *core.Attempt) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	tx, err := w.c.cfg.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, `
+		UPDATE run_items SET claimed_job = NULL, tries = $3, not_before = NULL, attempt_id = $4, outcome = $5, code = $6, message = $7,
+		       state = CASE WHEN r.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
+		       finished_at = CASE WHEN r.status = 'cancelled' THEN now() END
+		FROM runs r WHERE r.id = run_items.run_id AND run_id = $1 AND appid = $2`, a.RunID, a.AppID, tries, at.ID, string(at.Outcome), at.Code, at.Message); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, `
+		UPDATE runs SET status = 'paused', pause_code = $2, pause_message = $3, paused_at = now(), updated_at = now()
+		WHERE id = $1 AND status = 'running'`, a.RunID, *at.Code, at.Message)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if tag.RowsAffected() > 0 {
+		w.c.cfg.Log.Warn("run paused on a platform-wide error", "run_id", a.RunID, "appid", a.AppID, "code", *at.Code, "message", at.Message)
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ type Cluster struct {
 	SocketDir string
 	bin       string
 	cred      *syscall.Credential
+	opts      string
 }
 
 // ErrNoServer means the PostgreSQL server binaries are not installed.
@@ -113,10 +114,36 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	}
 	logf("starting PostgreSQL (socket in %s)", sock)
-	if out, err := c.run(ctx, "pg_ctl", "-D", dataDir, "-l", filepath.Join(dataDir, "server.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
-		return nil, fmt.Errorf("pg_ctl start: %w\n%s", err, out)
+	c.opts = opts
+	if err := c.Up(ctx); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// Up starts the server of a cluster that Down stopped.
+func (c *Cluster) Up(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", c.DataDir, "-l", filepath.Join(c.DataDir, "server.log"), "-o", c.opts, "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("pg_ctl start: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Down stops the server (fast: open connections are cut, as in a restart)
+// and keeps the cluster and its socket directory for Up.
+func (c *Cluster) Down(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", c.DataDir, "-m", "fast", "-w", "-t", "60", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Restart stops and starts the server, as `pg_ctl restart` does.
+func (c *Cluster) Restart(ctx context.Context) error {
+	if err := c.Down(ctx); err != nil {
+		return err
+	}
+	return c.Up(ctx)
 }
 
 // DSN returns a connection string for database name on this cluster.

@@ -21,6 +21,13 @@ import (
 // TrafficStore keeps attempts and the accounts' derived state.
 type TrafficStore struct {
 	Pool *pgxpool.Pool
+	// Completing lists this instance's attempts whose outcome is being
+	// recorded right now (retried while the database is away): recovery
+	// never takes them.
+	Completing func() []int64
+	// HandOverJobKinds are the queue job kinds that recovery hands back to
+	// the queue as soon as the instance running them is known dead.
+	HandOverJobKinds []string
 }
 
 var _ traffic.Store = (*TrafficStore)(nil)
@@ -80,65 +87,115 @@ func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt) err
 		WHERE id = $1 AND status = 'pending'`,
 		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt)
 	if err != nil {
-		return err
+		return completeErr(err)
 	}
 	if tag.RowsAffected() != 1 {
 		// Another instance decided this process was gone and marked it interrupted.
-		return fmt.Errorf("attempt %d is no longer pending", a.ID)
+		return fmt.Errorf("attempt %d: %w", a.ID, traffic.ErrNotPending)
 	}
 	return nil
 }
 
-// instanceLockClass is the first key of the advisory locks that mark live instances.
-const instanceLockClass = 7_421_003
-
-// HoldInstanceLock takes a session advisory lock naming instanceID on a
-// dedicated connection and keeps it until the returned release is called.
-// Postgres drops the lock the moment the process dies (even by kill -9), which
-// is how other instances know its pending rows are orphans.
-func HoldInstanceLock(ctx context.Context, pool *pgxpool.Pool, instanceID string) (release func(), err error) {
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return nil, fmt.Errorf("instance lock connection: %w", err)
+// completeErr marks the errors retrying cannot mend, so the service stops
+// retrying; everything else (a lost connection, a restarting server) is
+// worth another try.
+func completeErr(err error) error {
+	if permanent(err) {
+		return &traffic.PermanentError{Err: err}
 	}
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext($2))", instanceLockClass, instanceID); err != nil {
-		conn.Close(ctx)
-		return nil, fmt.Errorf("take instance lock: %w", err)
-	}
-	return func() { conn.Close(context.Background()) }, nil
+	return err
 }
 
 // OwnPendingLimit is how old this instance's own pending row must be before
 // recovery takes it: no call lasts that long (the WeChat client gives up after
-// 15 s and completing the row after 10 s), so such a row is one whose
-// completion failed, and left pending it would block its account for good.
+// 15 s), and rows whose completion is still being retried are never taken
+// (TrafficStore.Completing), so such a row is one whose completion failed for
+// good, and left pending it would block its account forever.
 const OwnPendingLimit = 5 * time.Minute
 
-// RecoverInterrupted marks interrupted the pending rows of instances whose
-// lock nobody holds any more (their process died mid-call), and this
-// instance's own rows older than OwnPendingLimit, and returns how many. Rows
-// of live instances' calls in flight are left alone.
+// Recovered counts what one recovery pass did.
+type Recovered struct {
+	// Attempts is how many pending attempts were marked interrupted.
+	Attempts int64
+	// Jobs is how many queue jobs of dead instances were handed over.
+	Jobs int64
+}
+
+// RecoverInterrupted runs Recover and returns how many attempts it marked.
 func (s *TrafficStore) RecoverInterrupted(ctx context.Context, self string) (int64, error) {
+	r, err := s.Recover(ctx, self)
+	return r.Attempts, err
+}
+
+// Recover marks interrupted the pending rows of instances known to be dead
+// (see Liveness), and this instance's own rows older than OwnPendingLimit
+// that it is not completing; and it hands the dead instances' running queue
+// jobs of the kinds in HandOverJobKinds back to the queue at once, instead of
+// after the queue's rescue delay. Rows and jobs of live instances are never
+// taken, also just after a database restart.
+func (s *TrafficStore) Recover(ctx context.Context, self string) (Recovered, error) {
+	var r Recovered
+	completing := []int64{} // never NULL: NOT id = ANY(NULL) takes nothing
+	if s.Completing != nil {
+		completing = append(completing, s.Completing()...)
+	}
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
-	// Taking a dead instance's lock (transaction-scoped, released at commit)
-	// proves it is dead; a live one still holds it and the try fails.
+	// An instance is dead when it said it stopped, or when its lease has
+	// expired while the database was up (a restart gives everyone a lease to
+	// come back); in both cases its lock must be free too. Taking the lock
+	// (transaction-scoped, released at commit) proves it; a live instance
+	// still holds it and the try fails. Pending rows of an instance without a
+	// row (older versions) count as dead once their lock is free.
+	var dead []string
+	err = tx.QueryRow(ctx, `
+		WITH cand AS (
+		    SELECT id FROM instances
+		    WHERE id <> $1 AND (stopped_at IS NOT NULL OR (expires_at < now() AND pg_postmaster_start_time() < now() - lease))
+		    UNION
+		    SELECT DISTINCT instance_id FROM attempts a
+		    WHERE status = 'pending' AND instance_id <> $1 AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = a.instance_id)
+		    OFFSET 0
+		)
+		SELECT coalesce(array_agg(id), '{}') FROM cand WHERE pg_try_advisory_xact_lock($2, hashtext(id))`, self, instanceLockClass).Scan(&dead)
+	if err != nil {
+		return r, err
+	}
 	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = 'interrupted', outcome = 'interrupted', finished_at = now(),
 		message = CASE WHEN instance_id = $1
 		  THEN 'The result of the call could not be recorded; the call may have reached WeChat.'
 		  ELSE 'The process making the call stopped before WeChat answered; the call may have reached WeChat.' END
 		WHERE status = 'pending' AND (
-		  (instance_id = $1 AND started_at < now() - $3::interval)
-		  OR (instance_id <> $1
-		      AND instance_id IN (SELECT DISTINCT instance_id FROM attempts WHERE status = 'pending' AND instance_id <> $1
-		                          AND pg_try_advisory_xact_lock($2, hashtext(instance_id)))))`, self, instanceLockClass, OwnPendingLimit.String())
+		  (instance_id = $1 AND started_at < now() - $3::interval AND NOT id = ANY($4::bigint[]))
+		  OR instance_id = ANY($2::text[]))`, self, dead, OwnPendingLimit.String(), completing)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
-	return tag.RowsAffected(), tx.Commit(ctx)
+	r.Attempts = tag.RowsAffected()
+	if len(dead) > 0 && len(s.HandOverJobKinds) > 0 {
+		// What River's rescuer does after its delay, now: the job runs again
+		// on a live instance, and its own bookkeeping (the run item's claim)
+		// keeps the call to one. Jobs out of attempts are left to the rescuer.
+		tag, err := tx.Exec(ctx, `
+			UPDATE river_job SET state = 'available', scheduled_at = now(),
+			       errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
+			                  'error', 'the process running the job stopped; handed over to a live instance', 'trace', ''))
+			WHERE state = 'running' AND kind = ANY($1::text[]) AND attempt < max_attempts
+			  AND attempted_by[array_upper(attempted_by, 1)] = ANY($2::text[])`, s.HandOverJobKinds, dead)
+		if err != nil {
+			return r, fmt.Errorf("hand over jobs: %w", err)
+		}
+		r.Jobs = tag.RowsAffected()
+	}
+	// Rows of instances long gone say nothing any more.
+	if _, err := tx.Exec(ctx, `DELETE FROM instances WHERE expires_at < now() - interval '1 day'
+		AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.status = 'pending' AND a.instance_id = instances.id)`); err != nil {
+		return r, err
+	}
+	return r, tx.Commit(ctx)
 }
 
 // AccountFilter selects and orders the Mini Programs page.

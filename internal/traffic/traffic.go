@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -89,6 +91,22 @@ type Store interface {
 // ErrInFlight means another attempt for the same account is pending.
 var ErrInFlight = errors.New("traffic: another attempt is in flight")
 
+// ErrNotPending means the attempt was completed (or marked interrupted) by
+// someone else: recording it again is impossible.
+var ErrNotPending = errors.New("traffic: the attempt is no longer pending")
+
+// PermanentError wraps a store error that retrying cannot mend.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// retryable reports whether recording the outcome is worth another try.
+func retryable(err error) bool {
+	var pe *PermanentError
+	return !errors.Is(err, ErrNotPending) && !errors.As(err, &pe)
+}
+
 // WeChat is the part of the WeChat client the service calls.
 type WeChat interface {
 	CheckCanOpenPublisher(ctx context.Context, authorizerAccessToken string) (wechat.CheckResult, error)
@@ -108,9 +126,17 @@ type Service struct {
 	InstanceID string
 	Now        func() time.Time
 	Log        *slog.Logger
-	// CompleteTimeout bounds recording the outcome after the call; it runs on
-	// a context the caller cannot cancel so a closed tab loses no audit.
+	// CompleteTimeout bounds one try at recording the outcome after the
+	// call; it runs on a context the caller cannot cancel so a closed tab
+	// loses no audit.
 	CompleteTimeout time.Duration
+	// CompleteBackoff is the first wait before recording again when the
+	// database could not be reached (doubling up to CompleteBackoffMax).
+	// Recording is retried for as long as the process lives: the outcome is
+	// known and must reach the audit. Defaults 100 ms and 5 s.
+	CompleteBackoff, CompleteBackoffMax time.Duration
+
+	completing sync.Map // attempt id → struct{}
 }
 
 var _ core.Attempter = (*Service)(nil)
@@ -176,21 +202,94 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 	} else if err != nil {
 		return nil, err
 	}
+	s.completing.Store(a.ID, struct{}{})
+	defer s.completing.Delete(a.ID)
 
-	s.call(ctx, a)
+	// The claim is ours. The state read above may predate an attempt that
+	// finished just before the claim (another instance's click on the same
+	// account): read it again, so an account just opened is not opened twice.
+	// (A check asks nothing that could be done twice.)
+	var fresh *Account
+	var readErr error
+	if req.Action == core.ActionOpen {
+		fresh, readErr = s.Store.Account(ctx, req.AppID)
+	}
+	switch {
+	case readErr != nil:
+		s.notSent(a, "The Mini Program's state could not be read again before the call.", readErr)
+	case fresh != nil && fresh.State == StateOpen:
+		now := s.now()
+		a.FinishedAt, a.Status, a.Outcome = &now, core.AttemptCompleted, core.OutcomeAlreadyDone
+		a.Message = "The traffic master was opened by another attempt just before this one; WeChat was not called."
+	default:
+		s.call(ctx, a, req.Pace)
+	}
 
 	// The call is over: record it even if the caller has gone away.
+	if err := s.complete(ctx, a); err != nil {
+		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "outcome", a.Outcome, "err", err)
+		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// Completing lists the attempts this service is recording right now, which
+// recovery must leave pending however long the database was away.
+func (s *Service) Completing() []int64 {
+	var ids []int64
+	s.completing.Range(func(k, _ any) bool {
+		ids = append(ids, k.(int64))
+		return true
+	})
+	return ids
+}
+
+// complete records the outcome, retrying with backoff for as long as the
+// process lives while the database cannot be reached: WeChat has answered,
+// and staff decide what to do next from this row. Only a refusal retrying
+// cannot mend (the row was taken by recovery) ends it early. The account
+// stays blocked (its row pending) exactly until the outcome lands.
+func (s *Service) complete(ctx context.Context, a *core.Attempt) error {
 	timeout := s.CompleteTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := s.Store.CompleteAttempt(cctx, a); err != nil {
-		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "err", err)
-		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
+	wait, maxWait := s.CompleteBackoff, s.CompleteBackoffMax
+	if wait <= 0 {
+		wait = 100 * time.Millisecond
 	}
-	return a, nil
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
+	}
+	ctx = context.WithoutCancel(ctx)
+	for try := 1; ; try++ {
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		err := s.Store.CompleteAttempt(cctx, a)
+		cancel()
+		if err == nil {
+			if try > 1 {
+				s.log().Info("attempt recorded after retries", "attempt_id", a.ID, "appid", a.AppID, "tries", try)
+			}
+			return nil
+		}
+		if !retryable(err) {
+			return err
+		}
+		if try == 1 || try%10 == 0 {
+			s.log().Warn("recording the attempt failed; retrying until the database is back", "attempt_id", a.ID, "appid", a.AppID, "outcome", a.Outcome, "tries", try, "err", err)
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, maxWait)
+	}
+}
+
+// notSent fills an attempt that ended before anything was sent to WeChat.
+func (s *Service) notSent(a *core.Attempt, msg string, err error) {
+	now := s.now()
+	a.FinishedAt, a.Status, a.Outcome, a.Message = &now, core.AttemptCompleted, core.OutcomeNotSent, msg
+	if err != nil {
+		a.TransportError = err.Error()
+	}
 }
 
 func (s *Service) reject(ctx context.Context, a *core.Attempt, o core.Outcome, msg string) error {
@@ -200,11 +299,13 @@ func (s *Service) reject(ctx context.Context, a *core.Attempt, o core.Outcome, m
 }
 
 // call performs the WeChat call (refreshing a rejected token once) and fills
-// the attempt's outcome.
-func (s *Service) call(ctx context.Context, a *core.Attempt) {
+// the attempt's outcome. pace, when set, waits for a rate slot right before each call.
+func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.Context) error) {
 	// The call itself is not cancelled with the request either: a closed tab
 	// must not turn a call WeChat may have received into a mystery. The HTTP
-	// client's timeout bounds it.
+	// client's timeout bounds it. Only the wait for a rate slot ends with
+	// the caller: nothing has been sent yet.
+	paceCtx := ctx
 	ctx = context.WithoutCancel(ctx)
 	start := time.Now()
 	var raw []byte
@@ -220,6 +321,14 @@ func (s *Service) call(ctx context.Context, a *core.Attempt) {
 		if err != nil {
 			err = &tokenError{err}
 			break
+		}
+		if pace != nil {
+			// Every call of a run takes a rate slot right before it is
+			// sent, the second call after a token refresh included.
+			if perr := pace(paceCtx); perr != nil {
+				err = &notSentError{fmt.Errorf("wait for a rate slot: %w", perr)}
+				break
+			}
 		}
 		switch a.Action {
 		case core.ActionCheck:
@@ -256,6 +365,23 @@ type tokenError struct{ err error }
 func (e *tokenError) Error() string { return "get authorizer token: " + e.err.Error() }
 func (e *tokenError) Unwrap() error { return e.err }
 
+// notSentError marks a failure before anything was sent to WeChat.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// nothingSent reports a transport failure that provably sent nothing: the
+// connection was never made (refused, unreachable, no such host).
+func nothingSent(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
+}
+
 // classify fills outcome, code, message, raw reply and transport error.
 func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 	var (
@@ -264,8 +390,17 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 		de *wechat.DecodeError
 		te *wechat.TransportError
 		ke *tokenError
+		ne *notSentError
 	)
 	switch {
+	case errors.As(err, &ne):
+		a.Outcome, a.TransportError = core.OutcomeNotSent, ne.Error()
+		a.Message = "Nothing was sent to WeChat."
+	case errors.As(err, &ke) && !errors.As(ke.err, &we):
+		// No token, and WeChat did not refuse one (it could not be reached,
+		// or the database could not be read): the action was not sent.
+		a.Outcome, a.TransportError = core.OutcomeNotSent, ke.Error()
+		a.Message = "Nothing was sent to WeChat: no access token could be obtained."
 	case err == nil:
 		zero := 0
 		a.Code, a.Outcome = &zero, core.OutcomeSuccess
@@ -293,6 +428,9 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 	case errors.As(err, &de):
 		a.Outcome, a.Message = core.OutcomeFailed, "WeChat's reply could not be understood"
 		raw = de.Raw
+	case errors.As(err, &te) && nothingSent(te):
+		a.Outcome, a.TransportError = core.OutcomeNotSent, te.Error()
+		a.Message = "Nothing was sent to WeChat: the connection could not be made."
 	case errors.As(err, &te):
 		// The request may have reached WeChat: never call this a failure.
 		a.Outcome, a.TransportError = core.OutcomeUnknown, te.Error()

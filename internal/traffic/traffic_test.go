@@ -2,6 +2,8 @@ package traffic
 
 import (
 	"errors"
+	"net"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,7 +30,10 @@ func TestClassify(t *testing.T) {
 		{"garbage", &wechat.DecodeError{HTTPStatus: 200, Raw: []byte("<html>"), Err: errors.New("x")}, nil, core.OutcomeFailed, nil},
 		{"timeout", &wechat.TransportError{Op: "POST", Err: errors.New("deadline"), Timeout: true}, nil, core.OutcomeUnknown, nil},
 		{"dropped", &wechat.TransportError{Op: "POST", Err: errors.New("EOF")}, nil, core.OutcomeUnknown, nil},
-		{"no token", &tokenError{errors.New("61023")}, nil, core.OutcomeToken, nil},
+		{"refused token", &tokenError{&wechat.Error{Code: 61023}}, nil, core.OutcomeToken, ptr(61023)},
+		{"no token, nothing sent", &tokenError{errors.New("connect: connection refused")}, nil, core.OutcomeNotSent, nil},
+		{"refused", &wechat.TransportError{Op: "POST", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, nil, core.OutcomeNotSent, nil},
+		{"no slot", &notSentError{errors.New("wait for a rate slot: context canceled")}, nil, core.OutcomeNotSent, nil},
 	}
 	for _, tc := range cases {
 		a := &core.Attempt{Action: core.ActionOpen}
