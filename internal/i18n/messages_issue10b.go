@@ -23,7 +23,7 @@ var zhVocabulary = map[string]string{
 	"The call is under way.": "调用正在进行。",
 	// Exact outcomes.
 	"WeChat busy":                     "微信繁忙",
-	"Not sent":                        "未发出",
+	"Not sent":                        "未发送",
 	"Unexplained error":               "无法解释的错误",
 	"No answer":                       "无应答",
 	"WeChat accepted the request.":    "微信已接受请求。",

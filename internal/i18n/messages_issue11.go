@@ -3,7 +3,6 @@ package i18n
 // zhReliability holds the Chinese text of what runs and attempts say about
 // faults: nothing sent, a run that paused itself, a database that is away.
 var zhReliability = map[string]string{
-	"Not sent": "未发送",
 	"Nothing reached WeChat (it could not be reached, or no access token could be had). It is safe to try again.": "请求未到达微信（无法连接微信，或未能获取访问令牌）。可以放心重试。",
 	"Nothing was sent to WeChat.":                                                                    "未向微信发送任何请求。",
 	"Nothing was sent to WeChat: no access token could be obtained.":                                 "未向微信发送任何请求：未能获取访问令牌。",

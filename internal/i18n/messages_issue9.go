@@ -16,5 +16,3 @@ var zhHardening = map[string]string{
 	"The server is busy. Try again in a moment.":                                                                                  "服务器繁忙，请稍后再试。",
 	"Too many sign-in attempts for this username. Wait %d seconds and try again.":                                                 "该用户名的登录尝试过多，请 %d 秒后再试。",
 }
-
-func init() { zhTables = append(zhTables, zhHardening) }
