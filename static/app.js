@@ -2,6 +2,8 @@
 // requests run. Self-hosted so the Content-Security-Policy can forbid inline scripts.
 (function () {
   "use strict";
+  // Styles that only make sense with JavaScript (the collapsed phone menu) hang off this class.
+  document.documentElement.classList.add("js");
   function token() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
@@ -41,6 +43,32 @@
     var t = e.target;
     if (t.matches && t.matches("input[data-select-all]")) {
       document.querySelectorAll('input[name="' + t.getAttribute("data-select-all") + '"]').forEach(function (c) { c.checked = t.checked; });
+    }
+  });
+  // The phone menu opens and closes; on wide screens the button is not shown.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest(".menu-toggle");
+    if (!btn) return;
+    var open = btn.getAttribute("aria-expanded") !== "true";
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    var header = btn.closest("header");
+    if (header) header.classList.toggle("open", open);
+  });
+  // Copy buttons (data-copy names the field whose value is copied).
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("button[data-copy]");
+    if (!btn) return;
+    var field = document.getElementById(btn.getAttribute("data-copy"));
+    if (!field) return;
+    var status = document.getElementById(field.id + "-status");
+    var done = function () { if (status) status.textContent = btn.getAttribute("data-copied") || ""; };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        if (document.execCommand("copy")) done();
+      });
+    } else if (document.execCommand("copy")) {
+      done();
     }
   });
   // Render times in the zone the server chose is already done server side; this

@@ -105,12 +105,18 @@ func (h *platformHandlers) sync(c echo.Context) error {
 }
 
 func (h *platformHandlers) authorize(c echo.Context) error {
-	link, err := h.p.Service.AuthorizationLink(c.Request().Context(), h.s.Config.PublicURL+"/platform/authorized")
+	links, err := h.p.Service.AuthorizationLink(c.Request().Context(), h.s.Config.PublicURL+"/platform/authorized")
 	if err != nil {
 		h.flashErr(c, "WeChat did not give an authorization link; try again.", err)
 		return h.back(c)
 	}
-	return c.Redirect(http.StatusSeeOther, link)
+	// A page with links, not a redirect: the CSP's form-action 'self' stops a
+	// form from being redirected to WeChat, and a merchant on a phone needs
+	// the link and its QR code anyway. The code is single use: never cached.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	b := h.s.base(c, "Authorize a Mini Program", "platform")
+	b.Path = "/platform" // a language switch returns to a page that can be loaded again
+	return render(c, http.StatusOK, views.PlatformAuthorizePage(views.PlatformAuthorizeVM{Base: b, Links: links}))
 }
 
 func (h *platformHandlers) authorized(c echo.Context) error {
