@@ -71,6 +71,25 @@
       done();
     }
   });
+  // A table wider than a phone scrolls sideways in its frame; keyboard users
+  // reach that frame with Tab and scroll it with the arrow keys.
+  function scrollableTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (w) {
+      if (w.scrollWidth > w.clientWidth + 1) {
+        w.tabIndex = 0;
+        w.setAttribute("role", "region");
+        var h = w.previousElementSibling;
+        w.setAttribute("aria-label", (h && /^H[1-6]$/.test(h.tagName) ? h.textContent : document.title).trim());
+      } else if (w.getAttribute("role") === "region") {
+        w.removeAttribute("tabindex");
+        w.removeAttribute("role");
+        w.removeAttribute("aria-label");
+      }
+    });
+  }
+  scrollableTables();
+  window.addEventListener("resize", scrollableTables);
+  document.addEventListener("htmx:afterSettle", scrollableTables);
   // Render times in the zone the server chose is already done server side; this
   // only reveals elements that need JavaScript.
   document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
