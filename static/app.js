@@ -4,6 +4,34 @@
   "use strict";
   // Styles that only make sense with JavaScript (the collapsed phone menu) hang off this class.
   document.documentElement.classList.add("js");
+  // The phone menu opens and closes; on wide screens the button is not shown.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest(".menu-toggle");
+    if (!btn) return;
+    var open = btn.getAttribute("aria-expanded") !== "true";
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    var header = btn.closest("header");
+    if (header) header.classList.toggle("open", open);
+  });
+  // A table wider than a phone scrolls sideways in its frame; keyboard users
+  // reach that frame with Tab and scroll it with the arrow keys.
+  function scrollableTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (w) {
+      if (w.scrollWidth > w.clientWidth + 1) {
+        w.tabIndex = 0;
+        w.setAttribute("role", "region");
+        var h = w.previousElementSibling;
+        w.setAttribute("aria-label", (h && /^H[1-6]$/.test(h.tagName) ? h.textContent : document.title).trim());
+      } else if (w.getAttribute("role") === "region") {
+        w.removeAttribute("tabindex");
+        w.removeAttribute("role");
+        w.removeAttribute("aria-label");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollableTables);
+  window.addEventListener("resize", scrollableTables);
+  document.addEventListener("htmx:afterSettle", scrollableTables);
   function token() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
@@ -45,51 +73,41 @@
       document.querySelectorAll('input[name="' + t.getAttribute("data-select-all") + '"]').forEach(function (c) { c.checked = t.checked; });
     }
   });
-  // The phone menu opens and closes; on wide screens the button is not shown.
-  document.addEventListener("click", function (e) {
-    var btn = e.target.closest && e.target.closest(".menu-toggle");
-    if (!btn) return;
-    var open = btn.getAttribute("aria-expanded") !== "true";
-    btn.setAttribute("aria-expanded", open ? "true" : "false");
-    var header = btn.closest("header");
-    if (header) header.classList.toggle("open", open);
+  // "All N matching the filter": the run takes the filter, so the rows of
+  // this page show as selected and cannot be unticked one by one.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("input[data-select-matching]")) {
+      document.querySelectorAll('input[name="' + t.getAttribute("data-select-matching") + '"], input[data-select-all]').forEach(function (c) {
+        c.checked = t.checked;
+        c.disabled = t.checked;
+      });
+    }
   });
-  // Copy buttons (data-copy names the field whose value is copied).
+  // Copy buttons (data-copy names the element whose text is copied); the
+  // status beside the button says whether it worked.
   document.addEventListener("click", function (e) {
     var btn = e.target.closest && e.target.closest("button[data-copy]");
     if (!btn) return;
-    var field = document.getElementById(btn.getAttribute("data-copy"));
-    if (!field) return;
-    var status = document.getElementById(field.id + "-status");
-    var done = function () { if (status) status.textContent = btn.getAttribute("data-copied") || ""; };
-    field.select();
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () {
-        if (document.execCommand("copy")) done();
-      });
-    } else if (document.execCommand("copy")) {
-      done();
+    var src = document.getElementById(btn.getAttribute("data-copy"));
+    var status = btn.parentNode.querySelector("[data-copy-status]");
+    if (!src) return;
+    var text = src.value !== undefined ? src.value : src.textContent;
+    function say(ok) {
+      if (status) status.textContent = btn.getAttribute(ok ? "data-copied" : "data-copy-failed") || "";
+    }
+    function fallback() {
+      if (src.select) src.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      say(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { say(true); }, fallback);
+    } else {
+      fallback();
     }
   });
-  // A table wider than a phone scrolls sideways in its frame; keyboard users
-  // reach that frame with Tab and scroll it with the arrow keys.
-  function scrollableTables() {
-    document.querySelectorAll(".table-wrap").forEach(function (w) {
-      if (w.scrollWidth > w.clientWidth + 1) {
-        w.tabIndex = 0;
-        w.setAttribute("role", "region");
-        var h = w.previousElementSibling;
-        w.setAttribute("aria-label", (h && /^H[1-6]$/.test(h.tagName) ? h.textContent : document.title).trim());
-      } else if (w.getAttribute("role") === "region") {
-        w.removeAttribute("tabindex");
-        w.removeAttribute("role");
-        w.removeAttribute("aria-label");
-      }
-    });
-  }
-  scrollableTables();
-  window.addEventListener("resize", scrollableTables);
-  document.addEventListener("htmx:afterSettle", scrollableTables);
   // Render times in the zone the server chose is already done server side; this
   // only reveals elements that need JavaScript.
   document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });

@@ -275,7 +275,7 @@ func TestBrowserAuthorizeMiniProgram(t *testing.T) {
 	require.True(t, browsertest.Eval[bool](b, `document.querySelector("#authorize-qr svg path").getAttribute("d").length > 100`), "a QR code is drawn")
 	b.Click(`button[data-copy=authorize-url]`)
 	b.WaitVisible(`#authorize-url-status`)
-	require.Equal(t, "Copied", strings.TrimSpace(b.Text(`#authorize-url-status`)))
+	require.Equal(t, "Copied.", strings.TrimSpace(b.Text(`#authorize-url-status`)))
 
 	// The merchant approves on WeChat's page (it checks the Referer is the
 	// platform's domain), which sends the browser back to the console.

@@ -30,6 +30,8 @@ func TestBrowserSearchOpenAndAudit(t *testing.T) {
 
 	b.Fill(`form.toolbar input[name=q]`, "鲜果")
 	b.Click(`form.toolbar button[type=submit]`)
+	// The results page, not the page the search was typed on.
+	b.WaitVisible(`form.toolbar input[name=q][value="鲜果"]`)
 	b.WaitVisible(`#app-` + app)
 	require.Contains(t, b.Location(), "q=")
 	b.Screenshot("apps-search")
