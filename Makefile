@@ -6,7 +6,7 @@ export GOFLAGS ?= -buildvcs=false
 # from the module proxy, about 10 s).
 export GOTOOLCHAIN := go1.27.3
 
-.PHONY: dev test deps generate check-generated tidy-check vulncheck vet build bench fuzz
+.PHONY: dev test deps generate check-generated tidy-check vulncheck vet build bench fuzz screenshots
 
 ## dev: run the console with a private Postgres, the WeChat simulator and demo data
 dev:
@@ -23,6 +23,10 @@ deps:
 
 vet:
 	$(GO) vet ./...
+
+## screenshots: the browser tests, saving every page at 1440 and 390 px in English and Chinese to screenshots/
+screenshots: deps
+	TRAFFICMASTER_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run 'TestBrowser' ./web/
 
 ## generate: regenerate templ code
 generate:

@@ -2,6 +2,36 @@
 // requests run. Self-hosted so the Content-Security-Policy can forbid inline scripts.
 (function () {
   "use strict";
+  // Styles that only make sense with JavaScript (the collapsed phone menu) hang off this class.
+  document.documentElement.classList.add("js");
+  // The phone menu opens and closes; on wide screens the button is not shown.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest(".menu-toggle");
+    if (!btn) return;
+    var open = btn.getAttribute("aria-expanded") !== "true";
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    var header = btn.closest("header");
+    if (header) header.classList.toggle("open", open);
+  });
+  // A table wider than a phone scrolls sideways in its frame; keyboard users
+  // reach that frame with Tab and scroll it with the arrow keys.
+  function scrollableTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (w) {
+      if (w.scrollWidth > w.clientWidth + 1) {
+        w.tabIndex = 0;
+        w.setAttribute("role", "region");
+        var h = w.previousElementSibling;
+        w.setAttribute("aria-label", (h && /^H[1-6]$/.test(h.tagName) ? h.textContent : document.title).trim());
+      } else if (w.getAttribute("role") === "region") {
+        w.removeAttribute("tabindex");
+        w.removeAttribute("role");
+        w.removeAttribute("aria-label");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollableTables);
+  window.addEventListener("resize", scrollableTables);
+  document.addEventListener("htmx:afterSettle", scrollableTables);
   function token() {
     var m = document.querySelector('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";

@@ -94,6 +94,13 @@ func langTag(b Base) string {
 	return "en"
 }
 
+func langPressed(b Base, l string) string {
+	if string(b.Lang) == l {
+		return "true"
+	}
+	return "false"
+}
+
 func langClass(b Base, l string) string {
 	if string(b.Lang) == l {
 		return "lang on"

@@ -157,9 +157,11 @@ func accountStatusLabel(a *traffic.Account) (string, string) {
 	return "Unknown status", "badge warn"
 }
 
+// avatarURL shows WeChat's picture over https from WeChat's own hosts, and
+// the placeholder for anything else (the CSP would block it anyway).
 func avatarURL(a *traffic.Account) string {
-	if a.HeadImg != "" {
-		return a.HeadImg
+	if u, ok := wechat.ImageURL(a.HeadImg); ok {
+		return u
 	}
 	return Asset("img/avatar.svg")
 }

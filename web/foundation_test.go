@@ -255,6 +255,8 @@ func TestSecurityHeadersAndCookieFlags(t *testing.T) {
 	require.Contains(t, csp, "script-src 'self'")
 	require.Contains(t, csp, "style-src 'self'")
 	require.NotContains(t, csp, "unsafe-inline")
+	require.Contains(t, csp, "img-src 'self' https://wx.qlogo.cn https://thirdwx.qlogo.cn https://mmbiz.qpic.cn https://mmbiz.qlogo.cn;", "images from WeChat's hosts only")
+	require.Contains(t, csp, "form-action 'self'")
 	require.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
 	require.Equal(t, "DENY", r.Header.Get("X-Frame-Options"))
 	require.NotEmpty(t, r.Header.Get("Strict-Transport-Security"))

@@ -22,17 +22,29 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
 // flash is a message carried to the next page in the session, stored as
 // "kind\x00text" so the session codec needs no registered types.
 type flash struct{ Kind, Text string }
 
-// securityHeaders sets the CSP and friends: only self-hosted scripts and styles.
+// contentSecurityPolicy allows only self-hosted scripts and styles, and
+// images from the console and WeChat's image hosts (over https) alone.
+var contentSecurityPolicy = func() string {
+	img := "img-src 'self'"
+	for _, h := range wechat.ImageHosts {
+		img += " https://" + h
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; " + img +
+		"; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}()
+
+// securityHeaders sets the CSP and friends.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

@@ -125,12 +125,18 @@ func (h *platformHandlers) authorize(c echo.Context) error {
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
-	link, err := h.p.Service.AuthorizationLink(c.Request().Context(), h.s.Config.PublicURL+"/platform/authorized?state="+url.QueryEscape(state))
+	links, err := h.p.Service.AuthorizationLink(c.Request().Context(), h.s.Config.PublicURL+"/platform/authorized?state="+url.QueryEscape(state))
 	if err != nil {
 		h.flashErr(c, "WeChat did not give an authorization link; try again.", err)
 		return h.back(c)
 	}
-	return c.Redirect(http.StatusSeeOther, link)
+	// A page with links, not a redirect: the CSP's form-action 'self' stops a
+	// form from being redirected to WeChat, and a merchant on a phone needs
+	// the link and its QR code anyway. The code is single use: never cached.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	base := h.s.base(c, "Authorize a Mini Program", "platform")
+	base.Path = "/platform" // a language switch returns to a page that can be loaded again
+	return render(c, http.StatusOK, views.PlatformAuthorizePage(views.PlatformAuthorizeVM{Base: base, Links: links}))
 }
 
 // stateOK checks and consumes the state of the authorization callback.

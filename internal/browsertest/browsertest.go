@@ -1,18 +1,34 @@
 // Package browsertest drives Debian's headless Chromium through the real pages
-// for the few tests that must see what a person sees.
+// for the tests that must see what a person sees. Every browser records what
+// its pages write to the console (errors, uncaught exceptions, CSP violations)
+// so tests can fail on them; WeChat's image hosts are answered locally, since
+// this machine has no outside network and a test must not depend on one.
 package browsertest
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
 // FindChromium returns the browser's path, or "" when it is not installed.
@@ -25,16 +41,47 @@ func FindChromium() string {
 	return ""
 }
 
+// Options adjust a Browser.
+type Options struct {
+	// Timeout bounds the whole browser session (default 90 s).
+	Timeout time.Duration
+}
+
 // Browser is one tab of a headless Chromium; every method fails the test on error.
 type Browser struct {
 	t   testing.TB
 	Ctx context.Context
+
+	mu       sync.Mutex
+	problems []string
+	images   []string
+	syncSeq  int
+	synced   map[string]chan struct{}
 }
+
+// watchScript runs in every document before the page's own scripts. It is
+// injected through the DevTools protocol, which the page's CSP does not
+// govern, and reports each CSP violation on the console, where the browser
+// collects it with the other errors.
+const watchScript = `document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "an inline resource") +
+    " in " + e.sourceFile + ":" + e.lineNumber);
+}, true);`
+
+// syncPrefix marks the console message that Sync waits for.
+const syncPrefix = "browsertest-sync-"
 
 // New starts a headless browser for the test. Without Chromium the test is
 // skipped locally but fails in CI (CI=true), where `make test` installs it.
-func New(t testing.TB) *Browser {
+func New(t testing.TB, opts ...Options) *Browser {
 	t.Helper()
+	var opt Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	if opt.Timeout == 0 {
+		opt.Timeout = 90 * time.Second
+	}
 	bin := FindChromium()
 	if bin == "" {
 		if os.Getenv("CI") != "" {
@@ -42,7 +89,7 @@ func New(t testing.TB) *Browser {
 		}
 		t.Skip("browsertest: Chromium not installed; run .ci/install-deps chromium")
 	}
-	opts := []chromedp.ExecAllocatorOption{
+	aopts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -58,9 +105,9 @@ func New(t testing.TB) *Browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1366, 900),
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), aopts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, opt.Timeout)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()
@@ -70,6 +117,9 @@ func New(t testing.TB) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browsertest: start Chromium: %v", err)
 	}
+	b := &Browser{t: t, Ctx: ctx, synced: map[string]chan struct{}{}}
+	b.watchConsole()
+	b.serveWeChatImages()
 	// Confirmation dialogs (hx-confirm, data-confirm) are accepted, as a person would.
 	go func() {
 		for _, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
@@ -85,7 +135,247 @@ func New(t testing.TB) *Browser {
 			}()
 		}
 	}()
-	return &Browser{t: t, Ctx: ctx}
+	return b
+}
+
+// watchConsole collects console errors, uncaught exceptions, failed loads and
+// CSP violations (from the browser's log and from watchScript).
+func (b *Browser) watchConsole() {
+	messages := chromedp.Console(b.Ctx)
+	if _, err := chromedp.Call(b.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchScript}); err != nil {
+		b.t.Fatalf("browsertest: inject the CSP listener: %v", err)
+	}
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(m.Text, syncPrefix) {
+				b.mu.Lock()
+				if ch, ok := b.synced[m.Text]; ok {
+					close(ch)
+					delete(b.synced, m.Text)
+				}
+				b.mu.Unlock()
+				continue
+			}
+			if !isProblem(m) {
+				continue
+			}
+			text := string(m.Type)
+			if m.Source != "" {
+				text += " (" + m.Source + ")"
+			}
+			text += ": " + m.Text
+			if m.URL != "" {
+				text += " [" + m.URL + "]"
+			}
+			b.mu.Lock()
+			b.problems = append(b.problems, text)
+			b.mu.Unlock()
+		}
+	}()
+}
+
+// isProblem: any error or exception, and the browser's security warnings.
+func isProblem(m chromedp.ConsoleMessage) bool {
+	switch m.Type {
+	case chromedp.ConsoleError, chromedp.ConsoleException, "assert":
+		return true
+	case chromedp.ConsoleWarning:
+		return m.Source == "security"
+	}
+	return false
+}
+
+// serveWeChatImages answers https requests to WeChat's image hosts with a
+// small PNG, so avatars load as they would in production, deterministically.
+// Only requests the page's CSP let through reach this point; an http URL or
+// another host is blocked (and reported) before any request is made.
+func (b *Browser) serveWeChatImages() {
+	var patterns []*fetch.RequestPattern
+	for _, h := range wechat.ImageHosts {
+		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "https://" + h + "/*"})
+	}
+	paused := chromedp.Events(b.Ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(b.Ctx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
+		b.t.Fatalf("browsertest: intercept WeChat's image hosts: %v", err)
+	}
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.images = append(b.images, ev.Request.URL)
+			b.mu.Unlock()
+			go func() {
+				_, _ = chromedp.Call(b.Ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
+					RequestID:       ev.RequestID,
+					ResponseCode:    200,
+					ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "image/png"}, {Name: "Cache-Control", Value: "max-age=3600"}},
+					Body:            avatarPNG,
+				})
+			}()
+		}
+	}()
+}
+
+// avatarPNG stands in for every picture WeChat serves.
+var avatarPNG = func() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	for y := range 8 {
+		for x := range 8 {
+			if (x+y)%2 == 0 {
+				img.Set(x, y, color.RGBA{0x06, 0x7a, 0x41, 0xff})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
+}()
+
+// WeChatImages returns the URLs requested from WeChat's image hosts so far.
+func (b *Browser) WeChatImages() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.images...)
+}
+
+// Sync waits until every console message the page wrote before the call has
+// been collected.
+func (b *Browser) Sync() {
+	b.t.Helper()
+	b.mu.Lock()
+	b.syncSeq++
+	marker := syncPrefix + strconv.Itoa(b.syncSeq)
+	ch := make(chan struct{})
+	b.synced[marker] = ch
+	b.mu.Unlock()
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`console.debug(`+strconv.Quote(marker)+`), true`)); err != nil {
+		b.t.Fatalf("browsertest: sync: %v", err)
+	}
+	select {
+	case <-ch:
+	case <-b.Ctx.Done():
+		b.t.Fatalf("browsertest: sync: %v", b.Ctx.Err())
+	}
+}
+
+// Problems returns (and forgets) the console errors, exceptions and CSP
+// violations collected so far.
+func (b *Browser) Problems() []string {
+	b.t.Helper()
+	b.Sync()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.problems
+	b.problems = nil
+	return p
+}
+
+// RequireClean fails the test when the page wrote any error to the console.
+func (b *Browser) RequireClean(where string) {
+	b.t.Helper()
+	if p := b.Problems(); len(p) > 0 {
+		b.Screenshot("problem-" + sanitize(b.t.Name()+"-"+where))
+		b.t.Errorf("browsertest: %s: the console reported:\n  %s", where, strings.Join(p, "\n  "))
+	}
+}
+
+// Settle waits until the page has loaded, its images (lazy ones included)
+// have loaded or failed, and no htmx request is in flight.
+func (b *Browser) Settle() {
+	b.t.Helper()
+	const js = `(async () => {
+  const until = async (ok) => { while (!ok()) await new Promise(r => setTimeout(r, 20)); };
+  await until(() => document.readyState === "complete");
+  const imgs = [...document.images];
+  imgs.forEach(i => { if (i.loading === "lazy") i.loading = "eager"; });
+  await until(() => imgs.every(i => i.complete));
+  await until(() => !document.querySelector(".htmx-request"));
+  return true;
+})()`
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil {
+		b.t.Fatalf("browsertest: settle: %v", err)
+	}
+}
+
+// Viewport sets the page's size; below 600 px wide it is a phone (mobile
+// viewport, touch).
+func (b *Browser) Viewport(width, height int64) {
+	b.t.Helper()
+	var opts []chromedp.EmulateViewportOption
+	if width < 600 {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2))
+	}
+	b.Do(chromedp.EmulateViewport(width, height, opts...))
+}
+
+//go:embed axe/axe.min.js
+var axeSource string
+
+// Violation is one axe-core rule a page breaks.
+type Violation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s (%s): %s: %s", v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
+}
+
+// Axe runs axe-core (WCAG 2.x A and AA rules and best practices) on the
+// current page and returns what it finds. The script is evaluated through the
+// DevTools protocol, not loaded by the page, so the page's CSP stays as strict
+// as in production.
+func (b *Browser) Axe() []Violation {
+	b.t.Helper()
+	const run = `(async () => {
+  const r = await axe.run(document, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+    rules: {"label-content-name-mismatch": {enabled: true}},
+    resultTypes: ["violations"],
+  });
+  return JSON.stringify(r.violations.map(v => ({
+    id: v.id, impact: v.impact || "", help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + (n.failureSummary ? " — " + n.failureSummary.replace(/\s+/g, " ") : "")),
+  })));
+})()`
+	loaded, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`typeof axe === "object"`))
+	if err != nil {
+		b.t.Fatalf("browsertest: axe: %v", err)
+	}
+	if !loaded {
+		if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](axeSource+";true")); err != nil {
+			b.t.Fatalf("browsertest: load axe-core: %v", err)
+		}
+	}
+	out, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("browsertest: run axe-core: %v", err)
+	}
+	var vs []Violation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		b.t.Fatalf("browsertest: axe-core result: %v", err)
+	}
+	return vs
+}
+
+// Eval evaluates a JavaScript expression on the page and returns its value.
+func Eval[T any](b *Browser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("browsertest: eval %s: %v", expr, err)
+	}
+	return v
 }
 
 // Do runs steps, failing the test on error.
@@ -129,14 +419,40 @@ func (b *Browser) Location() string {
 	return v
 }
 
+// ScreenshotDir is where screenshots go: TRAFFICMASTER_SCREENSHOTS, or ""
+// when none are wanted.
+func ScreenshotDir() string { return os.Getenv("TRAFFICMASTER_SCREENSHOTS") }
+
 // Screenshot saves a full-page PNG when TRAFFICMASTER_SCREENSHOTS names a
 // folder, so pages can be looked at after a run.
 func (b *Browser) Screenshot(name string) {
-	dir := os.Getenv("TRAFFICMASTER_SCREENSHOTS")
+	dir := ScreenshotDir()
 	if dir == "" {
 		return
 	}
-	buf, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// ScreenshotViewport saves what fits on the screen, without scrolling, like
+// Screenshot.
+func (b *Browser) ScreenshotViewport(name string) {
+	dir := ScreenshotDir()
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return

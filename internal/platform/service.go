@@ -148,19 +148,36 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	return s.cfg.Store.Status(ctx, s.appID)
 }
 
-// AuthorizationLink creates a pre-auth code and the URL of WeChat's page
+// AuthorizationLinks are the two forms of WeChat's authorization page for
+// one single-use pre-auth code.
+type AuthorizationLinks struct {
+	// Desktop is the page opened from the console; WeChat checks that the
+	// browser comes from the platform's own domain (the Referer).
+	Desktop string
+	// Mobile is the page opened inside WeChat on a phone.
+	Mobile string
+	// ExpiresAt is when the pre-auth code stops working.
+	ExpiresAt time.Time
+}
+
+// AuthorizationLink creates a pre-auth code and the URLs of WeChat's page
 // where a merchant authorizes the platform for a Mini Program.
-func (s *Service) AuthorizationLink(ctx context.Context, redirectURI string) (string, error) {
+func (s *Service) AuthorizationLink(ctx context.Context, redirectURI string) (AuthorizationLinks, error) {
 	var code string
+	var ttl time.Duration
 	err := s.cfg.Tokens.WithComponentToken(ctx, func(tok string) error {
 		var err error
-		code, _, err = s.cfg.WeChat.CreatePreAuthCode(ctx, tok)
+		code, ttl, err = s.cfg.WeChat.CreatePreAuthCode(ctx, tok)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return AuthorizationLinks{}, err
 	}
-	return wechat.AuthorizationURL(s.cfg.LoginPageBase, s.appID, code, redirectURI, 2), nil
+	return AuthorizationLinks{
+		Desktop:   wechat.AuthorizationURL(s.cfg.LoginPageBase, s.appID, code, redirectURI, 2),
+		Mobile:    wechat.MobileAuthorizationURL(s.cfg.LoginPageBase, s.appID, code, redirectURI, 2),
+		ExpiresAt: s.cfg.Now().Add(ttl),
+	}, nil
 }
 
 // CompleteAuthorization exchanges the auth_code of the redirect back from

@@ -182,6 +182,21 @@ func AuthorizationURL(base, componentAppID, preAuthCode, redirectURI string, aut
 	return strings.TrimRight(base, "/") + "/cgi-bin/componentloginpage?" + q.Encode()
 }
 
+// MobileAuthorizationURL builds the same page for a phone: opened inside
+// WeChat (scanning a QR code of it, or tapping it in a chat), the account's
+// administrator approves there without a computer.
+func MobileAuthorizationURL(base, componentAppID, preAuthCode, redirectURI string, authType int) string {
+	q := url.Values{
+		"action":          {"bindcomponent"},
+		"no_scan":         {"1"},
+		"component_appid": {componentAppID},
+		"pre_auth_code":   {preAuthCode},
+		"redirect_uri":    {redirectURI},
+		"auth_type":       {strconv.Itoa(authType)},
+	}
+	return strings.TrimRight(base, "/") + "/safe/bindcomponent?" + q.Encode() + "#wechat_redirect"
+}
+
 // AuthorizationInfo is what an authorization code is exchanged for.
 type AuthorizationInfo struct {
 	AuthorizerAppID string

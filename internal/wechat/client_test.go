@@ -498,7 +498,15 @@ func TestAuthorizationFlow(t *testing.T) {
 	assert.Contains(t, u, "/cgi-bin/componentloginpage?")
 
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Opened directly (no Referer from the platform's domain), WeChat refuses.
 	resp, err := noFollow.Get(u)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	require.NoError(t, err)
+	req.Header.Set("Referer", "https://console.example.com/")
+	resp, err = noFollow.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)

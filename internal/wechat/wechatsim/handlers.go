@@ -42,6 +42,7 @@ func (s *Sim) Handler() http.Handler {
 		})
 	}
 	mux.HandleFunc("GET /cgi-bin/componentloginpage", s.loginPage)
+	mux.HandleFunc("GET /safe/bindcomponent", s.loginPage)
 	return mux
 }
 
@@ -181,6 +182,15 @@ func (s *Sim) loginPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil || redirect.Scheme == "" || redirect.Host == "" {
 		htmlError(w, http.StatusBadRequest, "redirect_uri 参数错误")
 		return
+	}
+	// The desktop page must be reached from a page of the platform's own
+	// domain: WeChat reads the Referer. (Inside WeChat on a phone there is none.)
+	if r.URL.Path == "/cgi-bin/componentloginpage" {
+		ref, err := url.Parse(r.Referer())
+		if err != nil || ref.Host != redirect.Host {
+			htmlError(w, http.StatusBadRequest, "请确认授权入口页所在域名，与授权后回调页所在域名相同")
+			return
+		}
 	}
 	pre := q.Get("pre_auth_code")
 	now := s.cfg.Now()
