@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -330,20 +331,26 @@ func (w *world) login(p *proc) *browser {
 	t := w.t
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, base: "http://" + p.addr, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	resp, err := b.hc.Get(b.base + "/login")
-	require.NoError(t, err)
-	resp.Body.Close()
-	u, _ := url.Parse(b.base)
-	for _, ck := range jar.Cookies(u) {
-		if ck.Name == "tm_csrf" {
-			b.csrf = ck.Value
-		}
-	}
-	resp, err = b.hc.PostForm(b.base+"/login", url.Values{"username": {"operator"}, "password": {password}, "_csrf": {b.csrf}})
+	// The CSRF token is the page's (bound to the pre-session, then to the
+	// session, so it changes at sign-in).
+	_, page := b.get("/login")
+	b.csrf = csrfOf(t, page)
+	resp, err := b.hc.PostForm(b.base+"/login", url.Values{"username": {"operator"}, "password": {password}, "_csrf": {b.csrf}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, page = b.get("/")
+	b.csrf = csrfOf(t, page)
 	return b
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
+// csrfOf reads the CSRF token from a page's csrf-token meta tag.
+func csrfOf(t *testing.T, page string) string {
+	m := csrfMeta.FindStringSubmatch(page)
+	require.NotNil(t, m, "no csrf-token meta tag")
+	return m[1]
 }
 
 func (b *browser) open(app string) int {
