@@ -208,12 +208,6 @@ func decodeCursor(s string) (cursor, bool) {
 	return c, true
 }
 
-// likePattern escapes q for a substring ILIKE.
-func likePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(q) + "%"
-}
-
 type where struct {
 	conds []string
 	args  []any
@@ -234,23 +228,6 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// SearchKey spells q the way the tm_search_key SQL function spells the
-// searched columns: ASCII lowercased, every other character as u + six hex digits.
-func SearchKey(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		if r < 128 {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteRune(r)
-		} else {
-			fmt.Fprintf(&b, "u%06x", r)
-		}
-	}
-	return b.String()
-}
-
 // status adds the status filter to w.
 func (f AccountFilter) status(w *where) {
 	switch f.Status {
@@ -258,6 +235,11 @@ func (f AccountFilter) status(w *where) {
 		w.add("s.status_class = ?", f.Status)
 	}
 }
+
+// searchCond is the list's search, the same SQL predicate bulk-run
+// selection uses (tm_search_match: a substring of name, appid, principal or
+// original id, found through the bigram index).
+const searchCond = "tm_search_match(search_grams, search_text, ?)"
 
 // from returns the list table, narrowed first to the search's matches. OFFSET
 // 0 keeps the planner from walking the name index and filtering by the
@@ -268,8 +250,8 @@ func (f AccountFilter) from(w *where) string {
 	if q == "" {
 		return " FROM authorizer_state s"
 	}
-	w.args = append(w.args, likePattern(SearchKey(q)))
-	return " FROM (SELECT * FROM authorizer_state WHERE search_key LIKE $" + strconv.Itoa(len(w.args)) + " OFFSET 0) s"
+	w.args = append(w.args, q)
+	return " FROM (SELECT * FROM authorizer_state WHERE " + strings.Replace(searchCond, "?", "$"+strconv.Itoa(len(w.args)), 1) + " OFFSET 0) s"
 }
 
 // order is the list's order, or its reverse for walking back a page. Every
@@ -365,6 +347,9 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		cur, hasCur = decodeCursor(f.Before)
 		back = hasCur
 	}
+	if strings.TrimSpace(f.Q) != "" {
+		return s.searchAccounts(ctx, f, cur, hasCur, back)
+	}
 	w := &where{}
 	from := f.filters(w)
 	if hasCur {
@@ -405,30 +390,7 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		page.Accounts = page.Accounts[:f.Limit]
 		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
 	}
-	// The counts read the narrow list table alone.
-	cw := &where{}
-	cfrom := f.from(cw)
-	f.status(cw)
-	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
-	if err != nil {
-		return nil, err
-	}
-	for crows.Next() {
-		var st string
-		var n, runnable int
-		if err := crows.Scan(&st, &n, &runnable); err != nil {
-			crows.Close()
-			return nil, err
-		}
-		page.Counts[traffic.State(st)] = n
-		page.Total += n
-		if f.State == "" || traffic.State(st) == f.State {
-			page.Matching += n
-			page.Runnable += runnable
-		}
-	}
-	crows.Close()
-	if err := crows.Err(); err != nil {
+	if err := s.countStates(ctx, f, page); err != nil {
 		return nil, err
 	}
 	if hasCur && len(page.Accounts) > 0 {
@@ -453,6 +415,120 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		if before > 0 {
 			page.Prev = encodeCursor(first)
 		}
+	}
+	return page, nil
+}
+
+// countStates fills the page's counts per state (without the state filter),
+// reading the narrow list table alone.
+func (s *TrafficStore) countStates(ctx context.Context, f AccountFilter, page *AccountPage) error {
+	cw := &where{}
+	cfrom := f.from(cw)
+	f.status(cw)
+	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
+	if err != nil {
+		return err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var st string
+		var n, runnable int
+		if err := crows.Scan(&st, &n, &runnable); err != nil {
+			return err
+		}
+		page.addCount(f, traffic.State(st), n, runnable)
+	}
+	return crows.Err()
+}
+
+func (p *AccountPage) addCount(f AccountFilter, st traffic.State, n, runnable int) {
+	p.Counts[st] = n
+	p.Total += n
+	if f.State == "" || st == f.State {
+		p.Matching += n
+		p.Runnable += runnable
+	}
+}
+
+// matchCols are the list-row columns a search carries (not its text and grams).
+const matchCols = "appid, state, status_class, nick_name, last_attempt_id, last_attempt_at, last_outcome, last_code"
+
+// searchAccounts is ListAccounts for a search, in one statement and one pass:
+// the search's matches (through the bigram index) are read once, and the
+// page, the counts per state and the page's position all come from them.
+func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool) (*AccountPage, error) {
+	mw := &where{}
+	mw.add(searchCond, strings.TrimSpace(f.Q))
+	f.status(mw)
+	pw := &where{args: mw.args}
+	if f.State != "" {
+		pw.add("s.state = ?", string(f.State))
+	}
+	if hasCur {
+		f.keyset(pw, cur, back)
+	}
+	// k counts the rows on the page's side of the cursor (all of the state's
+	// rows without one): the position follows from it and the counts.
+	q := "WITH m AS MATERIALIZED (SELECT " + matchCols + " FROM authorizer_state s" + mw.sql() + `),
+		c AS (SELECT coalesce(array_agg(state), '{}') AS states, coalesce(array_agg(n), '{}') AS ns, coalesce(array_agg(r), '{}') AS rs
+			FROM (SELECT state, count(*) AS n, count(*) FILTER (WHERE status_class IN ('normal', 'abnormal')) AS r FROM m GROUP BY state) x),
+		k AS (SELECT count(*) AS n FROM m s` + pw.sql() + `),
+		p AS (SELECT * FROM m s` + pw.sql() + f.order(back) + " LIMIT " + strconv.Itoa(f.Limit+1) + `)
+		SELECT ` + accountCols + `, c.states, c.ns, c.rs, k.n FROM p s JOIN authorizers a ON a.appid = s.appid CROSS JOIN c CROSS JOIN k` + f.order(false)
+	rows, err := s.Pool.Query(ctx, q, pw.args...)
+	if err != nil {
+		return nil, err
+	}
+	page := &AccountPage{Counts: map[traffic.State]int{}, Start: 1}
+	var states []string
+	var ns, rs []int
+	var side int
+	for rows.Next() {
+		var a traffic.Account
+		var state, outcome string
+		if err := rows.Scan(&a.AppID, &a.NickName, &a.HeadImg, &a.UserName, &a.PrincipalName, &a.IsMiniProgram,
+			&a.AccountStatus, &a.RevokedAt, &a.RevokedReason, &a.AuthorizedAt,
+			&state, &a.LastAttemptID, &a.LastAttemptAt, &outcome, &a.LastCode, &states, &ns, &rs, &side); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a.State, a.LastOutcome = traffic.State(state), core.Outcome(outcome)
+		page.Accounts = append(page.Accounts, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	n := len(page.Accounts)
+	if n == 0 {
+		// Nothing on this side of the cursor: the counts alone.
+		if back {
+			f.Before = ""
+			return s.ListAccounts(ctx, f)
+		}
+		return page, s.countStates(ctx, f, page)
+	}
+	for i, st := range states {
+		page.addCount(f, traffic.State(st), ns[i], rs[i])
+	}
+	before := 0
+	switch {
+	case back && n <= f.Limit:
+		f.Before = ""
+		return s.ListAccounts(ctx, f)
+	case back:
+		page.Accounts = page.Accounts[1:]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+		before = side - f.Limit
+	case n > f.Limit:
+		page.Accounts = page.Accounts[:f.Limit]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+	}
+	if hasCur && !back {
+		before = page.Matching - side
+	}
+	page.Start = before + 1
+	if before > 0 {
+		page.Prev = encodeCursor(f.cursorOf(page.Accounts[0]))
 	}
 	return page, nil
 }
