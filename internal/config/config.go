@@ -29,6 +29,8 @@ type Config struct {
 	SyncInterval    time.Duration
 	// TrustProxy takes the client IP from X-Forwarded-For (only behind your own proxy).
 	TrustProxy bool
+	// StatementTimeout ends any statement of the console's pool that runs longer.
+	StatementTimeout time.Duration
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
@@ -94,6 +96,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionAbsolute: dur("SESSION_MAX_AGE", 12*time.Hour),
 		TimeZone:        get("TIME_ZONE", "Asia/Shanghai"),
 		SyncInterval:    dur("SYNC_INTERVAL", time.Hour),
+		// STATEMENT_TIMEOUT: the default is postgres.DefaultStatementTimeout.
+		StatementTimeout: dur("STATEMENT_TIMEOUT", 10*time.Second),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),

@@ -623,11 +623,15 @@ func (s *TrafficStore) Attempt(ctx context.Context, id int64) (*core.Attempt, er
 // ListAttempts returns entries newest first; next is the keyset for the
 // following page, 0 on the last.
 func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+	return listAttempts(ctx, s.Pool, f)
+}
+
+func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	w := f.where()
-	rows, err := s.Pool.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit+1), w.args...)
+	rows, err := db.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit+1), w.args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -649,25 +653,51 @@ func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list 
 	return list, next, nil
 }
 
-// EachAttempt streams every matching entry newest first to fn without
-// holding them in memory (pgx reads rows off the socket as fn consumes them).
+// EachBatch is how many entries EachAttempt reads per statement.
+const EachBatch = 1000
+
+// EachAttempt streams every matching entry newest first to fn in keyset
+// batches of EachBatch: each batch is a short LIMIT query that walks an index
+// in id order (never a sort of the whole filter), read whole, and the pool
+// connection goes back before fn sees its rows, so a slow reader holds no
+// connection and the first rows come at once however large the export.
 func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func(*core.Attempt) error) error {
-	w := f.where()
-	rows, err := s.Pool.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC", w.args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a, err := scanAttempt(rows, false)
+	f.Limit = EachBatch
+	for {
+		list, next, err := s.exportBatch(ctx, f)
 		if err != nil {
 			return err
 		}
-		if err := fn(a); err != nil {
-			return err
+		for _, a := range list {
+			if err := fn(a); err != nil {
+				return err
+			}
 		}
+		if next == 0 {
+			return nil
+		}
+		f.Before = next
 	}
-	return rows.Err()
+}
+
+// ExportStatementTimeout bounds one export batch. A filter pair that rarely
+// occurs together may walk far through an index to fill a batch, longer
+// than a page's statement may take.
+const ExportStatementTimeout = 5 * time.Minute
+
+func (s *TrafficStore) exportBatch(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(ExportStatementTimeout.Milliseconds(), 10)); err != nil {
+		return nil, 0, err
+	}
+	if list, next, err = listAttempts(ctx, tx, f); err != nil {
+		return nil, 0, err
+	}
+	return list, next, tx.Commit(ctx)
 }
 
 // StaffNames lists staff for the audit filter.
