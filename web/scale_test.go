@@ -74,3 +74,20 @@ func TestExportStreamsInBatchesWithoutHoldingAConnection(t *testing.T) {
 		require.Less(t, ids[i], ids[i-1])
 	}
 }
+
+// Rendered pages go out in one write with their length, not in chunks.
+func TestRenderedPagesAreBuffered(t *testing.T) {
+	t.Parallel()
+	e := newTrafficEnv(t)
+	for i := 0; i < 60; i++ {
+		e.addAccount(t, account{})
+	}
+	c, _ := e.Login(core.RoleViewer)
+	for _, path := range []string{"/", "/audit"} {
+		r := c.Get(path)
+		require.Equal(t, 200, r.StatusCode)
+		require.Greater(t, len(r.Body), 2048, path) // net/http itself sets the length of smaller bodies
+		require.Equal(t, int64(len(r.Body)), r.ContentLength, "%s has a Content-Length", path)
+		require.Empty(t, r.TransferEncoding, path)
+	}
+}
