@@ -142,9 +142,9 @@ machine (a loopback address) is accepted as a target.`)
 			}
 			fmt.Fprintln(tw, row)
 			if page.errors > 0 {
-				fmt.Fprintf(tw, "  first error: %v\n", page.firstErr)
+				fmt.Fprintf(tw, "  first error: %v\t\t\t\t\t\t\t\t\t\t\t\t\n", page.firstErr)
 			}
-			tw.Flush()
+			fmt.Fprintf(e.stderr, "%s at %d: %d requests\n", p.name, n, page.count)
 		}
 	}
 	return tw.Flush()
@@ -176,14 +176,14 @@ type loadPage struct {
 // each runs. Generated data (trafficmaster gen) names an appid that exists.
 func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 	var st *postgres.TrafficStore
-	appid := postgres.GenAppID(0)
+	appid, gh := postgres.GenAppID(0), "gh_000000000000"
 	if pool != nil {
 		st = &postgres.TrafficStore{Pool: pool}
 		var n int
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM authorizers WHERE component_appid = $1", postgres.GenComponentAppID).Scan(&n); err != nil {
 			return nil, err
 		}
-		appid = postgres.GenAppID(n / 3)
+		appid, gh = postgres.GenAppID(n/3), fmt.Sprintf("gh_%012x", n/3)
 	}
 	list := func(f postgres.AccountFilter) func(context.Context) error {
 		return func(ctx context.Context) error {
@@ -208,7 +208,7 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 		{"search/花间", "/?q=" + url.QueryEscape("花间") + "&status=normal", list(postgres.AccountFilter{Q: "花间", Status: "normal"})},
 		{"search/花", "/?q=" + url.QueryEscape("花"), list(postgres.AccountFilter{Q: "花"})},
 		{"search/appid", "/?q=" + appid, list(postgres.AccountFilter{Q: appid})},
-		{"search/gh_", "/?q=gh_0000000", list(postgres.AccountFilter{Q: "gh_0000000"})},
+		{"search/gh_", "/?q=" + gh, list(postgres.AccountFilter{Q: gh})},
 		{"audit", "/audit", audit(postgres.AttemptFilter{})},
 		{"audit/app+outcome", "/audit?appid=" + appid + "&outcome=needs_merchant", audit(postgres.AttemptFilter{AppID: appid, Outcome: "needs_merchant"})},
 	}

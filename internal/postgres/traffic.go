@@ -654,7 +654,7 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*cor
 }
 
 // EachBatch is how many entries EachAttempt reads per statement.
-const EachBatch = 1000
+const EachBatch = 10_000
 
 // EachAttempt streams every matching entry newest first to fn in keyset
 // batches of EachBatch: each batch is a short LIMIT query that walks an index
