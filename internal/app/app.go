@@ -66,7 +66,7 @@ type Options struct {
 
 // New connects to the database, migrates it and wires every part.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	pool, err := postgres.OpenTimeout(ctx, cfg.DatabaseURL, cfg.StatementTimeout)
 	if err != nil {
 		return nil, err
 	}

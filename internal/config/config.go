@@ -36,6 +36,8 @@ type Config struct {
 	// renewed its lease (every fifth of it); a killed process's work is
 	// taken over about this long after its death.
 	InstanceLease time.Duration
+	// StatementTimeout ends any statement of the console's pool that runs longer.
+	StatementTimeout time.Duration
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
@@ -102,6 +104,8 @@ func Load(getenv func(string) string) (Config, error) {
 		TimeZone:        get("TIME_ZONE", "Asia/Shanghai"),
 		SyncInterval:    dur("SYNC_INTERVAL", time.Hour),
 		InstanceLease:   dur("INSTANCE_LEASE", 10*time.Second),
+		// STATEMENT_TIMEOUT: the default is postgres.DefaultStatementTimeout.
+		StatementTimeout: dur("STATEMENT_TIMEOUT", 10*time.Second),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,8 +20,19 @@ import (
 	"github.com/trafficmaster/trafficmaster/migrations"
 )
 
-// Open connects a pool and checks the database answers.
+// DefaultStatementTimeout ends any statement of the console's pool that runs
+// longer, so one unlucky query cannot hold a connection and a core for
+// minutes. Migrations, data generation and exports set their own.
+const DefaultStatementTimeout = 10 * time.Second
+
+// Open connects a pool with DefaultStatementTimeout and checks the database answers.
 func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	return OpenTimeout(ctx, dsn, DefaultStatementTimeout)
+}
+
+// OpenTimeout connects a pool whose every connection has statement_timeout
+// set to timeout (0: none) and checks the database answers.
+func OpenTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)
@@ -29,6 +41,7 @@ func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		cfg.MaxConns = 20
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "trafficmaster"
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -42,11 +55,27 @@ func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// Untimed returns a small pool to the same database as pool whose statements
+// never time out, for work that is long by nature (migrations, generating
+// benchmark data). The caller closes it.
+func Untimed(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Pool, error) {
+	cfg := pool.Config()
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "0"
+	cfg.MaxConns, cfg.MinConns = 4, 0
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
 // migrateLockID serialises migrations across every instance starting at once.
 const migrateLockID = 7_421_001
 
 // Migrate applies our migrations and River's under one advisory lock.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func Migrate(ctx context.Context, timed *pgxpool.Pool) error {
+	// A migration may rewrite a large table: no statement timeout.
+	pool, err := Untimed(ctx, timed)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err

@@ -20,7 +20,13 @@ func GenAppID(i int) string { return fmt.Sprintf("wx%016x", uint64(0x6e000000000
 // generate_series in the server, attempts in batches, the attempts' secondary
 // indexes dropped during the load and rebuilt after (much faster than
 // maintaining them row by row). It refuses a database that already has attempts.
-func Generate(ctx context.Context, pool *pgxpool.Pool, accounts, attempts int, progress io.Writer) error {
+func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, progress io.Writer) error {
+	// Each step is one long statement: no statement timeout.
+	pool, err := Untimed(ctx, timed)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
 	var n int64
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM attempts LIMIT 1) x").Scan(&n); err != nil {
 		return err

@@ -69,13 +69,32 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	return sess, nil
 }
 
+// SessionRefresh is how stale a session's last_seen_at may grow before a
+// request writes it again. Refreshing on every request made every page view
+// (and a run page's poll every 2 seconds) a durable write, and requests of
+// one staff member in several tabs queued on that row's lock. Idle expiry
+// counts from the last write, so a session may end up to this much sooner
+// than SESSION_IDLE_TIMEOUT after its last request, never later.
+const SessionRefresh = time.Minute
+
+// refreshAfter is SessionRefresh, or a quarter of a shorter idle timeout.
+func (s *SessionStore) refreshAfter() time.Duration {
+	return min(SessionRefresh, s.Idle/4)
+}
+
 func (s *SessionStore) load(ctx context.Context, token string, sess *sessions.Session) (bool, error) {
 	now := s.Now()
 	var data []byte
-	// Loading refreshes last_seen_at so idle expiry counts from the last request.
-	err := s.Pool.QueryRow(ctx, `UPDATE sessions SET last_seen_at = $2
-		WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3
-		RETURNING data`, hashToken(token), now, now.Add(-s.Idle)).Scan(&data)
+	// One statement reads the session and, when last_seen_at is stale,
+	// refreshes it; SKIP LOCKED leaves the refresh to a request that holds
+	// the row already, so a read never waits on a lock. A fresh session is
+	// only read: no write, no commit to flush.
+	err := s.Pool.QueryRow(ctx, `WITH refresh AS (
+			UPDATE sessions SET last_seen_at = $2 WHERE token_hash = (
+				SELECT token_hash FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3 AND last_seen_at < $4
+				FOR UPDATE SKIP LOCKED))
+		SELECT data FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3`,
+		hashToken(token), now, now.Add(-s.Idle), now.Add(-s.refreshAfter())).Scan(&data)
 	if notFound(err) {
 		return false, nil
 	} else if err != nil {

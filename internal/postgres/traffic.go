@@ -217,15 +217,9 @@ type AccountPage struct {
 	Accounts []*traffic.Account
 	// Next and Prev are the cursors of the following and preceding pages, "" when there is none.
 	Next, Prev string
-	Counts     map[traffic.State]int
-	Total      int
 	// Start is the position (from 1) of the page's first row among Matching.
 	Start int
-	// Matching counts the rows of the whole filter, state included.
-	Matching int
-	// Runnable counts the matching accounts a bulk run would take: Mini
-	// Programs whose authorization stands.
-	Runnable int
+	StateCounts
 }
 
 type cursor struct {
@@ -254,12 +248,6 @@ func decodeCursor(s string) (cursor, bool) {
 	return c, true
 }
 
-// likePattern escapes q for a substring ILIKE.
-func likePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(q) + "%"
-}
-
 type where struct {
 	conds []string
 	args  []any
@@ -280,23 +268,6 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// SearchKey spells q the way the tm_search_key SQL function spells the
-// searched columns: ASCII lowercased, every other character as u + six hex digits.
-func SearchKey(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		if r < 128 {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteRune(r)
-		} else {
-			fmt.Fprintf(&b, "u%06x", r)
-		}
-	}
-	return b.String()
-}
-
 // status adds the status filter to w.
 func (f AccountFilter) status(w *where) {
 	switch f.Status {
@@ -304,6 +275,11 @@ func (f AccountFilter) status(w *where) {
 		w.add("s.status_class = ?", f.Status)
 	}
 }
+
+// searchCond is the list's search, the same SQL predicate bulk-run
+// selection uses (tm_search_match: a substring of name, appid, principal or
+// original id, found through the bigram index).
+const searchCond = "tm_search_match(search_grams, search_text, ?)"
 
 // from returns the list table, narrowed first to the search's matches. OFFSET
 // 0 keeps the planner from walking the name index and filtering by the
@@ -314,8 +290,8 @@ func (f AccountFilter) from(w *where) string {
 	if q == "" {
 		return " FROM authorizer_state s"
 	}
-	w.args = append(w.args, likePattern(SearchKey(q)))
-	return " FROM (SELECT * FROM authorizer_state WHERE search_key LIKE $" + strconv.Itoa(len(w.args)) + " OFFSET 0) s"
+	w.args = append(w.args, q)
+	return " FROM (SELECT * FROM authorizer_state WHERE " + strings.Replace(searchCond, "?", "$"+strconv.Itoa(len(w.args)), 1) + " OFFSET 0) s"
 }
 
 // order is the list's order, or its reverse for walking back a page. Every
@@ -411,6 +387,9 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		cur, hasCur = decodeCursor(f.Before)
 		back = hasCur
 	}
+	if strings.TrimSpace(f.Q) != "" {
+		return s.searchAccounts(ctx, f, cur, hasCur, back)
+	}
 	w := &where{}
 	from := f.filters(w)
 	if hasCur {
@@ -425,7 +404,7 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 	if err != nil {
 		return nil, err
 	}
-	page := &AccountPage{Counts: map[traffic.State]int{}, Start: 1}
+	page := &AccountPage{StateCounts: StateCounts{Counts: map[traffic.State]int{}}, Start: 1}
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
@@ -451,11 +430,9 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		page.Accounts = page.Accounts[:f.Limit]
 		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
 	}
-	sc, err := s.CountStates(ctx, f)
-	if err != nil {
+	if err := s.countStates(ctx, f, page); err != nil {
 		return nil, err
 	}
-	page.Counts, page.Total, page.Matching, page.Runnable = sc.Counts, sc.Total, sc.Matching, sc.Runnable
 	if hasCur && len(page.Accounts) > 0 {
 		// The page's position is counted exactly, walking the index from the
 		// nearer end (as the link's position hint says): at most half the
@@ -510,14 +487,109 @@ func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateC
 		if err := crows.Scan(&st, &n, &runnable); err != nil {
 			return sc, err
 		}
-		sc.Counts[traffic.State(st)] = n
-		sc.Total += n
-		if f.State == "" || traffic.State(st) == f.State {
-			sc.Matching += n
-			sc.Runnable += runnable
-		}
+		sc.add(f, traffic.State(st), n, runnable)
 	}
 	return sc, crows.Err()
+}
+
+// add counts n accounts in state st, runnable of which a run would take.
+func (sc *StateCounts) add(f AccountFilter, st traffic.State, n, runnable int) {
+	sc.Counts[st] = n
+	sc.Total += n
+	if f.State == "" || st == f.State {
+		sc.Matching += n
+		sc.Runnable += runnable
+	}
+}
+
+// countStates fills the page's counts per state.
+func (s *TrafficStore) countStates(ctx context.Context, f AccountFilter, page *AccountPage) error {
+	sc, err := s.CountStates(ctx, f)
+	page.StateCounts = sc
+	return err
+}
+
+// matchCols are the list-row columns a search carries (not its text and grams).
+const matchCols = "appid, state, status_class, nick_name, last_attempt_id, last_attempt_at, last_outcome, last_code"
+
+// searchAccounts is ListAccounts for a search, in one statement and one pass:
+// the search's matches (through the bigram index) are read once, and the
+// page, the counts per state and the page's position all come from them.
+func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool) (*AccountPage, error) {
+	mw := &where{}
+	mw.add(searchCond, strings.TrimSpace(f.Q))
+	f.status(mw)
+	pw := &where{args: mw.args}
+	if f.State != "" {
+		pw.add("s.state = ?", string(f.State))
+	}
+	if hasCur {
+		f.keyset(pw, cur, back)
+	}
+	// k counts the rows on the page's side of the cursor (all of the state's
+	// rows without one): the position follows from it and the counts.
+	q := "WITH m AS MATERIALIZED (SELECT " + matchCols + " FROM authorizer_state s" + mw.sql() + `),
+		c AS (SELECT coalesce(array_agg(state), '{}') AS states, coalesce(array_agg(n), '{}') AS ns, coalesce(array_agg(r), '{}') AS rs
+			FROM (SELECT state, count(*) AS n, count(*) FILTER (WHERE status_class IN ('normal', 'abnormal')) AS r FROM m GROUP BY state) x),
+		k AS (SELECT count(*) AS n FROM m s` + pw.sql() + `),
+		p AS (SELECT * FROM m s` + pw.sql() + f.order(back) + " LIMIT " + strconv.Itoa(f.Limit+1) + `)
+		SELECT ` + accountCols + `, c.states, c.ns, c.rs, k.n FROM p s JOIN authorizers a ON a.appid = s.appid CROSS JOIN c CROSS JOIN k` + f.order(false)
+	rows, err := s.Pool.Query(ctx, q, pw.args...)
+	if err != nil {
+		return nil, err
+	}
+	page := &AccountPage{StateCounts: StateCounts{Counts: map[traffic.State]int{}}, Start: 1}
+	var states []string
+	var ns, rs []int
+	var side int
+	for rows.Next() {
+		var a traffic.Account
+		var state, outcome string
+		if err := rows.Scan(&a.AppID, &a.NickName, &a.HeadImg, &a.UserName, &a.PrincipalName, &a.IsMiniProgram,
+			&a.AccountStatus, &a.RevokedAt, &a.RevokedReason, &a.AuthorizedAt,
+			&state, &a.LastAttemptID, &a.LastAttemptAt, &outcome, &a.LastCode, &states, &ns, &rs, &side); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		a.State, a.LastOutcome = traffic.State(state), core.Outcome(outcome)
+		page.Accounts = append(page.Accounts, &a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	n := len(page.Accounts)
+	if n == 0 {
+		// Nothing on this side of the cursor: the counts alone.
+		if back {
+			f.Before = ""
+			return s.ListAccounts(ctx, f)
+		}
+		return page, s.countStates(ctx, f, page)
+	}
+	for i, st := range states {
+		page.add(f, traffic.State(st), ns[i], rs[i])
+	}
+	before := 0
+	switch {
+	case back && n <= f.Limit:
+		f.Before = ""
+		return s.ListAccounts(ctx, f)
+	case back:
+		page.Accounts = page.Accounts[1:]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+		before = side - f.Limit
+	case n > f.Limit:
+		page.Accounts = page.Accounts[:f.Limit]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+	}
+	if hasCur && !back {
+		before = page.Matching - side
+	}
+	page.Start = before + 1
+	if before > 0 {
+		page.Prev = encodeCursor(f.cursorOf(page.Accounts[0]))
+	}
+	return page, nil
 }
 
 // timeSkew bounds how far apart an attempt's start time and its place in id
@@ -625,11 +697,15 @@ func (s *TrafficStore) Attempt(ctx context.Context, id int64) (*core.Attempt, er
 // ListAttempts returns entries newest first; next is the keyset for the
 // following page, 0 on the last.
 func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+	return listAttempts(ctx, s.Pool, f)
+}
+
+func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
 	w := f.where()
-	rows, err := s.Pool.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit+1), w.args...)
+	rows, err := db.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit+1), w.args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -651,25 +727,51 @@ func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list 
 	return list, next, nil
 }
 
-// EachAttempt streams every matching entry newest first to fn without
-// holding them in memory (pgx reads rows off the socket as fn consumes them).
+// EachBatch is how many entries EachAttempt reads per statement.
+const EachBatch = 10_000
+
+// EachAttempt streams every matching entry newest first to fn in keyset
+// batches of EachBatch: each batch is a short LIMIT query that walks an index
+// in id order (never a sort of the whole filter), read whole, and the pool
+// connection goes back before fn sees its rows, so a slow reader holds no
+// connection and the first rows come at once however large the export.
 func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func(*core.Attempt) error) error {
-	w := f.where()
-	rows, err := s.Pool.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC", w.args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a, err := scanAttempt(rows, false)
+	f.Limit = EachBatch
+	for {
+		list, next, err := s.exportBatch(ctx, f)
 		if err != nil {
 			return err
 		}
-		if err := fn(a); err != nil {
-			return err
+		for _, a := range list {
+			if err := fn(a); err != nil {
+				return err
+			}
 		}
+		if next == 0 {
+			return nil
+		}
+		f.Before = next
 	}
-	return rows.Err()
+}
+
+// ExportStatementTimeout bounds one export batch. A filter pair that rarely
+// occurs together may walk far through an index to fill a batch, longer
+// than a page's statement may take.
+const ExportStatementTimeout = 5 * time.Minute
+
+func (s *TrafficStore) exportBatch(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(ExportStatementTimeout.Milliseconds(), 10)); err != nil {
+		return nil, 0, err
+	}
+	if list, next, err = listAttempts(ctx, tx, f); err != nil {
+		return nil, 0, err
+	}
+	return list, next, tx.Commit(ctx)
 }
 
 // StaffNames lists staff for the audit filter.

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+func TestLoadRefusesAnAddressOffThisMachine(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"http://192.0.2.1:8080", "http://10.0.0.1", "http://[2001:db8::1]:80"} {
+		_, _, err := runCmd(t, nil, "pw\n", "load", "-url", u, "-user", "x")
+		require.ErrorContains(t, err, "not a loopback address", u)
+	}
+}
+
+// The load client signs in separate sessions, requests the pages and runs
+// their bare queries beside them, bounded in count.
+func TestLoadMeasuresPagesBesideTheirBareQueries(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	e.CreateStaff("loader", core.RoleViewer)
+	out, _, err := runCmd(t, map[string]string{"DATABASE_URL": e.App.Config.DatabaseURL}, webtest.Password+"\n",
+		"load", "-url", e.URL, "-user", "loader", "-sessions", "1,3", "-duration", "20s", "-max", "6", "-pages", "^(list|search/花间|audit)$")
+	require.NoError(t, err)
+	require.NotContains(t, out, "first error")
+	var rows []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && (f[0] == "list" || f[0] == "search/花间" || f[0] == "audit") {
+			rows = append(rows, line)
+			require.Equal(t, "6", f[2], "requests: %s", line)
+			require.Equal(t, "0", f[3], "errors: %s", line)
+			require.Len(t, f, 12, "with the bare figures: %s", line)
+		}
+	}
+	require.Len(t, rows, 6, out)
+}
