@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/browsertest"
@@ -274,7 +275,8 @@ func TestBrowserAuthorizeMiniProgram(t *testing.T) {
 	require.True(t, strings.HasPrefix(mobile, ce.SimURL+"/safe/bindcomponent?"), mobile)
 	require.True(t, browsertest.Eval[bool](b, `document.querySelector("#authorize-qr svg path").getAttribute("d").length > 100`), "a QR code is drawn")
 	b.Click(`button[data-copy=authorize-url]`)
-	b.WaitVisible(`#authorize-url-status`)
+	// The status is written when the clipboard answers: wait for any word in it.
+	b.Do(chromedp.Poll[chromedp.Void](`document.querySelector("#authorize-url-status").textContent.trim() !== ""`))
 	require.Equal(t, "Copied.", strings.TrimSpace(b.Text(`#authorize-url-status`)))
 
 	// The merchant approves on WeChat's page (it checks the Referer is the

@@ -52,10 +52,7 @@ func TestDatabaseDumpHoldsNoSecretInClear(t *testing.T) {
 
 	// A merchant authorizes a new Mini Program: a pre-auth code, an authorized
 	// push with its authorization code, and a refresh token from query_auth.
-	r := admin.PostForm("/platform/authorize", nil)
-	require.Equal(t, http.StatusSeeOther, r.StatusCode)
-	req, _ := http.NewRequest(http.MethodGet, r.Header.Get("Location"), nil)
-	r = admin.Do(req)
+	r := admin.Do(authorizationPageRequest(t, e, admin))
 	require.Equal(t, http.StatusFound, r.StatusCode, r.Body)
 	back, err := url.Parse(r.Header.Get("Location"))
 	require.NoError(t, err)
@@ -161,10 +158,7 @@ func TestAuthorizationCallbackNeedsTheStateOfItsStarter(t *testing.T) {
 
 	// The merchant approves on WeChat's page; WeChat sends the browser back.
 	approve := func(c *webtest.Client) *url.URL {
-		r := c.PostForm("/platform/authorize", nil)
-		require.Equal(t, http.StatusSeeOther, r.StatusCode)
-		req, _ := http.NewRequest(http.MethodGet, r.Header.Get("Location"), nil)
-		r = c.Do(req)
+		r := c.Do(authorizationPageRequest(t, e, c))
 		require.Equal(t, http.StatusFound, r.StatusCode, r.Body)
 		back, err := url.Parse(r.Header.Get("Location"))
 		require.NoError(t, err)
@@ -195,4 +189,19 @@ func TestAuthorizationCallbackNeedsTheStateOfItsStarter(t *testing.T) {
 	r := starter.Get(back.RequestURI())
 	require.Equal(t, http.StatusSeeOther, r.StatusCode)
 	require.Equal(t, "The account was authorized and added.", starter.Get("/platform").Text(".flash"))
+}
+
+// authorizationPageRequest asks for an authorization link as staff do, and
+// returns the request the browser makes when the link on the page is
+// followed (with the console's origin as Referer, as WeChat requires).
+func authorizationPageRequest(t *testing.T, e *webtest.Env, c *webtest.Client) *http.Request {
+	t.Helper()
+	r := c.PostForm("/platform/authorize", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	link := r.Doc.Find("a#authorize-link").AttrOr("href", "")
+	require.NotEmpty(t, link, "the page links to WeChat's authorization page")
+	req, err := http.NewRequest(http.MethodGet, link, nil)
+	require.NoError(t, err)
+	req.Header.Set("Referer", e.URL+"/")
+	return req
 }
