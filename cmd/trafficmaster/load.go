@@ -204,7 +204,7 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 	}
 	pages := []loadPage{
 		{"list", "/", list(postgres.AccountFilter{})},
-		{"list/state", "/?state=failed&sort=recent", list(postgres.AccountFilter{State: "failed", Sort: "recent"})},
+		{"list/state", "/?state=retry_later&sort=recent", list(postgres.AccountFilter{State: "retry_later", Sort: "recent"})},
 		{"search/花间", "/?q=" + url.QueryEscape("花间") + "&status=normal", list(postgres.AccountFilter{Q: "花间", Status: "normal"})},
 		{"search/花", "/?q=" + url.QueryEscape("花"), list(postgres.AccountFilter{Q: "花"})},
 		{"search/appid", "/?q=" + appid, list(postgres.AccountFilter{Q: appid})},
@@ -220,24 +220,37 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 	return pages, nil
 }
 
+// csrfMeta finds the page's CSRF token in its csrf-token meta tag.
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
 func loadLogin(ctx context.Context, c *http.Client, base *url.URL, user, password string) error {
-	if err := loadGet(ctx, c, base, "/login"); err != nil {
+	// The sign-in form's CSRF token is on the page (bound to a pre-session cookie).
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base.JoinPath("/login").String(), nil)
+	if err != nil {
 		return err
 	}
-	var token string
-	for _, ck := range c.Jar.Cookies(base) {
-		if ck.Name == "tm_csrf" {
-			token = ck.Value
-		}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
 	}
+	page, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	m := csrfMeta.FindSubmatch(page)
+	if m == nil {
+		return fmt.Errorf("the sign-in page (%s) has no CSRF token", resp.Status)
+	}
+	token := string(m[1])
 	form := url.Values{"username": {user}, "password": {password}, "_csrf": {token}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.JoinPath("/login").String(), strings.NewReader(form.Encode()))
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, base.JoinPath("/login").String(), strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", base.Scheme+"://"+base.Host)
-	resp, err := c.Do(req)
+	resp, err = c.Do(req)
 	if err != nil {
 		return err
 	}
