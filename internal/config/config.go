@@ -39,6 +39,10 @@ type Config struct {
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
+	// RetryBackoff is the first wait before a bulk run calls an account again
+	// after a transient WeChat error; "operating too fast" waits six times as
+	// long, and each further retry twice as long as the one before.
+	RetryBackoff time.Duration
 }
 
 // WeChat configures the third-party platform.
@@ -102,6 +106,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TimeZone:        get("TIME_ZONE", "Asia/Shanghai"),
 		SyncInterval:    dur("SYNC_INTERVAL", time.Hour),
 		InstanceLease:   dur("INSTANCE_LEASE", 10*time.Second),
+		RetryBackoff:    dur("RETRY_BACKOFF", 5*time.Second),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),
