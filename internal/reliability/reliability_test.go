@@ -875,18 +875,23 @@ func (w *world) flat(t *testing.T, p *proc, set []string) {
 	// garbage collector lets the heap reach about twice its live size before
 	// it collects (24 argon2id hashes at once would take 1.5 GiB live). The
 	// runtime keeps the freed pages a while, so RSS stays near the peak after
-	// a burst, but a second burst leaves no more behind than the first.
+	// a burst; a second burst stays under the same ceiling and leaves about
+	// as much behind (the collector's timing varies it by tens of MiB).
 	for _, s := range []map[int]int{s1, s2} {
 		for status := range s {
 			require.Contains(t, []int{http.StatusSeeOther, http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusOK}, status, "sign-in statuses %v", s)
 		}
 	}
 	require.Positive(t, s1[http.StatusSeeOther], "some operators signed in: %v", s1)
+	// The ceiling: the hashes' budget, twice for the collector's headroom,
+	// and 128 MiB for everything else a burst touches.
+	ceiling := int64(2*core.HashMemoryBudget>>10 + 128*mib)
 	if peakReset {
-		require.Less(t, max(burst1.PeakRSS, burst2.PeakRSS)-before.RSS, int64(2*core.HashMemoryBudget>>10+128*mib), "peak RSS of a sign-in burst")
+		require.Less(t, max(burst1.PeakRSS, burst2.PeakRSS)-before.RSS, ceiling, "peak RSS of a sign-in burst")
 	}
-	require.Less(t, burst2.RSS-burst1.RSS, int64(64*mib), "RSS grew from one sign-in burst to the next")
-	require.Less(t, afterAll.RSS-before.RSS, int64(2*core.HashMemoryBudget>>10+64*mib), "RSS after the bursts")
+	require.Less(t, burst1.RSS-before.RSS, ceiling, "RSS after a sign-in burst")
+	require.Less(t, burst2.RSS-burst1.RSS, int64(128*mib), "RSS grew from one sign-in burst to the next")
+	require.Less(t, afterAll.RSS-before.RSS, ceiling, "RSS after the bursts and another run")
 	require.LessOrEqual(t, afterAll.Threads-afterRun1.Threads, 12, "threads")
 	// Descriptors: the database pool may grow to its bound during a burst
 	// and keeps its idle connections; nothing else stays open.
