@@ -33,7 +33,7 @@ const tokenRefreshAhead = 20 * time.Minute
 func (a *App) wireJobs(deps *web.Deps, opt Options) error {
 	cfg := jobs.Config{
 		ID: a.InstanceID, Pool: a.Pool, Log: a.Log, Attempter: lazyAttempter{a},
-		RatePerSecond: a.Config.RatePerSecond, Concurrency: a.Config.Concurrency, Now: opt.Now,
+		RatePerSecond: a.Config.RatePerSecond, Concurrency: a.Config.Concurrency, RetryWait: a.Config.RetryBackoff, Now: opt.Now,
 	}
 	cfg.Schedules = a.schedules()
 	c, err := jobs.New(cfg)

@@ -41,6 +41,10 @@ type Config struct {
 	// Worker settings for the job queue.
 	RatePerSecond float64
 	Concurrency   int
+	// RetryBackoff is the first wait before a bulk run calls an account again
+	// after a transient WeChat error; "operating too fast" waits six times as
+	// long, and each further retry twice as long as the one before.
+	RetryBackoff time.Duration
 }
 
 // WeChat configures the third-party platform.
@@ -106,6 +110,7 @@ func Load(getenv func(string) string) (Config, error) {
 		InstanceLease:   dur("INSTANCE_LEASE", 10*time.Second),
 		// STATEMENT_TIMEOUT: the default is postgres.DefaultStatementTimeout.
 		StatementTimeout: dur("STATEMENT_TIMEOUT", 10*time.Second),
+		RetryBackoff:     dur("RETRY_BACKOFF", 5*time.Second),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),

@@ -27,6 +27,7 @@ func TestLoadDefaultsAndDerivedKeys(t *testing.T) {
 	require.Equal(t, "https://api.weixin.qq.com", c.WeChat.APIBaseURL)
 	require.Equal(t, 30*time.Minute, c.SessionIdle)
 	require.Equal(t, "Asia/Shanghai", c.TimeZone)
+	require.Equal(t, 5*time.Second, c.RetryBackoff)
 	require.False(t, c.Secure())
 	require.Len(t, c.Key("a"), 32)
 	require.NotEqual(t, c.Key("a"), c.Key("b"), "each purpose gets its own key")
@@ -41,8 +42,9 @@ func TestLoadNamesEveryBadVariable(t *testing.T) {
 	v["RATE_PER_SECOND"] = "-1"
 	v["WECHAT_COMPONENT_AES_KEY_PREVIOUS"] = "abc"
 	v["PUBLIC_URL"] = "console.example.com"
+	v["RETRY_BACKOFF"] = "0s"
 	_, err := config.Load(func(k string) string { return v[k] })
-	for _, name := range []string{"SESSION_IDLE_TIMEOUT", "TIME_ZONE", "RATE_PER_SECOND", "WECHAT_COMPONENT_AES_KEY_PREVIOUS", "PUBLIC_URL"} {
+	for _, name := range []string{"SESSION_IDLE_TIMEOUT", "TIME_ZONE", "RATE_PER_SECOND", "WECHAT_COMPONENT_AES_KEY_PREVIOUS", "PUBLIC_URL", "RETRY_BACKOFF"} {
 		require.ErrorContains(t, err, name)
 	}
 }

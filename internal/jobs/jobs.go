@@ -43,8 +43,12 @@ type Config struct {
 	// to retry (1737, -202, -1, 45009). Default 5.
 	MaxTries int
 	// Backoff returns the wait before retry number tries (1-based) after
-	// outcome; the default is exponential with jitter (see DefaultBackoff).
+	// outcome; the default is exponential with jitter from RetryWait (see
+	// BackoffFrom).
 	Backoff func(tries int, o core.Outcome) time.Duration
+	// RetryWait is the first wait before an account is called again after a
+	// transient error (RETRY_BACKOFF); default 5 s.
+	RetryWait time.Duration
 	// JobTimeout bounds one job; RescueAfter is when a job whose process died
 	// is handed to another instance. Defaults 2 and 5 minutes.
 	JobTimeout  time.Duration
@@ -77,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxTries = 5
 	}
 	if cfg.Backoff == nil {
-		cfg.Backoff = DefaultBackoff
+		cfg.Backoff = BackoffFrom(cfg.RetryWait)
 	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 2 * time.Minute
@@ -149,15 +153,25 @@ func (c *Client) Run(ctx context.Context) error {
 	return nil
 }
 
-// DefaultBackoff waits longer after "operating too fast" (WeChat asks for a
-// minute) than after a transient error, doubling per try, with ±50% jitter so
-// accounts throttled together do not return together.
-func DefaultBackoff(tries int, o core.Outcome) time.Duration {
-	base := 5 * time.Second
-	if o == core.OutcomeRateLimited {
-		base = 30 * time.Second
+// DefaultRetryWait is the first wait after a transient error.
+const DefaultRetryWait = 5 * time.Second
+
+// BackoffFrom waits first base after a transient error and six times as long
+// after "operating too fast" (WeChat asks for a minute; 30 s for the default
+// 5 s), doubling per try up to 180 times base (15 minutes), with ±50% jitter
+// so accounts throttled together do not return together. A base of zero or
+// less is DefaultRetryWait.
+func BackoffFrom(base time.Duration) func(tries int, o core.Outcome) time.Duration {
+	if base <= 0 {
+		base = DefaultRetryWait
 	}
-	d := base << min(tries-1, 5)
-	d = min(d, 15*time.Minute)
-	return d/2 + time.Duration(rand.Int64N(int64(d)))
+	return func(tries int, o core.Outcome) time.Duration {
+		first := base
+		if o == core.OutcomeRateLimited {
+			first = 6 * base
+		}
+		d := first << min(tries-1, 5)
+		d = min(d, 180*base)
+		return d/2 + time.Duration(rand.Int64N(int64(d)))
+	}
 }

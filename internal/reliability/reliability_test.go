@@ -19,6 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +60,9 @@ type world struct {
 	logDir  string
 	queue   *jobs.Client
 
+	// extra is added to the environment of processes started from now on.
+	extra []string
+
 	mu     sync.Mutex
 	procs  []*proc
 	killed map[string]bool // instance ids of processes killed on purpose
@@ -94,6 +99,7 @@ func (w *world) env(addr string) []string {
 		"INSTANCE_LEASE="+lease.String(),
 		"SYNC_INTERVAL=24h",
 	)
+	env = append(env, w.extra...)
 	if addr != "" {
 		env = append(env, "ADDR="+addr, "PUBLIC_URL=http://"+addr)
 	}
@@ -390,7 +396,9 @@ func TestReliability(t *testing.T) {
 	w.queue = queue
 
 	a := w.start("serve-a", "serve", addrA)
-	apps := w.seed(a, 701)
+	// 701 accounts for the first scenarios, 44 for the bursts and 300 that
+	// are checked again and again (never opened, so runs keep calling them).
+	apps := w.seed(a, 1045)
 	// Every call takes a little while, so calls are in flight when things break.
 	for _, id := range apps {
 		sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{Delay: 100 * time.Millisecond})
@@ -578,6 +586,338 @@ func TestReliability(t *testing.T) {
 		require.Zero(t, f.Pending)
 		require.Zero(t, f.FalseInterrupted)
 	})
+
+	// The last scenarios run on one fresh serve process: it alone calls
+	// WeChat (so its memory is the run's), with a short retry backoff, and
+	// behind a trusted proxy so sign-ins can come from many addresses.
+	w.stopAll()
+	w.extra = []string{"RETRY_BACKOFF=" + burstBackoff.String(), "TRUSTED_PROXIES=127.0.0.1/32"}
+	c := w.start("serve-c", "serve", "")
+
+	t.Run("WeChat -202 and 1737 bursts", func(t *testing.T) { w.bursts(t, apps[701:745]) })
+	t.Run("memory, threads and descriptors flat across runs and sign-in bursts", func(t *testing.T) { w.flat(t, c, apps[745:1045]) })
+}
+
+// burstBackoff is RETRY_BACKOFF in the burst scenario: -202 waits 25-75 ms
+// first, 1737 150-450 ms, each further retry twice as long.
+const burstBackoff = 50 * time.Millisecond
+
+// poolMax is the database pool's connection bound (internal/postgres).
+const poolMax = 20
+
+// maxTries is the queue's bound on calls for one account in one run.
+const maxTries = 5
+
+// bursts answers accounts with runs of -202 and 1737 and checks each gets
+// the right outcome once the burst passes, within the retry bound, with the
+// backoff between calls (no spin) and without the run stalling.
+func (w *world) bursts(t *testing.T, set []string) {
+	type burst struct {
+		ret, times int
+	}
+	plan := map[string]burst{}
+	kinds := []burst{{-202, 1}, {-202, 4}, {1737, 1}, {1737, 3}, {1737, 4}}
+	// Two accounts whose burst outlasts the bound: rate_limited after 5 calls.
+	long := set[len(set)-2:]
+	for i, id := range set[:len(set)-2] {
+		plan[id] = kinds[i%len(kinds)]
+	}
+	for _, id := range long {
+		plan[id] = burst{1737, maxTries + 3}
+	}
+	for id, b := range plan {
+		w.sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{Ret: b.ret, Times: b.times})
+	}
+	start := time.Now()
+	id := w.run(set)
+	r := w.waitRun(id, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished }, 50*time.Second)
+	took := time.Since(start)
+	ctx := context.Background()
+
+	calls := map[string][]time.Time{}
+	for _, c := range w.sim.CallLog() {
+		if c.Action == wechatsim.ActionCreate && c.At.After(start.Add(-time.Second)) {
+			calls[c.AppID] = append(calls[c.AppID], c.At)
+		}
+	}
+	rows, err := w.pool.Query(ctx, `SELECT appid, count(*) FROM attempts WHERE run_id = $1 AND status <> 'pending' GROUP BY appid`, id)
+	require.NoError(t, err)
+	audited := map[string]int{}
+	for rows.Next() {
+		var app string
+		var n int
+		require.NoError(t, rows.Scan(&app, &n))
+		audited[app] = n
+	}
+	require.NoError(t, rows.Err())
+	outcomes := map[string]string{}
+	rows, err = w.pool.Query(ctx, `SELECT appid, outcome FROM run_items WHERE run_id = $1`, id)
+	require.NoError(t, err)
+	for rows.Next() {
+		var app, o string
+		require.NoError(t, rows.Scan(&app, &o))
+		outcomes[app] = o
+	}
+	require.NoError(t, rows.Err())
+
+	total, maxCalls := 0, 0
+	minGapRatio := -1.0
+	backoff := func(tries int, ret int) time.Duration {
+		first := burstBackoff
+		if ret == 1737 {
+			first = 6 * burstBackoff
+		}
+		return first << (tries - 1)
+	}
+	for _, app := range set {
+		b := plan[app]
+		n := len(calls[app])
+		total += n
+		maxCalls = max(maxCalls, n)
+		want, outcome := b.times+1, "success"
+		if b.times >= maxTries {
+			want, outcome = maxTries, "rate_limited"
+		}
+		require.Equal(t, want, n, "calls to %s (%d x %d)", app, b.times, b.ret)
+		require.LessOrEqual(t, n, maxTries)
+		require.Equal(t, n, audited[app], "one audited attempt per call: %s", app)
+		require.Equal(t, outcome, outcomes[app], "%s after %d x %d", app, b.times, b.ret)
+		// No spin: each call waited at least the lower end of its backoff.
+		for k := 1; k < n; k++ {
+			gap, least := calls[app][k].Sub(calls[app][k-1]), backoff(k, b.ret)/2
+			require.GreaterOrEqual(t, gap, least, "%s: call %d came %s after the one before", app, k+1, gap)
+			if ratio := float64(gap) / float64(least); minGapRatio < 0 || ratio < minGapRatio {
+				minGapRatio = ratio
+			}
+		}
+	}
+	f := w.audit(id, set, nil)
+	t.Logf("RELIABILITY wechat-bursts (-202 x1/x4, 1737 x1/x3/x4, and 1737 x%d on %d accounts; RETRY_BACKOFF=%s, at most %d calls per account): accounts=%d calls=%d max_calls_per_account=%d audited_attempts_equal_calls=true pending=%d unaccounted=%d shortest_gap_vs_least_backoff=%.2fx run_finished_in=%s outcomes=%v",
+		maxTries+3, len(long), burstBackoff, maxTries, len(set), total, maxCalls, f.Pending, f.Unaccounted, minGapRatio, took.Round(10*time.Millisecond), r.Outcomes)
+	require.Zero(t, f.Pending)
+	require.Zero(t, f.Unaccounted)
+	require.Zero(t, f.FalseInterrupted)
+}
+
+// procStats are what /proc says about one process.
+type procStats struct {
+	RSS, PeakRSS int64 // KiB
+	Threads, FDs int
+}
+
+func (s procStats) String() string {
+	return fmt.Sprintf("rss=%.1fMiB threads=%d fds=%d", float64(s.RSS)/1024, s.Threads, s.FDs)
+}
+
+func readStats(t *testing.T, pid int) procStats {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	var s procStats
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseInt(fields[0], 10, 64)
+		switch k {
+		case "VmRSS":
+			s.RSS = n
+		case "VmHWM":
+			s.PeakRSS = n
+		case "Threads":
+			s.Threads = int(n)
+		}
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	require.NoError(t, err)
+	s.FDs = len(fds)
+	return s
+}
+
+// resetPeak restarts the kernel's peak-RSS count (VmHWM) of pid.
+func resetPeak(pid int) bool {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
+}
+
+// signInBurst signs in n clients at once, each from its own address (the
+// console trusts the loopback proxy): a third as the operator, the rest as
+// unknown users (which hash a dummy password all the same). It returns the
+// count of each status.
+func (w *world) signInBurst(t *testing.T, p *proc, n, round int) map[int]int {
+	type client struct {
+		hc       *http.Client
+		ip, csrf string
+	}
+	clients := make([]client, n)
+	for i := range clients {
+		jar, _ := cookiejar.New(nil)
+		c := client{hc: &http.Client{Jar: jar, Timeout: 60 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+			ip: fmt.Sprintf("10.%d.%d.%d", 20+round, i/200, i%200+1)}
+		req, _ := http.NewRequest(http.MethodGet, "http://"+p.addr+"/login", nil)
+		req.Header.Set("X-Forwarded-For", c.ip)
+		resp, err := c.hc.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.csrf = csrfOf(t, string(body))
+		clients[i] = c
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[int]int{}
+		ready    = make(chan struct{})
+	)
+	for i, c := range clients {
+		user, pass := fmt.Sprintf("nobody-%d-%d", round, i), "not-the-password"
+		if i%3 == 0 {
+			user, pass = "operator", password
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			form := url.Values{"username": {user}, "password": {pass}, "_csrf": {c.csrf}}
+			req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", c.ip)
+			<-ready
+			status := 0
+			if resp, err := c.hc.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				status = resp.StatusCode
+			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+		}()
+	}
+	close(ready)
+	wg.Wait()
+	// The clients leave, as browsers do: their idle connections close.
+	for _, c := range clients {
+		c.hc.CloseIdleConnections()
+	}
+	return statuses
+}
+
+// flat measures the serve process that does every call across runs of the
+// same accounts and across bursts of sign-ins: what a long run and a busy
+// morning leave behind must not grow from one round to the next.
+func (w *world) flat(t *testing.T, p *proc, set []string) {
+	pid := p.cmd.Process.Pid
+	ctx := context.Background()
+	// Database connections of every client (the serve process and this
+	// test's pool): the pool grows during a burst, up to its bound.
+	dbConns := func() int {
+		var n int
+		require.NoError(t, w.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'`).Scan(&n))
+		return n
+	}
+	runOnce := func() {
+		run, err := w.queue.Runs.Create(ctx, nil, core.ActionCheck, set, "reliability: flat")
+		require.NoError(t, err)
+		w.waitRun(run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished }, 50*time.Second)
+		var called int
+		require.NoError(t, w.pool.QueryRow(ctx, `SELECT count(DISTINCT appid) FROM attempts WHERE run_id = $1 AND status = 'completed'`, run.ID).Scan(&called))
+		require.Equal(t, len(set), called, "every account of the run was called")
+	}
+	// settled reads the process once the descriptors of connections that
+	// clients closed have been released (or after 10 s).
+	settled := func(limit int) procStats {
+		var s procStats
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if s = readStats(t, pid); s.FDs <= limit || time.Now().After(deadline) {
+				return s
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// The first run and burst warm the process up (pools, caches, templates).
+	runOnce()
+	afterRun1 := readStats(t, pid)
+	runOnce()
+	afterRun2 := readStats(t, pid)
+	runOnce()
+	afterRun3 := readStats(t, pid)
+	t.Logf("RELIABILITY flat-runs (serve pid %d, the only process calling WeChat; eligibility-check runs over the same %d accounts): after_run1 %s; after_run2 %s; after_run3 %s",
+		pid, len(set), afterRun1, afterRun2, afterRun3)
+
+	before := readStats(t, pid)
+	connsBefore := dbConns()
+	peakReset := resetPeak(pid)
+	s1 := w.signInBurst(t, p, 24, 1)
+	burst1 := settled(before.FDs + poolMax)
+	s2 := w.signInBurst(t, p, 24, 2)
+	burst2 := settled(before.FDs + poolMax)
+	peak := "unknown (clear_refs not writable)"
+	if peakReset {
+		peak = fmt.Sprintf("%.1fMiB", float64(max(burst1.PeakRSS, burst2.PeakRSS))/1024)
+	}
+	runOnce()
+	afterAll := settled(before.FDs + poolMax)
+	connsAfter := dbConns()
+	t.Logf("RELIABILITY flat-sign-in-bursts (2 x 24 concurrent sign-ins, each from its own address; hashing budget %d MiB, 64 MiB per argon2id hash): before %s; after_burst1 %s statuses=%v; after_burst2 %s statuses=%v; peak_rss_during_bursts=%s; after_another_run %s; database_connections %d -> %d (pool of at most %d)",
+		core.HashMemoryBudget>>20, before, burst1, s1, burst2, s2, peak, afterAll, connsBefore, connsAfter, poolMax)
+
+	const mib = 1024
+	// Runs: the second and third leave the process as the first did.
+	require.Less(t, afterRun3.RSS-afterRun1.RSS, int64(48*mib), "RSS grew across runs")
+	require.LessOrEqual(t, afterRun3.Threads-afterRun1.Threads, 8, "threads grew across runs")
+	require.LessOrEqual(t, afterRun3.FDs-afterRun1.FDs, 8, "descriptors grew across runs")
+	// Sign-ins: no server error; the hashing bound holds the peak near its
+	// budget: the hashes in flight take at most HashMemoryBudget, and the
+	// garbage collector lets the heap reach about twice its live size before
+	// it collects (24 argon2id hashes at once would take 1.5 GiB live). The
+	// runtime keeps the freed pages a while, so RSS stays near the peak after
+	// a burst; a second burst stays under the same ceiling and leaves about
+	// as much behind (the collector's timing varies it by tens of MiB).
+	for _, s := range []map[int]int{s1, s2} {
+		for status := range s {
+			require.Contains(t, []int{http.StatusSeeOther, http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusOK}, status, "sign-in statuses %v", s)
+		}
+	}
+	require.Positive(t, s1[http.StatusSeeOther], "some operators signed in: %v", s1)
+	// The ceiling: the hashes' budget, twice for the collector's headroom,
+	// and 128 MiB for everything else a burst touches.
+	ceiling := int64(2*core.HashMemoryBudget>>10 + 128*mib)
+	if peakReset {
+		require.Less(t, max(burst1.PeakRSS, burst2.PeakRSS)-before.RSS, ceiling, "peak RSS of a sign-in burst")
+	}
+	require.Less(t, burst1.RSS-before.RSS, ceiling, "RSS after a sign-in burst")
+	require.Less(t, burst2.RSS-burst1.RSS, int64(128*mib), "RSS grew from one sign-in burst to the next")
+	require.Less(t, afterAll.RSS-before.RSS, ceiling, "RSS after the bursts and another run")
+	require.LessOrEqual(t, afterAll.Threads-afterRun1.Threads, 12, "threads")
+	// Descriptors: the database pool may grow to its bound during a burst
+	// and keeps its idle connections; nothing else stays open.
+	require.LessOrEqual(t, burst1.FDs-before.FDs, poolMax+4, "descriptors after a burst")
+	require.LessOrEqual(t, burst2.FDs-burst1.FDs, 4, "descriptors grew from one burst to the next")
+	require.LessOrEqual(t, afterAll.FDs-burst1.FDs, 4, "descriptors")
+}
+
+// stopAll stops every running process gracefully (SIGTERM), as a deploy does.
+func (w *world) stopAll() {
+	w.mu.Lock()
+	procs := slices.Clone(w.procs)
+	w.mu.Unlock()
+	for _, p := range procs {
+		select {
+		case <-p.done:
+			continue
+		default:
+		}
+		require.NoError(w.t, p.cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case <-p.done:
+		case <-time.After(45 * time.Second):
+			w.t.Fatalf("%s did not stop on SIGTERM; log:\n%s", p.name, w.logTail(p.name))
+		}
+	}
 }
 
 // switchableWeChat serves the simulator on a fixed address that can refuse
