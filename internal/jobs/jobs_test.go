@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"sort"
@@ -268,48 +266,6 @@ func TestEveryCallTakesARateSlot(t *testing.T) {
 	}
 }
 
-// switchableWeChat serves the simulator on a fixed address that can refuse
-// connections (nothing listening) and come back.
-type switchableWeChat struct {
-	t    *testing.T
-	h    http.Handler
-	addr string
-	mu   sync.Mutex
-	srv  *http.Server
-}
-
-func newSwitchable(t *testing.T, h http.Handler) *switchableWeChat {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &switchableWeChat{t: t, h: h, addr: l.Addr().String()}
-	s.serve(l)
-	t.Cleanup(s.down)
-	return s
-}
-
-func (s *switchableWeChat) serve(l net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 5 * time.Second}
-	s.srv = srv
-	go func() { _ = srv.Serve(l) }()
-}
-
-func (s *switchableWeChat) down() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		_ = s.srv.Close()
-		s.srv = nil
-	}
-}
-
-func (s *switchableWeChat) up() {
-	l, err := net.Listen("tcp", s.addr)
-	require.NoError(s.t, err)
-	s.serve(l)
-}
-
 // TestRefusedConnectionsAreNotSentAndRetried: WeChat refuses connections
 // for a while at the start of a run. Nothing was sent, so the attempts say
 // not_sent and the run retries them with its backoff; once WeChat is back
@@ -317,9 +273,11 @@ func (s *switchableWeChat) up() {
 func TestRefusedConnectionsAreNotSentAndRetried(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 20)
-	sw := newSwitchable(t, e.sim.Handler())
-	e.wc = wechat.NewClient(wechat.Config{BaseURL: "http://" + sw.addr, ComponentAppID: componentAppID, ComponentAppSecret: "secret"})
-	sw.down()
+	sw, err := wechatsim.NewOutage(e.sim.Handler())
+	require.NoError(t, err)
+	t.Cleanup(sw.Down)
+	e.wc = wechat.NewClient(wechat.Config{BaseURL: sw.URL, ComponentAppID: componentAppID, ComponentAppSecret: "secret"})
+	sw.Down()
 	c := e.worker(1000, 4, func(cfg *jobs.Config) {
 		cfg.MaxTries = 20
 		cfg.Backoff = func(int, core.Outcome) time.Duration { return 200 * time.Millisecond }
@@ -332,7 +290,7 @@ func TestRefusedConnectionsAreNotSentAndRetried(t *testing.T) {
 		require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM attempts WHERE outcome = 'not_sent'`).Scan(&n))
 		return n >= 4
 	}, 30*time.Second, 20*time.Millisecond)
-	sw.up()
+	require.NoError(t, sw.Up())
 	r := e.waitRun(c, run.ID, finished, time.Minute)
 	require.Equal(t, 20, r.Outcomes[string(core.OutcomeSuccess)], "outcomes %v", r.Outcomes)
 	for _, id := range e.apps {

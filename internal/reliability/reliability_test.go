@@ -389,8 +389,10 @@ func TestReliability(t *testing.T) {
 	sim, err := wechatsim.New(wechatsim.Config{ComponentAppID: componentAppID, ComponentAppSecret: appSecret, Token: pushToken, EncodingAESKey: aesKey,
 		EventURL: "http://" + addrA + "/wechat/events"})
 	require.NoError(t, err)
-	wx := newSwitchable(t, sim.Handler())
-	w.sim, w.simURL = sim, "http://"+wx.addr
+	wx, err := wechatsim.NewOutage(sim.Handler())
+	require.NoError(t, err)
+	t.Cleanup(wx.Down)
+	w.sim, w.simURL = sim, wx.URL
 	queue, err := jobs.New(jobs.Config{Pool: w.pool})
 	require.NoError(t, err)
 	w.queue = queue
@@ -555,9 +557,9 @@ func TestReliability(t *testing.T) {
 		sim.Script(hung, wechatsim.ActionCreate, wechatsim.Behavior{Hang: true})
 		id := w.run(set)
 		w.waitRun(id, func(r *jobs.Run) bool { return r.Done() >= 10 }, time.Minute)
-		wx.down()
+		wx.Down()
 		time.Sleep(3 * time.Second)
-		wx.up()
+		require.NoError(t, wx.Up())
 		r := w.waitRun(id, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished }, 2*time.Minute)
 		f := w.audit(id, set, nil)
 		var notSent int
@@ -918,46 +920,4 @@ func (w *world) stopAll() {
 			w.t.Fatalf("%s did not stop on SIGTERM; log:\n%s", p.name, w.logTail(p.name))
 		}
 	}
-}
-
-// switchableWeChat serves the simulator on a fixed address that can refuse
-// connections (nothing listening) and come back.
-type switchableWeChat struct {
-	t    *testing.T
-	h    http.Handler
-	addr string
-	mu   sync.Mutex
-	srv  *http.Server
-}
-
-func newSwitchable(t *testing.T, h http.Handler) *switchableWeChat {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &switchableWeChat{t: t, h: h, addr: l.Addr().String()}
-	s.serve(l)
-	t.Cleanup(s.down)
-	return s
-}
-
-func (s *switchableWeChat) serve(l net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 5 * time.Second}
-	s.srv = srv
-	go func() { _ = srv.Serve(l) }()
-}
-
-func (s *switchableWeChat) down() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		_ = s.srv.Close()
-		s.srv = nil
-	}
-}
-
-func (s *switchableWeChat) up() {
-	l, err := net.Listen("tcp", s.addr)
-	require.NoError(s.t, err)
-	s.serve(l)
 }
