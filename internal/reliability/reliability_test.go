@@ -895,11 +895,13 @@ func (w *world) flat(t *testing.T, p *proc, set []string) {
 	require.Less(t, burst2.RSS-burst1.RSS, int64(128*mib), "RSS grew from one sign-in burst to the next")
 	require.Less(t, afterAll.RSS-before.RSS, ceiling, "RSS after the bursts and another run")
 	require.LessOrEqual(t, afterAll.Threads-afterRun1.Threads, 12, "threads")
-	// Descriptors: the database pool may grow to its bound during a burst
-	// and keeps its idle connections; nothing else stays open.
-	require.LessOrEqual(t, burst1.FDs-before.FDs, poolMax+4, "descriptors after a burst")
-	require.LessOrEqual(t, burst2.FDs-burst1.FDs, 4, "descriptors grew from one burst to the next")
-	require.LessOrEqual(t, afterAll.FDs-burst1.FDs, 4, "descriptors")
+	// Descriptors: the database pool opens and closes connections up to its
+	// bound as bursts come and go (between bursts it may shrink), so every
+	// reading stays within the pool's bound of the start; a descriptor kept
+	// per sign-in would pass it within one burst of 24.
+	for name, s := range map[string]procStats{"after a burst": burst1, "after a second burst": burst2, "after the bursts and another run": afterAll} {
+		require.LessOrEqual(t, s.FDs-before.FDs, poolMax+4, "descriptors %s", name)
+	}
 }
 
 // stopAll stops every running process gracefully (SIGTERM), as a deploy does.
