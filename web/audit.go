@@ -121,14 +121,6 @@ func (h *console) auditEntry(c echo.Context) error {
 	return render(c, http.StatusOK, views.AuditDetailPage(vm))
 }
 
-// csvSafe stops spreadsheet programs from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // auditCSV streams the filtered entries as CSV, row by row, so memory stays
 // flat whatever the size of the export.
 func (h *console) auditCSV(c echo.Context) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // safeCSV writes CSV rows with every cell neutralised against spreadsheet
@@ -25,4 +26,12 @@ func (w safeCSV) Write(row []string) error {
 		out[i] = csvSafe(v)
 	}
 	return w.Writer.Write(out)
+}
+
+// csvSafe stops spreadsheet programs from running a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
