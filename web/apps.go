@@ -14,32 +14,6 @@ import (
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
-// Console is the traffic-master feature: the Mini Programs list, the check
-// and open actions, and the audit history.
-type Console struct {
-	Attempter core.Attempter
-	Store     *postgres.TrafficStore
-}
-
-type console struct {
-	*Console
-	s *Server
-}
-
-// Routes registers the console's pages. The actions sit in the viewer group
-// on purpose: the service refuses viewers itself (403) and records the
-// refusal in the audit, which a middleware refusal could not.
-func (f *Console) Routes(s *Server, r Routers) {
-	h := &console{Console: f, s: s}
-	r.Viewer.GET("/", h.list)
-	r.Viewer.GET("/apps/:appid", h.detail)
-	r.Viewer.POST("/apps/:appid/check", h.action(core.ActionCheck))
-	r.Viewer.POST("/apps/:appid/open", h.action(core.ActionOpen))
-	r.Viewer.GET("/audit", h.audit)
-	r.Viewer.GET("/audit.csv", h.auditCSV)
-	r.Viewer.GET("/audit/:id", h.auditEntry)
-}
-
 func canAct(c echo.Context) bool {
 	st := core.StaffFrom(c.Request().Context())
 	return st != nil && st.Role.AtLeast(core.RoleOperator)
@@ -69,13 +43,15 @@ func appsFilter(q url.Values) postgres.AccountFilter {
 	return f
 }
 
-func (h *console) list(c echo.Context) error {
+// handleAppsList is the Mini Programs page: the filtered, sorted list with
+// its counts per state.
+func (s *Server) handleAppsList(c echo.Context) error {
 	f := appsFilter(c.QueryParams())
-	page, err := h.Store.ListAccounts(c.Request().Context(), f)
+	page, err := s.Accounts.ListAccounts(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	vm := views.AppsVM{Base: h.s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
+	vm := views.AppsVM{Base: s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
 		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, Prev: page.Prev,
 		ShowFirst: page.Start > appsPageSize+1,
 		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c)}
@@ -85,15 +61,15 @@ func (h *console) list(c echo.Context) error {
 // listCounts returns the list's state chips as they are now, when the htmx
 // request came from the list (whose URL htmx sends), so an action can
 // refresh them; nil elsewhere.
-func (h *console) listCounts(c echo.Context, b views.Base) *views.AppsVM {
+func (s *Server) listCounts(c echo.Context, b views.Base) *views.AppsVM {
 	u, err := url.Parse(c.Request().Header.Get("HX-Current-URL"))
 	if err != nil || u.Path != "/" {
 		return nil
 	}
 	f := appsFilter(u.Query())
-	sc, err := h.Store.CountStates(c.Request().Context(), f)
+	sc, err := s.Accounts.CountStates(c.Request().Context(), f)
 	if err != nil {
-		h.s.Log(c).Warn("count states", "err", err)
+		s.Log(c).Warn("count states", "err", err)
 		return nil
 	}
 	return &views.AppsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
@@ -101,24 +77,24 @@ func (h *console) listCounts(c echo.Context, b views.Base) *views.AppsVM {
 }
 
 // account loads the account named in the path; a malformed appid is simply not found.
-func (h *console) account(c echo.Context) (*traffic.Account, error) {
+func (s *Server) account(c echo.Context) (*traffic.Account, error) {
 	id := c.Param("appid")
 	if !traffic.ValidAppID(id) {
 		return nil, core.Errorf(core.ENOTFOUND, "Mini Program not found.")
 	}
-	return h.Store.Account(c.Request().Context(), id)
+	return s.Accounts.Account(c.Request().Context(), id)
 }
 
 // accountHistoryPage is how many attempts, and how many runs, the account page shows at a time.
 const accountHistoryPage = 20
 
-// detail is one Mini Program's page. A malformed appid is a bad request, a
+// handleAppShow is one Mini Program's page. A malformed appid is a bad request, a
 // well-formed one nobody authorized is not found.
-func (h *console) detail(c echo.Context) error {
+func (s *Server) handleAppShow(c echo.Context) error {
 	if !traffic.ValidAppID(c.Param("appid")) {
 		return echo.NewHTTPError(http.StatusBadRequest, "not a valid appid")
 	}
-	acct, err := h.account(c)
+	acct, err := s.account(c)
 	if err != nil {
 		return err
 	}
@@ -127,14 +103,14 @@ func (h *console) detail(c echo.Context) error {
 	vm.AttemptsBefore, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	vm.RunsBefore, _ = strconv.ParseInt(c.QueryParam("runs_before"), 10, 64)
 	vm.AttemptsBefore, vm.RunsBefore = max(vm.AttemptsBefore, 0), max(vm.RunsBefore, 0)
-	if vm.Attempts, vm.AttemptsNext, err = h.Store.ListAttempts(ctx, postgres.AttemptFilter{AppID: acct.AppID, Before: vm.AttemptsBefore, Limit: accountHistoryPage}); err != nil {
+	if vm.Attempts, vm.AttemptsNext, err = s.Audit.ListAttempts(ctx, postgres.AttemptFilter{AppID: acct.AppID, Before: vm.AttemptsBefore, Limit: accountHistoryPage}); err != nil {
 		return err
 	}
-	if vm.Runs, vm.RunsNext, err = h.Store.AccountRuns(ctx, acct.AppID, vm.RunsBefore, accountHistoryPage); err != nil {
+	if vm.Runs, vm.RunsNext, err = s.Accounts.AccountRuns(ctx, acct.AppID, vm.RunsBefore, accountHistoryPage); err != nil {
 		return err
 	}
 	if acct.LastAttemptID != nil {
-		if vm.Last, err = h.Store.Attempt(ctx, *acct.LastAttemptID); err != nil {
+		if vm.Last, err = s.Audit.Attempt(ctx, *acct.LastAttemptID); err != nil {
 			return err
 		}
 	}
@@ -142,62 +118,66 @@ func (h *console) detail(c echo.Context) error {
 	if title == "" {
 		title = acct.AppID
 	}
-	vm.Base = h.s.base(c, title, "apps")
+	vm.Base = s.base(c, title, "apps")
 	return render(c, http.StatusOK, views.AccountPage(vm))
 }
 
-// action runs one check or open. htmx gets the result partial for the row;
+// handleAttemptCheck checks whether WeChat would open the traffic master.
+func (s *Server) handleAttemptCheck(c echo.Context) error { return s.attempt(c, core.ActionCheck) }
+
+// handleAttemptOpen opens the traffic master, once confirmed.
+func (s *Server) handleAttemptOpen(c echo.Context) error { return s.attempt(c, core.ActionOpen) }
+
+// attempt runs one check or open. htmx gets the result partial for the row;
 // a plain form post is redirected back with the result as a flash message.
-func (h *console) action(act core.Action) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		ctx := c.Request().Context()
-		appID := c.Param("appid")
-		next := safeNext(c.FormValue("next"))
-		if act == core.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
-			acct, err := h.account(c)
-			if err != nil {
-				return err
-			}
-			// Without JavaScript there is no confirm dialog: ask with a page.
-			// When the last call's outcome is unknown the account may already
-			// be open: opening needs its own confirmation (a check first is
-			// what the page suggests).
-			unconfirmed := c.FormValue("confirmed") != "1"
-			unknown := acct.State == traffic.StateUnknown && c.FormValue("unknown_ok") != "1"
-			if unknown && isHTMX(c) {
-				return render(c, http.StatusOK, views.ConfirmUnknownResult(h.s.base(c, "Mini Programs", "apps"), acct))
-			}
-			if unconfirmed || unknown {
-				vm := views.AppDetailVM{Base: h.s.base(c, "Open traffic master", "apps"), Account: acct}
-				return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
-			}
-		}
-		a, err := h.Attempter.Attempt(ctx, core.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
+func (s *Server) attempt(c echo.Context, act core.Action) error {
+	ctx := c.Request().Context()
+	appID := c.Param("appid")
+	next := safeNext(c.FormValue("next"))
+	if act == core.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
+		acct, err := s.account(c)
 		if err != nil {
 			return err
 		}
-		if isHTMX(c) {
-			vm := views.ResultVM{Base: h.s.base(c, "Mini Programs", "apps"), Attempt: a}
-			if acct, err := h.Store.Account(ctx, a.AppID); err == nil {
-				vm.Account = acct
-				vm.Counts = h.listCounts(c, vm.Base)
-			}
-			return render(c, http.StatusOK, views.AttemptResult(vm))
+		// Without JavaScript there is no confirm dialog: ask with a page.
+		// When the last call's outcome is unknown the account may already
+		// be open: opening needs its own confirmation (a check first is
+		// what the page suggests).
+		unconfirmed := c.FormValue("confirmed") != "1"
+		unknown := acct.State == traffic.StateUnknown && c.FormValue("unknown_ok") != "1"
+		if unknown && isHTMX(c) {
+			return render(c, http.StatusOK, views.ConfirmUnknownResult(s.base(c, "Mini Programs", "apps"), acct))
 		}
-		// The result goes to the next page as a flash; building a full base
-		// here would consume a flash that page has yet to show.
-		b := views.Base{Lang: langOf(c), Loc: h.s.Loc}
-		text := b.T(views.Sentence(a))
-		if a.Code != nil && *a.Code != 0 {
-			text += " " + b.T("WeChat code") + " " + strconv.Itoa(*a.Code) + ": " + a.Message
-		} else if a.Message != "" {
-			text += " " + b.T(a.Message)
+		if unconfirmed || unknown {
+			vm := views.AppDetailVM{Base: s.base(c, "Open traffic master", "apps"), Account: acct}
+			return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
 		}
-		if r := b.Remedy(a); r != "" {
-			text += " " + b.T("What to do:") + " " + r
-		}
-		text += " " + b.T("Audit entry #%d", a.ID)
-		h.s.setFlash(c, views.FlashKind(a.Outcome), text)
-		return c.Redirect(http.StatusSeeOther, next)
 	}
+	a, err := s.Attempter.Attempt(ctx, core.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
+	if err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		vm := views.ResultVM{Base: s.base(c, "Mini Programs", "apps"), Attempt: a}
+		if acct, err := s.Accounts.Account(ctx, a.AppID); err == nil {
+			vm.Account = acct
+			vm.Counts = s.listCounts(c, vm.Base)
+		}
+		return render(c, http.StatusOK, views.AttemptResult(vm))
+	}
+	// The result goes to the next page as a flash; building a full base
+	// here would consume a flash that page has yet to show.
+	b := views.Base{Lang: langOf(c), Loc: s.Loc}
+	text := b.T(views.Sentence(a))
+	if a.Code != nil && *a.Code != 0 {
+		text += " " + b.T("WeChat code") + " " + strconv.Itoa(*a.Code) + ": " + a.Message
+	} else if a.Message != "" {
+		text += " " + b.T(a.Message)
+	}
+	if r := b.Remedy(a); r != "" {
+		text += " " + b.T("What to do:") + " " + r
+	}
+	text += " " + b.T("Audit entry #%d", a.ID)
+	s.setFlash(c, views.FlashKind(a.Outcome), text)
+	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -18,7 +18,7 @@ const auditPageSize = 50
 
 // auditFilter reads the audit filters from the query. Unusable values are
 // reported per field (translated) and ignored rather than failing the page.
-func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.AuditFilter, map[string]string) {
+func (s *Server) auditFilter(c echo.Context) (postgres.AttemptFilter, views.AuditFilter, map[string]string) {
 	q := c.QueryParams()
 	form := views.AuditFilter{AppID: strings.TrimSpace(q.Get("appid")), Staff: q.Get("staff"), Action: q.Get("action"),
 		Group: q.Get("group"), Outcome: q.Get("outcome"), Code: strings.TrimSpace(q.Get("code")), Run: strings.TrimSpace(q.Get("run")),
@@ -60,12 +60,12 @@ func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.Aud
 			bad["run"] = i18n.T(lang, "A run is named by its number.")
 		}
 	}
-	parse := func(field, s string) *time.Time {
-		if s == "" {
+	parse := func(field, v string) *time.Time {
+		if v == "" {
 			return nil
 		}
 		for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-			if t, err := time.ParseInLocation(layout, s, h.s.Loc); err == nil {
+			if t, err := time.ParseInLocation(layout, v, s.Loc); err == nil {
 				return &t
 			}
 		}
@@ -79,8 +79,9 @@ func (h *console) auditFilter(c echo.Context) (postgres.AttemptFilter, views.Aud
 	return f, form, bad
 }
 
-func (h *console) audit(c echo.Context) error {
-	f, form, bad := h.auditFilter(c)
+// handleAuditList is the audit history: filtered, a page at a time.
+func (s *Server) handleAuditList(c echo.Context) error {
+	f, form, bad := s.auditFilter(c)
 	f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	f.Limit = auditPageSize
 	ctx := c.Request().Context()
@@ -91,16 +92,16 @@ func (h *console) audit(c echo.Context) error {
 	// form with the message beside the field and no list, rather than a list
 	// that silently ignores what staff asked for.
 	if len(bad) == 0 {
-		list, next, err = h.Store.ListAttempts(ctx, f)
+		list, next, err = s.Audit.ListAttempts(ctx, f)
 		if err != nil {
 			return err
 		}
 	}
-	staff, err := h.Store.StaffNames(ctx)
+	staff, err := s.Audit.StaffNames(ctx)
 	if err != nil {
 		return err
 	}
-	vm := views.AuditVM{Base: h.s.base(c, "Audit history", "audit"), Attempts: list, Staff: staff, Filter: form, Next: next, IsFirst: f.Before <= 0, FieldErrs: bad}
+	vm := views.AuditVM{Base: s.base(c, "Audit history", "audit"), Attempts: list, Staff: staff, Filter: form, Next: next, IsFirst: f.Before <= 0, FieldErrs: bad}
 	status := http.StatusOK
 	if len(bad) > 0 {
 		status = http.StatusUnprocessableEntity
@@ -108,23 +109,24 @@ func (h *console) audit(c echo.Context) error {
 	return render(c, status, views.AuditPage(vm))
 }
 
-func (h *console) auditEntry(c echo.Context) error {
+// handleAuditShow is one audit entry with its raw reply.
+func (s *Server) handleAuditShow(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return core.Errorf(core.ENOTFOUND, "Audit entry not found.")
 	}
-	a, err := h.Store.Attempt(c.Request().Context(), id)
+	a, err := s.Audit.Attempt(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	vm := views.AuditDetailVM{Base: h.s.base(c, "Audit entry", "audit"), Attempt: a}
+	vm := views.AuditDetailVM{Base: s.base(c, "Audit entry", "audit"), Attempt: a}
 	return render(c, http.StatusOK, views.AuditDetailPage(vm))
 }
 
-// auditCSV streams the filtered entries as CSV, row by row, so memory stays
+// handleAuditCSV streams the filtered entries as CSV, row by row, so memory stays
 // flat whatever the size of the export.
-func (h *console) auditCSV(c echo.Context) error {
-	f, _, bad := h.auditFilter(c)
+func (s *Server) handleAuditCSV(c echo.Context) error {
+	f, _, bad := s.auditFilter(c)
 	for _, field := range []string{"code", "run", "from", "to"} {
 		if msg, ok := bad[field]; ok {
 			return core.FieldError(field, "%s", msg)
@@ -132,7 +134,7 @@ func (h *console) auditCSV(c echo.Context) error {
 	}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="audit-`+time.Now().In(h.s.Loc).Format("20060102-150405")+`.csv"`)
+	w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="audit-`+time.Now().In(s.Loc).Format("20060102-150405")+`.csv"`)
 	w.WriteHeader(http.StatusOK)
 	// A byte-order mark makes spreadsheet programs read the Chinese names as UTF-8.
 	_, _ = w.Write([]byte("\uFEFF"))
@@ -149,9 +151,9 @@ func (h *console) auditCSV(c echo.Context) error {
 	// Times are in the console's zone with their offset (RFC 3339), as staff
 	// read them on the pages; outcomes and actions are the pages' words in
 	// the reader's language, each beside a stable key for programs.
-	b := views.Base{Lang: langOf(c), Loc: h.s.Loc}
-	stamp := func(t time.Time) string { return t.In(h.s.Loc).Format(time.RFC3339) }
-	err := h.Store.EachAttempt(c.Request().Context(), f, func(a *core.Attempt) error {
+	b := views.Base{Lang: langOf(c), Loc: s.Loc}
+	stamp := func(t time.Time) string { return t.In(s.Loc).Format(time.RFC3339) }
+	err := s.Audit.EachAttempt(c.Request().Context(), f, func(a *core.Attempt) error {
 		fin, run := "", ""
 		if a.FinishedAt != nil {
 			fin = stamp(*a.FinishedAt)

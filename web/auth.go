@@ -1,11 +1,9 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,18 +12,6 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/views"
 )
-
-func (s *Server) healthz(c echo.Context) error { return c.String(http.StatusOK, "ok") }
-
-func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	if err := s.Pool.Ping(ctx); err != nil {
-		s.Log(c).Warn("database not reachable", "err", err)
-		return c.String(http.StatusServiceUnavailable, "database unreachable")
-	}
-	return c.String(http.StatusOK, "ready")
-}
 
 // safeNext keeps post-login redirects on this site.
 func safeNext(next string) string {
@@ -36,7 +22,8 @@ func safeNext(next string) string {
 	return next
 }
 
-func (s *Server) loginForm(c echo.Context) error {
+// handleLoginForm shows the sign-in form (or sends the signed-in onwards).
+func (s *Server) handleLoginForm(c echo.Context) error {
 	if core.StaffFrom(c.Request().Context()) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
@@ -54,7 +41,8 @@ func (s *Server) loginForm(c echo.Context) error {
 	return render(c, http.StatusOK, views.LoginPage(vm))
 }
 
-func (s *Server) login(c echo.Context) error {
+// handleLogin signs in and starts a fresh session.
+func (s *Server) handleLogin(c echo.Context) error {
 	username, password := c.FormValue("username"), c.FormValue("password")
 	st, err := s.Auth.Login(c.Request().Context(), username, password, Meta(c))
 	if err != nil {
@@ -81,7 +69,8 @@ func (s *Server) login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
 }
 
-func (s *Server) logout(c echo.Context) error {
+// handleLogout ends the session.
+func (s *Server) handleLogout(c echo.Context) error {
 	sess := s.session(c)
 	if st := core.StaffFrom(c.Request().Context()); st != nil {
 		if err := s.Auth.RecordLogout(c.Request().Context(), st, Meta(c)); err != nil {
@@ -97,8 +86,8 @@ func (s *Server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login?out=1")
 }
 
-// setLang remembers the chosen language for a year.
-func (s *Server) setLang(c echo.Context) error {
+// handleLangSet remembers the chosen language for a year.
+func (s *Server) handleLangSet(c echo.Context) error {
 	l, ok := i18n.Parse(c.FormValue("lang"))
 	if !ok {
 		return core.FieldError("lang", "Choose a language.")

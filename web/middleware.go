@@ -25,10 +25,6 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
-// flash is a message carried to the next page in the session, stored as
-// "kind\x00text" so the session codec needs no registered types.
-type flash struct{ Kind, Text string }
-
 // contentSecurityPolicy allows only self-hosted scripts and styles, and
 // images from the console and WeChat's image hosts (over https) alone.
 var contentSecurityPolicy = func() string {
@@ -329,32 +325,4 @@ func (s *Server) toLogin(c echo.Context) error {
 func (s *Server) session(c echo.Context) *sessions.Session {
 	sess, _ := c.Get("session").(*sessions.Session)
 	return sess
-}
-
-// setFlash stores a message (an English text, translated when shown) for the next page.
-func (s *Server) setFlash(c echo.Context, kind, text string) {
-	if sess := s.session(c); sess != nil {
-		sess.Values["flash"] = kind + "\x00" + text
-		if err := sess.Save(c.Request(), c.Response()); err != nil {
-			s.Log(c).Error("save flash", "err", err)
-		}
-	}
-}
-
-func popFlash(c echo.Context) *flash {
-	sess, _ := c.Get("session").(*sessions.Session)
-	if sess == nil {
-		return nil
-	}
-	v, ok := sess.Values["flash"].(string)
-	kind, text, found := strings.Cut(v, "\x00")
-	if !ok || !found {
-		return nil
-	}
-	f := flash{Kind: kind, Text: text}
-	delete(sess.Values, "flash")
-	if err := sess.Save(c.Request(), c.Response()); err != nil {
-		return nil
-	}
-	return &f
 }

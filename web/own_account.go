@@ -9,13 +9,14 @@ import (
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
-func (s *Server) accountPage(c echo.Context) error {
+// handleOwnAccountShow shows the signed-in staff member's own account.
+func (s *Server) handleOwnAccountShow(c echo.Context) error {
 	return render(c, http.StatusOK, views.OwnAccountPage(views.OwnAccountVM{Base: s.base(c, "Your account", "account"), Errors: views.FieldErrors{}}))
 }
 
-// changeOwnPassword asks for the current password; on success every session
+// handleOwnPasswordChange asks for the current password; on success every session
 // of the staff member ends, this one included, and they sign in again.
-func (s *Server) changeOwnPassword(c echo.Context) error {
+func (s *Server) handleOwnPasswordChange(c echo.Context) error {
 	st := core.StaffFrom(c.Request().Context())
 	err := s.Auth.ChangeOwnPassword(c.Request().Context(), st, c.FormValue("current_password"), c.FormValue("password"), Meta(c))
 	if err != nil {

@@ -9,42 +9,71 @@ import (
 )
 
 // routes lists every route of the console in one place. Each group states who
-// may use it; features add theirs through Feature.Routes with the same groups.
+// may use it (web/roles_test.go checks each route against each role).
 func (s *Server) routes() {
 	e := s.Echo
 	e.Pre(requestIDMiddleware)
 	e.Use(s.accessLog, s.recoverPanic, s.securityHeaders, middleware.BodyLimit("1M"), langMiddleware)
 
 	// No session, no CSRF: probes and assets.
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 
-	public := e.Group("") // the WeChat push authenticates by its signature
+	// The WeChat push authenticates by its signature, not by a session.
+	e.POST("/wechat/events", s.handleWeChatPush)
+
 	app := e.Group("", s.csrf, s.loadSession, s.rejectBadInput)
-	app.GET("/login", s.loginForm)
-	app.POST("/login", s.login)
-	app.POST("/logout", s.logout)
-	app.POST("/lang", s.setLang)
+	app.GET("/login", s.handleLoginForm)
+	app.POST("/login", s.handleLogin)
+	app.POST("/logout", s.handleLogout)
+	app.POST("/lang", s.handleLangSet)
 
 	viewer := app.Group("", s.requireRole(core.RoleViewer))
 	operator := app.Group("", s.requireRole(core.RoleOperator))
 	admin := app.Group("", s.requireRole(core.RoleAdmin))
 
-	viewer.GET("/account", s.accountPage)
-	viewer.POST("/account/password", s.changeOwnPassword)
+	// Mini Programs (apps.go). The actions sit in the viewer group on
+	// purpose: the traffic service refuses viewers itself (403) and records
+	// the refusal in the audit, which a middleware refusal could not.
+	viewer.GET("/", s.handleAppsList)
+	viewer.GET("/apps/:appid", s.handleAppShow)
+	viewer.POST("/apps/:appid/check", s.handleAttemptCheck)
+	viewer.POST("/apps/:appid/open", s.handleAttemptOpen)
 
-	admin.GET("/staff", s.listStaff)
-	admin.POST("/staff", s.createStaff)
-	admin.POST("/staff/:id/role", s.setStaffRole)
-	admin.POST("/staff/:id/password", s.resetStaffPassword)
-	admin.POST("/staff/:id/disable", s.disableStaff)
-	admin.POST("/staff/:id/enable", s.enableStaff)
-	admin.GET("/security-log", s.securityLog)
+	// Audit history (audit.go).
+	viewer.GET("/audit", s.handleAuditList)
+	viewer.GET("/audit.csv", s.handleAuditCSV)
+	viewer.GET("/audit/:id", s.handleAuditShow)
 
-	for _, f := range s.Features {
-		f.Routes(s, Routers{Public: public, Viewer: viewer, Operator: operator, Admin: admin})
-	}
+	// Bulk runs (runs.go) and scheduled jobs (jobs.go).
+	viewer.GET("/runs", s.handleRunsList)
+	viewer.GET("/runs/:id", s.handleRunShow)
+	viewer.GET("/runs/:id/progress", s.handleRunProgress)
+	operator.POST("/runs", s.handleRunCreate)
+	operator.POST("/runs/:id/pause", s.handleRunPause)
+	operator.POST("/runs/:id/resume", s.handleRunResume)
+	operator.POST("/runs/:id/cancel", s.handleRunCancel)
+	admin.GET("/jobs", s.handleJobsList)
+
+	// The signed-in staff member's own account (own_account.go).
+	viewer.GET("/account", s.handleOwnAccountShow)
+	viewer.POST("/account/password", s.handleOwnPasswordChange)
+
+	// Staff (staff.go) and the security log (security_log.go).
+	admin.GET("/staff", s.handleStaffList)
+	admin.POST("/staff", s.handleStaffCreate)
+	admin.POST("/staff/:id/role", s.handleStaffRoleSet)
+	admin.POST("/staff/:id/password", s.handleStaffPasswordReset)
+	admin.POST("/staff/:id/disable", s.handleStaffDisable)
+	admin.POST("/staff/:id/enable", s.handleStaffEnable)
+	admin.GET("/security-log", s.handleSecurityLog)
+
+	// The WeChat platform (platform.go).
+	admin.GET("/platform", s.handlePlatformShow)
+	admin.POST("/platform/sync", s.handlePlatformSync)
+	admin.POST("/platform/authorize", s.handlePlatformAuthorize)
+	admin.GET("/platform/authorized", s.handlePlatformAuthorized)
 
 	// Unknown paths get the friendly 404 (with the session, for the navigation).
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

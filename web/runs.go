@@ -16,30 +16,6 @@ import (
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
-// Runs is the bulk-run and scheduled-jobs feature.
-type Runs struct {
-	Runs *jobs.Runs
-	Jobs *jobs.Client
-}
-
-// Routes registers the run and job pages.
-func (f *Runs) Routes(s *Server, r Routers) {
-	h := &runHandlers{s: s, f: f}
-	r.Viewer.GET("/runs", h.list)
-	r.Viewer.GET("/runs/:id", h.show)
-	r.Viewer.GET("/runs/:id/progress", h.progress)
-	r.Operator.POST("/runs", h.create)
-	r.Operator.POST("/runs/:id/pause", h.change((*jobs.Runs).Pause, "Run paused."))
-	r.Operator.POST("/runs/:id/resume", h.change((*jobs.Runs).Resume, "Run resumed."))
-	r.Operator.POST("/runs/:id/cancel", h.change((*jobs.Runs).Cancel, "Run cancelled."))
-	r.Admin.GET("/jobs", h.jobs)
-}
-
-type runHandlers struct {
-	s *Server
-	f *Runs
-}
-
 func stateNames() []string {
 	out := make([]string, len(traffic.States))
 	for i, st := range traffic.States {
@@ -48,12 +24,13 @@ func stateNames() []string {
 	return out
 }
 
-func (h *runHandlers) list(c echo.Context) error {
-	runs, err := h.f.Runs.List(c.Request().Context(), 100, 0)
+// handleRunsList lists the latest bulk runs.
+func (s *Server) handleRunsList(c echo.Context) error {
+	runs, err := s.Runs.List(c.Request().Context(), 100, 0)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.RunsPage(views.RunsVM{Base: h.s.base(c, "Bulk runs", "runs"), Runs: runs, States: stateNames()}))
+	return render(c, http.StatusOK, views.RunsPage(views.RunsVM{Base: s.base(c, "Bulk runs", "runs"), Runs: runs, States: stateNames()}))
 }
 
 // typeCountAbove is the size of an open run above which the confirmation
@@ -63,11 +40,11 @@ const typeCountAbove = 50
 // confirmSample is how many accounts the confirmation names.
 const confirmSample = 5
 
-// create asks for confirmation with the number of accounts, then starts the
+// handleRunCreate asks for confirmation with the number of accounts, then starts the
 // run. Rows selected on the Mini Programs page come as appid values;
 // otherwise everything matching the filter is taken. The confirmation
 // carries a one-time token, so submitting it twice starts one run.
-func (h *runHandlers) create(c echo.Context) error {
+func (s *Server) handleRunCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q")), Status: c.FormValue("status")}
 	if form.Action != string(core.ActionOpen) {
@@ -86,15 +63,15 @@ func (h *runHandlers) create(c echo.Context) error {
 		desc = jobs.SelectedDescription(len(ids))
 	} else {
 		filter := jobs.Filter{State: form.State, Q: form.Q, Status: form.Status}
-		if ids, err = h.f.Runs.MatchFilter(ctx, filter); err != nil {
+		if ids, err = s.Runs.MatchFilter(ctx, filter); err != nil {
 			return err
 		}
 		desc = filter.Describe()
 	}
-	vm := views.RunConfirmVM{Base: h.s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
+	vm := views.RunConfirmVM{Base: s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
 		TypeCount: form.Action == string(core.ActionOpen) && len(ids) > typeCountAbove}
 	if form.Action == string(core.ActionOpen) && len(ids) > 0 {
-		if vm.Unknown, vm.NotOffered, err = h.f.Runs.OpenCautions(ctx, ids); err != nil {
+		if vm.Unknown, vm.NotOffered, err = s.Runs.OpenCautions(ctx, ids); err != nil {
 			return err
 		}
 	}
@@ -105,30 +82,26 @@ func (h *runHandlers) create(c echo.Context) error {
 	}
 	if confirmed && vm.TypeCount && strings.TrimSpace(c.FormValue("typed_count")) != strconv.Itoa(len(ids)) {
 		vm.TypedErr = vm.T("Type %d, the number of accounts, to confirm.", len(ids))
-		if vm.Sample, err = h.f.Runs.Names(ctx, ids, confirmSample); err != nil {
+		if vm.Sample, err = s.Runs.Names(ctx, ids, confirmSample); err != nil {
 			return err
 		}
 		return render(c, http.StatusUnprocessableEntity, views.RunConfirmPage(vm))
 	}
 	if !confirmed {
 		vm.Token = newToken()
-		if vm.Sample, err = h.f.Runs.Names(ctx, ids, confirmSample); err != nil {
+		if vm.Sample, err = s.Runs.Names(ctx, ids, confirmSample); err != nil {
 			return err
 		}
 		return render(c, http.StatusOK, views.RunConfirmPage(vm))
 	}
-	run, existed, err := h.f.Runs.CreateOnce(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc, vm.Token)
+	run, existed, err := s.Runs.CreateOnce(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc, vm.Token)
 	if err != nil {
-		if code := core.ErrorCode(err); code == core.EINVALID || code == core.EFORBIDDEN {
-			h.s.setFlash(c, "error", core.ErrorMessage(err))
-			return c.Redirect(http.StatusSeeOther, "/runs")
-		}
-		return err
+		return s.flashOrFail(c, err, "/runs", flashRule{Shown: []string{core.EINVALID, core.EFORBIDDEN}})
 	}
 	if existed {
-		h.s.setFlash(c, "info", vm.T("This run was already started; here it is."))
+		s.setFlash(c, "info", vm.T("This run was already started; here it is."))
 	} else {
-		h.s.Log(c).Info("bulk run started", "run_id", run.ID, "action", run.Action, "total", run.Total)
+		s.Log(c).Info("bulk run started", "run_id", run.ID, "action", run.Action, "total", run.Total)
 	}
 	return c.Redirect(http.StatusSeeOther, "/runs/"+strconv.FormatInt(run.ID, 10))
 }
@@ -148,63 +121,66 @@ func runID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-func (h *runHandlers) vm(c echo.Context) (views.RunVM, error) {
+func (s *Server) runVM(c echo.Context) (views.RunVM, error) {
 	id, err := runID(c)
 	if err != nil {
 		return views.RunVM{}, err
 	}
 	ctx := c.Request().Context()
-	run, err := h.f.Runs.Get(ctx, id)
+	run, err := s.Runs.Get(ctx, id)
 	if err != nil {
 		return views.RunVM{}, err
 	}
-	items, err := h.f.Runs.Items(ctx, id, 50)
+	items, err := s.Runs.Items(ctx, id, 50)
 	if err != nil {
 		return views.RunVM{}, err
 	}
-	return views.RunVM{Base: h.s.base(c, "Bulk runs", "runs"), Run: run, Items: items}, nil
+	return views.RunVM{Base: s.base(c, "Bulk runs", "runs"), Run: run, Items: items}, nil
 }
 
-func (h *runHandlers) show(c echo.Context) error {
-	vm, err := h.vm(c)
+// handleRunShow is one run's page.
+func (s *Server) handleRunShow(c echo.Context) error {
+	vm, err := s.runVM(c)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.RunPage(vm))
 }
 
-func (h *runHandlers) progress(c echo.Context) error {
-	vm, err := h.vm(c)
+// handleRunProgress is the run's progress partial, polled while it runs.
+func (s *Server) handleRunProgress(c echo.Context) error {
+	vm, err := s.runVM(c)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.RunProgress(vm))
 }
 
-func (h *runHandlers) change(op func(*jobs.Runs, context.Context, int64) error, okText string) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := runID(c)
-		if err != nil {
-			return err
-		}
-		back := "/runs/" + strconv.FormatInt(id, 10)
-		if err := op(h.f.Runs, c.Request().Context(), id); err != nil {
-			if core.ErrorCode(err) != core.ECONFLICT {
-				return err
-			}
-			h.s.setFlash(c, "error", core.ErrorMessage(err))
-			return c.Redirect(http.StatusSeeOther, back)
-		}
-		h.s.Log(c).Info("bulk run changed", "run_id", id, "change", okText)
-		h.s.setFlash(c, "ok", okText)
-		return c.Redirect(http.StatusSeeOther, back)
-	}
+// handleRunPause pauses a run.
+func (s *Server) handleRunPause(c echo.Context) error {
+	return s.runChange(c, s.Runs.Pause, "Run paused.")
 }
 
-func (h *runHandlers) jobs(c echo.Context) error {
-	list, err := h.f.Jobs.Schedules(c.Request().Context())
+// handleRunResume resumes a paused run.
+func (s *Server) handleRunResume(c echo.Context) error {
+	return s.runChange(c, s.Runs.Resume, "Run resumed.")
+}
+
+// handleRunCancel cancels a run.
+func (s *Server) handleRunCancel(c echo.Context) error {
+	return s.runChange(c, s.Runs.Cancel, "Run cancelled.")
+}
+
+// runChange makes one change to a run; a change the run's state refuses
+// (a conflict) is reported on the run's page.
+func (s *Server) runChange(c echo.Context, op func(context.Context, int64) error, okText string) error {
+	id, err := runID(c)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.JobsPage(views.JobsVM{Base: h.s.base(c, "Jobs", "jobs"), Schedules: list}))
+	err = op(c.Request().Context(), id)
+	if err == nil {
+		s.Log(c).Info("bulk run changed", "run_id", id, "change", okText)
+	}
+	return s.flashOrFail(c, err, "/runs/"+strconv.FormatInt(id, 10), flashRule{OK: okText, Shown: []string{core.ECONFLICT}})
 }

@@ -14,44 +14,37 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/gorilla/sessions"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
-	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
-// Deps are the services the handlers use.
+// Deps are what the server is built from: its configuration and the
+// services its handlers call, each an interface declared in services.go.
 type Deps struct {
-	Config   config.Config
-	Pool     *pgxpool.Pool
-	Logger   *slog.Logger
-	Auth     *core.AuthService
-	Staff    *postgres.StaffStore
-	Sessions *postgres.SessionStore
-	Loc      *time.Location
-	// Features registers the routes of features built on this foundation.
-	Features []Feature
+	Config config.Config
+	Logger *slog.Logger
+	Loc    *time.Location
+	// Now replaces the clock (for the platform page's ages).
+	Now func() time.Time
+
+	DB        Pinger
+	Sessions  SessionStore
+	Auth      AuthService
+	Staff     StaffDirectory
+	Accounts  Accounts
+	Audit     AuditLog
+	Attempter Attempter
+	Runs      RunService
+	Schedules ScheduleService
+	Platform  PlatformService
 }
 
-// Feature adds its routes to the server (see routes.go for the groups).
-type Feature interface {
-	Routes(s *Server, r Routers)
-}
-
-// Routers are the route groups by who may use them.
-type Routers struct {
-	Public   *echo.Group // no session (the WeChat push)
-	Viewer   *echo.Group // any signed-in staff
-	Operator *echo.Group // operators and admins
-	Admin    *echo.Group // admins only
-}
-
-// Server is the console's HTTP server.
+// Server is the console's HTTP server: one type whose handleX methods serve
+// every route listed in routes.go.
 type Server struct {
 	Deps
 	Echo *echo.Echo
@@ -60,19 +53,6 @@ type Server struct {
 const sessionCookie = "tm_session"
 const langCookie = "tm_lang"
 
-// NewSessionStore builds the Postgres-backed session store from configuration.
-func NewSessionStore(cfg config.Config, pool *pgxpool.Pool) *postgres.SessionStore {
-	return postgres.NewSessionStore(pool, cfg.Key("session-cookie"), &sessions.Options{
-		Path:     "/",
-		MaxAge:   int(cfg.SessionAbsolute.Seconds()),
-		HttpOnly: true,
-		Secure:   cfg.Secure(),
-		// Lax, not Strict: staff return from WeChat's authorization page by a
-		// cross-site link and must still be signed in.
-		SameSite: http.SameSiteLaxMode,
-	}, cfg.SessionIdle, cfg.SessionAbsolute)
-}
-
 // New builds the echo server with every route.
 func New(d Deps) *Server {
 	if d.Loc == nil {
@@ -80,6 +60,9 @@ func New(d Deps) *Server {
 		if d.Loc == nil {
 			d.Loc = time.UTC
 		}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -182,7 +165,7 @@ func Meta(c echo.Context) core.Meta {
 	return core.Meta{ClientIP: core.CleanText(c.RealIP(), 64), RequestID: requestID(c)}
 }
 
-// Logger returns the request's logger (with request and staff IDs).
+// Log returns the request's logger (with request and staff IDs).
 func (s *Server) Log(c echo.Context) *slog.Logger {
 	if l, ok := c.Get("logger").(*slog.Logger); ok {
 		return l

@@ -15,7 +15,8 @@ func (s *Server) staffVM(c echo.Context) (views.StaffVM, error) {
 	return views.StaffVM{Base: s.base(c, "Staff", "staff"), Staff: list, Form: views.StaffForm{Role: string(core.RoleOperator)}, Errors: views.FieldErrors{}}, err
 }
 
-func (s *Server) listStaff(c echo.Context) error {
+// handleStaffList shows the staff and the form to add one.
+func (s *Server) handleStaffList(c echo.Context) error {
 	vm, err := s.staffVM(c)
 	if err != nil {
 		return err
@@ -23,7 +24,9 @@ func (s *Server) listStaff(c echo.Context) error {
 	return render(c, http.StatusOK, views.StaffPage(vm))
 }
 
-func (s *Server) createStaff(c echo.Context) error {
+// handleStaffCreate adds a staff member, or shows the form again with the
+// message beside its field.
+func (s *Server) handleStaffCreate(c echo.Context) error {
 	actor := core.StaffFrom(c.Request().Context())
 	form := views.StaffForm{Username: c.FormValue("username"), Role: c.FormValue("role")}
 	_, err := s.Auth.CreateStaff(c.Request().Context(), actor, form.Username, c.FormValue("password"), core.Role(form.Role), Meta(c))
@@ -57,60 +60,44 @@ func staffID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
+// staffChangeErrors are the refusals of a change to a staff member that
+// the staff page reports (not found and internal errors fail the request).
+var staffChangeErrors = []string{core.EINVALID, core.ECONFLICT, core.EUNAUTHORIZED, core.EFORBIDDEN, core.ETOOMANY}
+
 // staffChange runs one change to a staff member and reports it with a flash.
 func (s *Server) staffChange(c echo.Context, okText string, change func(actor *core.Staff, id int64) error) error {
 	id, err := staffID(c)
 	if err != nil {
 		return err
 	}
-	if err := change(core.StaffFrom(c.Request().Context()), id); err != nil {
-		code := core.ErrorCode(err)
-		if code == core.EINTERNAL || code == core.ENOTFOUND {
-			return err
-		}
-		s.setFlash(c, "error", core.ErrorMessage(err))
-		return c.Redirect(http.StatusSeeOther, "/staff")
-	}
-	s.setFlash(c, "ok", okText)
-	return c.Redirect(http.StatusSeeOther, "/staff")
+	err = change(core.StaffFrom(c.Request().Context()), id)
+	return s.flashOrFail(c, err, "/staff", flashRule{OK: okText, Shown: staffChangeErrors})
 }
 
-func (s *Server) setStaffRole(c echo.Context) error {
+// handleStaffRoleSet changes a staff member's role.
+func (s *Server) handleStaffRoleSet(c echo.Context) error {
 	return s.staffChange(c, "Role changed; their sessions have ended.", func(a *core.Staff, id int64) error {
 		return s.Auth.SetRole(c.Request().Context(), a, id, core.Role(c.FormValue("role")), Meta(c))
 	})
 }
 
-func (s *Server) resetStaffPassword(c echo.Context) error {
+// handleStaffPasswordReset sets a staff member's password.
+func (s *Server) handleStaffPasswordReset(c echo.Context) error {
 	return s.staffChange(c, "Password reset; their sessions have ended.", func(a *core.Staff, id int64) error {
 		return s.Auth.ResetPassword(c.Request().Context(), a, id, c.FormValue("password"), Meta(c))
 	})
 }
 
-func (s *Server) disableStaff(c echo.Context) error {
+// handleStaffDisable disables a staff member.
+func (s *Server) handleStaffDisable(c echo.Context) error {
 	return s.staffChange(c, "Staff member disabled; their sessions have ended.", func(a *core.Staff, id int64) error {
 		return s.Auth.SetDisabled(c.Request().Context(), a, id, true, Meta(c))
 	})
 }
 
-func (s *Server) enableStaff(c echo.Context) error {
+// handleStaffEnable enables a disabled staff member.
+func (s *Server) handleStaffEnable(c echo.Context) error {
 	return s.staffChange(c, "Staff member enabled.", func(a *core.Staff, id int64) error {
 		return s.Auth.SetDisabled(c.Request().Context(), a, id, false, Meta(c))
 	})
-}
-
-func (s *Server) securityLog(c echo.Context) error {
-	const pageSize = 50
-	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	events, err := s.Staff.ListSecurity(c.Request().Context(), before, pageSize+1)
-	if err != nil {
-		return err
-	}
-	vm := views.SecurityLogVM{Base: s.base(c, "Security log", "security"), IsFirst: before <= 0}
-	if len(events) > pageSize {
-		events = events[:pageSize]
-		vm.NextID = events[pageSize-1].ID
-	}
-	vm.Events = events
-	return render(c, http.StatusOK, views.SecurityLogPage(vm))
 }

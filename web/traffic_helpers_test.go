@@ -65,9 +65,15 @@ type trafficEnv struct {
 }
 
 func newTrafficEnv(t testing.TB, opts ...webtest.Options) *trafficEnv {
-	e := webtest.New(t, opts...)
-	st := &simTokens{e: e, tokens: map[string]string{}, refresh: map[string]string{}}
-	e.App.Tokens = st
+	var opt webtest.Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	// The tokens read the environment only when asked, once it is built.
+	st := &simTokens{tokens: map[string]string{}, refresh: map[string]string{}}
+	opt.Tokens = st
+	e := webtest.New(t, opt)
+	st.e = e
 	_, err := e.App.Pool.Exec(context.Background(), "INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING", webtest.ComponentAppID)
 	require.NoError(t, err)
 	return &trafficEnv{Env: e, tokens: st}

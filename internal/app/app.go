@@ -1,5 +1,8 @@
-// Package app wires the program: pool, stores, services, web server and
-// background work. main and the test harness build it the same way.
+// Package app is the composition root: the one package that imports every
+// layer, web included, and builds the program from them once, in dependency
+// order (platform → traffic → jobs → web). Only main (cmd/trafficmaster) and
+// the test harness (web/webtest) import it; TestOnlyTheRootImportsEveryLayer
+// keeps it so.
 package app
 
 import (
@@ -11,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gorilla/sessions"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trafficmaster/trafficmaster/internal/config"
@@ -30,41 +34,56 @@ type App struct {
 	Pool   *pgxpool.Pool
 	Staff  *postgres.StaffStore
 	Auth   *core.AuthService
-	Server *web.Server
 	// WeChat is the platform client (its base URL points at the simulator in tests).
 	WeChat *wechat.Client
-	// Tokens hands out authorizer access tokens.
-	Tokens core.AuthorizerTokens
-	// TokenManager is Tokens with the component token and retry helpers.
+
+	// TokenManager hands out component and authorizer access tokens.
 	TokenManager *platform.TokenManager
 	// Platform receives pushes, syncs authorizers and onboards accounts.
 	Platform *platform.Service
 	// PlatformStore keeps tickets, tokens, authorizers and pushed events.
 	PlatformStore *postgres.PlatformStore
-	// Background work started by features, run until the context ends.
-	Background []func(ctx context.Context) error
 
+	// InstanceID names this process on the pending attempts it owns.
+	InstanceID string
 	// Traffic makes the audited traffic-master attempts (clicks and bulk runs).
 	Traffic *traffic.Service
 	// Attempts stores attempts and lists accounts and audit entries.
 	Attempts *postgres.TrafficStore
-	// InstanceID names this process on the pending attempts it owns.
-	InstanceID string
-	closers    []func()
 
 	// Jobs is the Postgres job queue: bulk runs and scheduled work.
 	Jobs *jobs.Client
+
+	// Server is the web console.
+	Server *web.Server
+
+	// Background is the work run beside the server until the context ends.
+	Background []func(ctx context.Context) error
+	closers    []func()
 }
 
-// Options adjust the wiring for tests and the demo.
+// Options replace parts of the program, for tests and the demo.
 type Options struct {
 	// HTTPClient is used for calls to WeChat (tests shorten its timeout).
 	HTTPClient *http.Client
 	// Now replaces the clock.
 	Now func() time.Time
+	// Tokens replaces where the traffic service gets authorizer access
+	// tokens (by default the platform's token manager).
+	Tokens core.AuthorizerTokens
 }
 
-// New connects to the database, migrates it and wires every part.
+func (o Options) withDefaults() Options {
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// New connects to the database, migrates it and builds every part.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
 	pool, err := postgres.OpenTimeout(ctx, cfg.DatabaseURL, cfg.StatementTimeout)
 	if err != nil {
@@ -79,53 +98,111 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		pool.Close()
 		return nil, fmt.Errorf("TIME_ZONE: %w", err)
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	a := &App{Config: cfg, Log: log, Pool: pool, Staff: &postgres.StaffStore{Pool: pool}}
-	a.Auth = core.NewAuthService(a.Staff, a.Staff, a.Staff, a.Staff)
-	a.Auth.Now = opt.Now
-	httpClient := opt.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 15 * time.Second}
-	}
-	a.WeChat = wechat.NewClient(wechat.Config{BaseURL: cfg.WeChat.APIBaseURL, ComponentAppID: cfg.WeChat.ComponentAppID, ComponentAppSecret: cfg.WeChat.ComponentAppSecret, HTTPClient: httpClient})
-	sessions := web.NewSessionStore(cfg, pool)
-	deps := web.Deps{Config: cfg, Pool: pool, Logger: log, Auth: a.Auth, Staff: a.Staff, Sessions: sessions, Loc: loc}
-	a.Background = append(a.Background, func(ctx context.Context) error {
-		return Every(ctx, 10*time.Minute, func(ctx context.Context) {
-			if n, err := sessions.DeleteExpired(ctx); err != nil {
-				log.Warn("delete expired sessions", "err", err)
-			} else if n > 0 {
-				log.Info("deleted expired sessions", "count", n)
-			}
-			if err := a.Staff.DeleteOldLoginAttempts(ctx, opt.Now().Add(-24*time.Hour)); err != nil {
-				log.Warn("delete old sign-in counters", "err", err)
-			}
-		})
-	})
-	if err := a.wirePlatform(&deps, opt); err != nil {
+	a := &App{Config: cfg, Log: log, Pool: pool}
+	if err := a.build(ctx, loc, opt.withDefaults()); err != nil {
 		a.Close()
 		return nil, err
 	}
-	// Secrets an older version stored in clear are encrypted before anything runs.
-	if err := a.PlatformStore.SealStoredSecrets(ctx); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("encrypt stored secrets: %w", err)
-	}
-	if err := a.wireTraffic(ctx, &deps, opt); err != nil {
-		a.Close()
-		return nil, err
-	}
-	if err := a.wireJobs(&deps, opt); err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Server = web.New(deps)
 	return a, nil
 }
 
-// Close releases the pool.
+// build makes every part once, in dependency order: each step uses only what
+// the steps before it made, and App's fields are set here alone.
+func (a *App) build(ctx context.Context, loc *time.Location, opt Options) error {
+	// What every layer stands on: staff and sign-in, and the WeChat client.
+	a.Staff = &postgres.StaffStore{Pool: a.Pool}
+	a.Auth = newAuth(a.Staff, opt.Now)
+	a.WeChat = newWeChat(a.Config, opt.HTTPClient)
+
+	// Platform: tokens, pushes, sync, onboarding.
+	var err error
+	if a.PlatformStore, a.TokenManager, a.Platform, err = newPlatform(a.Config, a.Pool, a.WeChat, a.Log, opt.Now); err != nil {
+		return err
+	}
+	// Secrets an older version stored in clear are encrypted before anything runs.
+	if err := a.PlatformStore.SealStoredSecrets(ctx); err != nil {
+		return fmt.Errorf("encrypt stored secrets: %w", err)
+	}
+
+	// Traffic: this instance's liveness, then the audited attempts.
+	a.InstanceID = newInstanceID()
+	live, err := postgres.StartLiveness(ctx, a.Pool, a.InstanceID, a.Config.InstanceLease, a.Log)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, live.Stop)
+	tokens := opt.Tokens
+	if tokens == nil {
+		tokens = a.TokenManager
+	}
+	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, a.InstanceID, a.Log, opt.Now)
+	a.recoverOrphans(ctx)
+
+	// Jobs: bulk runs and the schedules, calling the traffic service.
+	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, a.schedules(), opt.Now); err != nil {
+		return err
+	}
+
+	// Web: the console, over all of the above.
+	sessions := newSessionStore(a.Config, a.Pool)
+	a.Server = web.New(web.Deps{
+		Config: a.Config, Logger: a.Log, Loc: loc, Now: opt.Now,
+		DB: a.Pool, Sessions: sessions, Auth: a.Auth, Staff: a.Staff,
+		Accounts: a.Attempts, Audit: a.Attempts, Attempter: a.Traffic,
+		Runs: a.Jobs.Runs, Schedules: a.Jobs, Platform: a.Platform,
+	})
+
+	a.Background = []func(context.Context) error{
+		a.sweepSessions(sessions, opt.Now),
+		a.askForTicket,
+		a.watchOrphans(live.Lease),
+		a.Jobs.Run,
+	}
+	return nil
+}
+
+// newAuth builds the sign-in and staff service over the staff store.
+func newAuth(staff *postgres.StaffStore, now func() time.Time) *core.AuthService {
+	auth := core.NewAuthService(staff, staff, staff, staff)
+	auth.Now = now
+	return auth
+}
+
+// newWeChat builds the platform's WeChat client.
+func newWeChat(cfg config.Config, hc *http.Client) *wechat.Client {
+	return wechat.NewClient(wechat.Config{BaseURL: cfg.WeChat.APIBaseURL, ComponentAppID: cfg.WeChat.ComponentAppID, ComponentAppSecret: cfg.WeChat.ComponentAppSecret, HTTPClient: hc})
+}
+
+// newSessionStore builds the Postgres-backed session store from configuration.
+func newSessionStore(cfg config.Config, pool *pgxpool.Pool) *postgres.SessionStore {
+	return postgres.NewSessionStore(pool, cfg.Key("session-cookie"), &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(cfg.SessionAbsolute.Seconds()),
+		HttpOnly: true,
+		Secure:   cfg.Secure(),
+		// Lax, not Strict: staff return from WeChat's authorization page by a
+		// cross-site link and must still be signed in.
+		SameSite: http.SameSiteLaxMode,
+	}, cfg.SessionIdle, cfg.SessionAbsolute)
+}
+
+// sweepSessions deletes expired sessions and old sign-in counters every ten minutes.
+func (a *App) sweepSessions(sessions *postgres.SessionStore, now func() time.Time) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return Every(ctx, 10*time.Minute, func(ctx context.Context) {
+			if n, err := sessions.DeleteExpired(ctx); err != nil {
+				a.Log.Warn("delete expired sessions", "err", err)
+			} else if n > 0 {
+				a.Log.Info("deleted expired sessions", "count", n)
+			}
+			if err := a.Staff.DeleteOldLoginAttempts(ctx, now().Add(-24*time.Hour)); err != nil {
+				a.Log.Warn("delete old sign-in counters", "err", err)
+			}
+		})
+	}
+}
+
+// Close stops the liveness lease and releases the pool.
 func (a *App) Close() {
 	for _, c := range a.closers {
 		c()

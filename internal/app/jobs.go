@@ -3,47 +3,31 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
-	"github.com/trafficmaster/trafficmaster/web"
 )
-
-// lazyAttempter reads App.Traffic at call time, so the queue may be wired
-// before or after the traffic service.
-type lazyAttempter struct{ a *App }
-
-func (l lazyAttempter) Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error) {
-	if l.a.Traffic == nil {
-		return nil, fmt.Errorf("no traffic service is configured")
-	}
-	return l.a.Traffic.Attempt(ctx, req)
-}
 
 // tokenRefreshAhead is how long before expiry the schedule renews tokens, so
 // a bulk run never waits on a refresh.
 const tokenRefreshAhead = 20 * time.Minute
 
-// wireJobs builds the queue client with its schedules and the run and job
-// pages. Its workers run in App.Background (serve, dev) or alone (worker).
-func (a *App) wireJobs(deps *web.Deps, opt Options) error {
-	cfg := jobs.Config{
-		ID: a.InstanceID, Pool: a.Pool, Log: a.Log, Attempter: lazyAttempter{a},
-		RatePerSecond: a.Config.RatePerSecond, Concurrency: a.Config.Concurrency, RetryWait: a.Config.RetryBackoff, Now: opt.Now,
-	}
-	cfg.Schedules = a.schedules()
-	c, err := jobs.New(cfg)
-	if err != nil {
-		return err
-	}
-	a.Jobs = c
-	a.Background = append(a.Background, c.Run)
-	deps.Features = append(deps.Features, &web.Runs{Runs: c.Runs, Jobs: c})
-	return nil
+// newJobs builds the queue client with its schedules; its workers call the
+// traffic service for each account of a run. They run in App.Background
+// (serve, dev) or alone (worker).
+func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID string, attempter core.Attempter, schedules []jobs.Schedule, now func() time.Time) (*jobs.Client, error) {
+	return jobs.New(jobs.Config{
+		ID: instanceID, Pool: pool, Log: log, Attempter: attempter,
+		RatePerSecond: cfg.RatePerSecond, Concurrency: cfg.Concurrency, RetryWait: cfg.RetryBackoff, Now: now,
+		Schedules: schedules,
+	})
 }
 
 func (a *App) schedules() []jobs.Schedule {

@@ -55,6 +55,8 @@ type Options struct {
 	Now func() time.Time
 	// HTTPClient is what the console uses to call WeChat.
 	HTTPClient *http.Client
+	// Tokens replaces where the traffic service gets authorizer tokens.
+	Tokens core.AuthorizerTokens
 }
 
 // New starts a console on a fresh database with a simulator beside it.
@@ -104,7 +106,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := app.New(context.Background(), cfg, log, app.Options{HTTPClient: opt.HTTPClient, Now: opt.Now})
+	a, err := app.New(context.Background(), cfg, log, app.Options{HTTPClient: opt.HTTPClient, Now: opt.Now, Tokens: opt.Tokens})
 	if err != nil {
 		t.Fatalf("webtest: app: %v", err)
 	}

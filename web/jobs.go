@@ -1,0 +1,18 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/trafficmaster/trafficmaster/views"
+)
+
+// handleJobsList shows the scheduled jobs and how each last ran.
+func (s *Server) handleJobsList(c echo.Context) error {
+	list, err := s.Schedules.Schedules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.JobsPage(views.JobsVM{Base: s.base(c, "Jobs", "jobs"), Schedules: list}))
+}

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/platform"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+)
+
+// The handlers depend on these interfaces, each no larger than what its
+// handlers call; internal/app hands in the services and stores that
+// implement them.
+
+// Pinger tells whether the database answers (the readiness probe).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// SessionStore keeps staff sessions server-side behind an opaque cookie.
+type SessionStore interface {
+	Get(r *http.Request, name string) (*sessions.Session, error)
+	// Renew gives the session a fresh ID (at sign-in, against fixation).
+	Renew(ctx context.Context, sess *sessions.Session) error
+}
+
+// AuthService signs staff in and out and changes staff members, writing the
+// security log as it goes.
+type AuthService interface {
+	Login(ctx context.Context, username, password string, m core.Meta) (*core.Staff, error)
+	RecordLogout(ctx context.Context, st *core.Staff, m core.Meta) error
+	CreateStaff(ctx context.Context, actor *core.Staff, username, password string, role core.Role, m core.Meta) (*core.Staff, error)
+	SetRole(ctx context.Context, actor *core.Staff, id int64, role core.Role, m core.Meta) error
+	ResetPassword(ctx context.Context, actor *core.Staff, id int64, password string, m core.Meta) error
+	SetDisabled(ctx context.Context, actor *core.Staff, id int64, disabled bool, m core.Meta) error
+	ChangeOwnPassword(ctx context.Context, st *core.Staff, current, password string, m core.Meta) error
+}
+
+// StaffDirectory reads staff members and the security log.
+type StaffDirectory interface {
+	StaffByID(ctx context.Context, id int64) (*core.Staff, error)
+	ListStaff(ctx context.Context) ([]*core.Staff, error)
+	ListSecurity(ctx context.Context, beforeID int64, limit int) ([]core.SecurityEvent, error)
+}
+
+// Accounts reads the Mini Programs, their traffic-master states and the
+// runs each took part in.
+type Accounts interface {
+	ListAccounts(ctx context.Context, f postgres.AccountFilter) (*postgres.AccountPage, error)
+	CountStates(ctx context.Context, f postgres.AccountFilter) (postgres.StateCounts, error)
+	Account(ctx context.Context, appID string) (*traffic.Account, error)
+	AccountRuns(ctx context.Context, appID string, before int64, limit int) ([]core.AccountRun, int64, error)
+}
+
+// AuditLog reads the attempts, one by one, a page at a time or streamed.
+type AuditLog interface {
+	Attempt(ctx context.Context, id int64) (*core.Attempt, error)
+	ListAttempts(ctx context.Context, f postgres.AttemptFilter) ([]*core.Attempt, int64, error)
+	EachAttempt(ctx context.Context, f postgres.AttemptFilter, fn func(*core.Attempt) error) error
+	StaffNames(ctx context.Context) ([]core.Staff, error)
+}
+
+// Attempter makes one audited check or open (the traffic service).
+type Attempter interface {
+	Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error)
+}
+
+// RunService starts, reads and controls bulk runs.
+type RunService interface {
+	List(ctx context.Context, limit, offset int) ([]*jobs.Run, error)
+	Get(ctx context.Context, id int64) (*jobs.Run, error)
+	Items(ctx context.Context, id int64, limit int) ([]jobs.Item, error)
+	MatchFilter(ctx context.Context, f jobs.Filter) ([]string, error)
+	OpenCautions(ctx context.Context, appIDs []string) (unknown, notOffered int, err error)
+	Names(ctx context.Context, appIDs []string, limit int) ([]jobs.Named, error)
+	CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*jobs.Run, bool, error)
+	Pause(ctx context.Context, id int64) error
+	Resume(ctx context.Context, id int64) error
+	Cancel(ctx context.Context, id int64) error
+}
+
+// ScheduleService reports the scheduled jobs.
+type ScheduleService interface {
+	Schedules(ctx context.Context) ([]jobs.ScheduleStatus, error)
+}
+
+// PlatformService receives WeChat's pushes, syncs authorizers and onboards
+// new accounts.
+type PlatformService interface {
+	HandlePush(ctx context.Context, query url.Values, body []byte) error
+	Status(ctx context.Context) (platform.Status, error)
+	Sync(ctx context.Context) (platform.SyncResult, error)
+	AuthorizationLink(ctx context.Context, redirectURI string) (platform.AuthorizationLinks, error)
+	CompleteAuthorization(ctx context.Context, authCode string) (string, error)
+}
