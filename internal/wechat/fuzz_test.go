@@ -31,7 +31,7 @@ func FuzzDecodeReply(f *testing.F) {
 		var de *DecodeError
 		switch {
 		case errors.As(err, &we):
-			if we.Code == 0 || (we.Shape != "ret" && we.Shape != "errcode") {
+			if we.Code == 0 || (we.Shape != ShapeRet && we.Shape != ShapeErrcode && we.Shape != ShapeBaseResp) {
 				t.Fatalf("bad Error %+v", we)
 			}
 			if code, ok := CodeOf(err); !ok || code != we.Code {
