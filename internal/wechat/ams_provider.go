@@ -47,9 +47,14 @@ func (c *Client) GetShareRatio(ctx context.Context, componentToken, appID string
 	return c.getRatio(ctx, componentToken, ActionGetShareRatio, appID)
 }
 
-// GetCustomShareRatio returns a Mini Program's custom ratio; 2061 means none is set.
-func (c *Client) GetCustomShareRatio(ctx context.Context, componentToken, appID string) (int, error) {
-	return c.getRatio(ctx, componentToken, ActionGetCustomShareRatio, appID)
+// GetCustomShareRatio returns a Mini Program's custom ratio, whether in effect
+// or pending; set is false when none is (WeChat's 2061).
+func (c *Client) GetCustomShareRatio(ctx context.Context, componentToken, appID string) (ratio int, set bool, err error) {
+	ratio, err = c.getRatio(ctx, componentToken, ActionGetCustomShareRatio, appID)
+	if code, ok := CodeOf(err); ok && code == 2061 {
+		return 0, false, nil
+	}
+	return ratio, err == nil, err
 }
 
 // AgencyDayStat is one day of every Mini Program together.
