@@ -171,6 +171,12 @@ func (s *Sim) accountDays(appID string, from, to time.Time, slot string) []slotD
 	}
 	acc := s.account(appID)
 	now := s.cfg.Now()
+	if at, ok := s.ams.openedAt[appID]; ok {
+		at = at.In(chinaTime)
+		if first := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, chinaTime); from.Before(first) {
+			from = first // no ads ran before the traffic master was open
+		}
+	}
 	var out []slotDay
 	for day := to; !day.Before(from); day = day.AddDate(0, 0, -1) {
 		pct := revisionPercent(day, now)
