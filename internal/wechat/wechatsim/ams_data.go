@@ -290,10 +290,10 @@ func metrics(f figures, publisherOnly bool) map[string]any {
 	m := map[string]any{
 		"req_succ_count": f.req,
 		"exposure_count": f.exposure,
-		"exposure_rate":  ratio(f.exposure, f.req, 4),
+		"exposure_rate":  decimal(f.exposure, f.req, 4),
 		"click_count":    f.clicks,
-		"click_rate":     ratio(f.clicks, f.exposure, 4),
-		"ecpm":           ratio(f.income*1000, f.exposure, 2),
+		"click_rate":     decimal(f.clicks, f.exposure, 4),
+		"ecpm":           decimal(f.income*1000, f.exposure, 2),
 	}
 	if publisherOnly {
 		m["publisher_income"] = f.publisher
@@ -307,8 +307,8 @@ func metrics(f figures, publisherOnly bool) map[string]any {
 	return m
 }
 
-// ratio formats a/b as a decimal; it is not money, so a float is fine.
-func ratio(a, b int64, places int) floatText {
+// decimal formats a/b as a decimal; it is not money, so a float is fine.
+func decimal(a, b int64, places int) floatText {
 	if b == 0 {
 		return floatText(fmt.Sprintf("%.*f", places, 0.0))
 	}

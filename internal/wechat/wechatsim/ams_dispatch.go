@@ -34,8 +34,9 @@ var miniActions = map[string]amsHandler{
 
 // amsAction answers a per Mini Program action other than opening, once the
 // token, gates and scripted transport behaviour have been dealt with. A
-// scripted non-zero code wins; an account whose traffic master is not open
-// gets 2009, as WeChat answers.
+// scripted non-zero code wins, in the script's Shape ("ret", "errcode",
+// "base_resp"; "" for the action's dialect); an account whose traffic master
+// is not open gets 2009, as WeChat answers.
 func (s *Sim) amsAction(w http.ResponseWriter, appID, action string, body map[string]any, b Behavior, scripted bool) {
 	if scripted && b.Ret != 0 {
 		s.amsReply(w, action, b.Shape, b.Ret, nil)
@@ -79,7 +80,8 @@ func isProviderAction(action string) bool {
 }
 
 // providerAMS serves /wxa/setdefaultamsinfo and /wxa/getdefaultamsinfo (and
-// get_agency_settled_revenue on operationams).
+// get_agency_settled_revenue on operationams). Scripts and gates for these
+// actions are keyed by the component appid.
 func (s *Sim) providerAMS(w http.ResponseWriter, r *http.Request, body map[string]any) {
 	action := r.URL.Query().Get("action")
 	tok := r.URL.Query().Get("access_token")
