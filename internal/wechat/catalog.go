@@ -71,6 +71,12 @@ var catalog = map[int]row{
 	61006: {ClassToken, "Component verify ticket invalid", "component_verify_ticket 无效", "Wait for the next ticket push or request one", "请等待下一次票据推送或主动请求推送"},
 	61007: {ClassProviderConfig, "API not in the authorized permission set", "该接口不在授权方授予的权限集内", "Ask the merchant to grant the permission set, or fix the platform's permissions", "请商户授予相应权限集，或调整第三方平台的权限配置"},
 	61023: {ClassToken, "Refresh token invalid", "refresh_token 无效", "Recover it from the authorizer list, or ask the merchant to authorize again", "请从授权方列表中找回，或请商户重新授权"},
+	1803:  {ClassOurBug, "The ad unit name is already used (reported by the community, not in WeChat's pages)", "广告单元名称已被使用（见于社区反馈，官方文档未列出）", "Choose a name no other unit of this Mini Program uses", "请换一个该小程序其他广告单元未使用的名称"},
+	2008:  {ClassRateLimited, "Cover ads were switched less than an hour ago", "开屏广告位一小时内已切换过状态", "Retry after the time WeChat gives (next_open_time)", "请在微信给出的时间（next_open_time）之后重试"},
+	2035:  {ClassOurBug, "The blocklist is over its cap (20 Official Accounts, 10 iOS apps, 10 Android apps, 20 Mini Programs)", "屏蔽名单超出上限（公众号 20、iOS 应用 10、安卓应用 10、小程序 20）", "Remove entries of that kind before adding more", "请先移除该类别的部分条目再添加"},
+	2061:  {ClassSuccess, "No custom share ratio is set: the default applies", "未设置自定义分账比例，适用默认比例", "Nothing to do, or set a custom ratio", "无需操作，或为其设置自定义比例"},
+	2067:  {ClassAlreadyDone, "Cover ads are already on", "开屏广告位已开启", "Nothing to do", "无需再次操作"},
+	2068:  {ClassRateLimited, "The traffic master was opened less than an hour ago", "流量主开通未满一小时", "Retry an hour after opening", "请在开通满一小时后重试"},
 }
 
 func (r row) info(code int) CodeInfo {

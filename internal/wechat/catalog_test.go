@@ -17,6 +17,7 @@ func TestCatalog(t *testing.T) {
 		40001: wechat.ClassToken, 40014: wechat.ClassToken, 42001: wechat.ClassToken, 45009: wechat.ClassRateLimited,
 		48001: wechat.ClassProviderConfig, 61003: wechat.ClassNeedsMerchant, 61004: wechat.ClassProviderConfig,
 		61005: wechat.ClassToken, 61006: wechat.ClassToken, 61007: wechat.ClassProviderConfig, 61023: wechat.ClassToken,
+		1803: wechat.ClassOurBug, 2008: wechat.ClassRateLimited, 2035: wechat.ClassOurBug, 2061: wechat.ClassSuccess, 2067: wechat.ClassAlreadyDone, 2068: wechat.ClassRateLimited,
 	}
 	for code, class := range want {
 		info := wechat.LookupCode(code)

@@ -653,11 +653,17 @@ func TestAuthorizerInfo(t *testing.T) {
 func TestOtherAMSActions(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	_, tok := e.authorize(t, true)
+	appID, tok := e.authorize(t, true)
+	_, err := e.client.GetAdUnitList(ctx, tok, 1, 10, "")
+	requireCode(t, err, 2009, "ret")
+	e.sim.MarkOpened(appID, e.clock.Now().Add(-48*time.Hour))
+	id, err := e.client.CreateAdUnit(ctx, tok, wechat.NewAdUnit{Name: "banner", Slot: wechat.SlotBanner})
+	require.NoError(t, err)
 	units, err := e.client.GetAdUnitList(ctx, tok, 1, 10, "")
 	require.NoError(t, err)
-	require.Len(t, units.AdUnits, 1)
-	assert.Equal(t, 1, units.AdUnits[0].Status)
+	require.NotEmpty(t, units.AdUnits)
+	assert.Equal(t, id, units.AdUnits[0].AdUnitID, "newest first")
+	assert.True(t, units.AdUnits[0].On())
 	_, err = e.client.GetSettlement(ctx, tok, "2026-01-01", "2026-01-31", 1, 10)
 	require.NoError(t, err)
 	var out map[string]any
@@ -702,7 +708,7 @@ func TestDemoAuthorizers(t *testing.T) {
 		codes[res.Ret] = true
 	}
 	for _, info := range wechat.Codes() {
-		if info.Class == wechat.ClassToken || info.Code == 1736 || info.Code == 45009 || info.Code == 61003 || info.Code == 61004 {
+		if info.Class == wechat.ClassToken || info.Code == 1736 || info.Code == 45009 || info.Code == 61003 || info.Code == 61004 || wechat.IsAdOperationCode(info.Code) {
 			continue
 		}
 		assert.True(t, codes[info.Code], "demo covers %d", info.Code)

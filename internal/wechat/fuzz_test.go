@@ -14,6 +14,7 @@ func FuzzDecodeReply(f *testing.F) {
 		`{"ret":0,"err_msg":""}`, `{"ret":2021,"err_msg":"already"}`, `{"errcode":42001,"errmsg":"expired"}`,
 		`{"errcode":0}`, `{}`, ``, `<html>502</html>`, `null`, `[]`, `{"ret":"x"}`, `{"ret":1e3}`,
 		`{"ret":0,"errcode":40001,"errmsg":"x"}`, `  {"ret":-202} `,
+		`{"base_resp":{"ret":-202,"err_msg":"x"}}`, `{"base_resp":{"errcode":"1735"}}`, `{"base_resp":null,"ret":"0"}`,
 	} {
 		f.Add(200, []byte(s), true)
 		f.Add(502, []byte(s), false)
@@ -31,7 +32,7 @@ func FuzzDecodeReply(f *testing.F) {
 		var de *DecodeError
 		switch {
 		case errors.As(err, &we):
-			if we.Code == 0 || (we.Shape != "ret" && we.Shape != "errcode") {
+			if we.Code == 0 || (we.Shape != ShapeRet && we.Shape != ShapeErrcode && we.Shape != ShapeBaseResp) {
 				t.Fatalf("bad Error %+v", we)
 			}
 			if code, ok := CodeOf(err); !ok || code != we.Code {

@@ -24,6 +24,8 @@ func (s *Sim) Handler() http.Handler {
 		"/cgi-bin/component/api_get_authorizer_list": s.withComponentToken(s.authorizerList),
 		"/cgi-bin/component/api_get_authorizer_info": s.withComponentToken(s.authorizerInfo),
 		"/wxa/operationams":                          s.operationAMS,
+		"/wxa/setdefaultamsinfo":                     s.providerAMS,
+		"/wxa/getdefaultamsinfo":                     s.providerAMS,
 	}
 	for path, h := range api {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -465,8 +467,12 @@ func (s *Sim) takeScript(appID, action string) (Behavior, bool) {
 	return sc.b, true
 }
 
-func (s *Sim) operationAMS(w http.ResponseWriter, r *http.Request, _ map[string]any) {
+func (s *Sim) operationAMS(w http.ResponseWriter, r *http.Request, body map[string]any) {
 	action := r.URL.Query().Get("action")
+	if isProviderAction(action) {
+		s.providerAMS(w, r, body)
+		return
+	}
 	appID := s.resolveAMSToken(w, action, r.URL.Query().Get("access_token"))
 	if appID == "" {
 		return
@@ -530,11 +536,7 @@ func (s *Sim) operationAMS(w http.ResponseWriter, r *http.Request, _ map[string]
 		}
 		reply(w, "ret", 0, nil)
 	default:
-		if scripted && b.Ret != 0 {
-			reply(w, b.Shape, b.Ret, nil)
-			return
-		}
-		s.otherAction(w, action)
+		s.amsAction(w, appID, action, body, b, scripted)
 	}
 }
 
@@ -544,21 +546,8 @@ func (s *Sim) setOpened(appID string) bool {
 	defer s.mu.Unlock()
 	was := s.opened[appID]
 	s.opened[appID] = true
-	return was
-}
-
-func (s *Sim) otherAction(w http.ResponseWriter, action string) {
-	switch action {
-	case "agency_get_adunit_list":
-		reply(w, "ret", 0, map[string]any{"total_num": 1, "ad_unit": []map[string]any{{
-			"ad_slot": "SLOT_ID_WEAPP_BANNER", "ad_unit_id": "adunit-" + randHex(8), "ad_unit_name": "banner",
-			"ad_unit_size": []map[string]any{{"width": 375, "height": 130}}, "ad_unit_status": 1,
-		}}})
-	case "agency_get_settlement":
-		reply(w, "ret", 0, map[string]any{"revenue_all": 0, "penalty_all": 0, "settled_revenue_all": 0, "settlement_list": []any{}, "total_num": 0})
-	case "agency_get_adunit_general", "agency_get_adpos_genenral":
-		reply(w, "ret", 0, map[string]any{"list": []any{}, "summary": map[string]any{}, "total_num": 0})
-	default:
-		reply(w, "ret", 1700, nil)
+	if !was {
+		s.noteOpened(appID, s.cfg.Now())
 	}
+	return was
 }

@@ -105,6 +105,7 @@ type Sim struct {
 	scripts     map[scriptKey]*script
 	gates       []*Gate
 	opened      map[string]bool
+	ams         amsSim // the ad operations' state (ams_state.go)
 	calls       []Call
 	compIssued  int
 	authIssued  int
