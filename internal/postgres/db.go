@@ -122,9 +122,25 @@ func isUniqueViolation(err error) bool {
 func notFound(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // querier is what both the pool and a transaction offer, so one store method
-// serves inside and outside a transaction.
+// serves inside and outside a transaction. It is the one executor type of
+// the stores.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in one transaction of pool: committed when fn returns nil,
+// rolled back when it fails or panics. It is the one way the stores write
+// in a transaction.
+func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op once committed; a failed rollback ends the connection
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
