@@ -56,7 +56,7 @@ func TestSearchMatchesSubstringsAndPagesBothWays(t *testing.T) {
 		}, s)
 	}
 
-	runs := &jobs.Runs{Pool: e.App.Pool}
+	runs := &jobs.Runs{Store: &postgres.RunStore{Pool: e.App.Pool}}
 	for _, q := range []string{"花间", "花", "间", "间茶", "间奏 1", "tea", "TEASHOP 3", "shop 1", "dawn ltd", "gh_00000000012", "00000000ab0", "b00a",
 		"e 3", "花间茶舍 12", "%", "_", "t_a", "u0082b1", "nothing-like-this"} {
 		var want, wantRun []string

@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/web"
 )
 
@@ -32,7 +32,7 @@ const tokenRefreshAhead = 20 * time.Minute
 // pages. Its workers run in App.Background (serve, dev) or alone (worker).
 func (a *App) wireJobs(deps *web.Deps, opt Options) error {
 	cfg := jobs.Config{
-		ID: a.InstanceID, Pool: a.Pool, Log: a.Log, Attempter: lazyAttempter{a},
+		ID: a.InstanceID, Pool: a.Pool, Store: &postgres.RunStore{Pool: a.Pool}, Slots: &postgres.RateSlots{Pool: a.Pool}, Log: a.Log, Attempter: lazyAttempter{a},
 		RatePerSecond: a.Config.RatePerSecond, Concurrency: a.Config.Concurrency, RetryWait: a.Config.RetryBackoff, Now: opt.Now,
 	}
 	cfg.Schedules = a.schedules()
@@ -63,13 +63,7 @@ func (a *App) schedules() []jobs.Schedule {
 			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
 				tm := *a.TokenManager
 				tm.MinLife += tokenRefreshAhead
-				rows, err := a.Pool.Query(ctx, `
-					SELECT t.appid FROM authorizer_tokens t JOIN authorizers a USING (appid)
-					WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval`, tm.MinLife.String())
-				if err != nil {
-					return "", err
-				}
-				ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				ids, err := a.PlatformStore.TokensExpiringWithin(ctx, tm.MinLife)
 				if err != nil {
 					return "", err
 				}

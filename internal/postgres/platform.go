@@ -497,3 +497,15 @@ func (s *PlatformStore) Status(ctx context.Context, appID string) (platform.Stat
 	})
 	return st, err
 }
+
+// TokensExpiringWithin lists the accounts, not revoked, whose stored access
+// token expires within d: the ones the token schedule refreshes ahead.
+func (s *PlatformStore) TokensExpiringWithin(ctx context.Context, d time.Duration) ([]string, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT t.appid FROM authorizer_tokens t JOIN authorizers a USING (appid)
+		WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval`, d.String())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
