@@ -11,6 +11,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -105,7 +106,7 @@ func TestSearchMatchesSubstringsAndPagesBothWays(t *testing.T) {
 		require.Equal(t, len(want), total)
 		require.Equal(t, p.Counts["failed"], len(p.Accounts))
 
-		ids, err := runs.MatchFilter(ctx, jobs.Filter{Q: q})
+		ids, err := runs.MatchFilter(ctx, traffic.Filter{Q: q})
 		require.NoError(t, err)
 		sort.Strings(wantRun)
 		require.Equal(t, len(wantRun), len(ids), "bulk-run selection for %q is the list's", q)

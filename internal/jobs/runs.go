@@ -122,10 +122,6 @@ type Item struct {
 	FinishedAt *time.Time
 }
 
-// Filter is the Mini Programs page's filter, which a run "over the filter"
-// takes: traffic.Filter, under the name the run pages have always used.
-type Filter = traffic.Filter
-
 // SelectedDescription is the description of a run over n rows picked by hand.
 func SelectedDescription(n int) string { return "selected=" + strconv.Itoa(n) }
 
@@ -171,7 +167,7 @@ func (RunItemArgs) InsertOpts() river.InsertOpts {
 
 // MatchFilter lists the Mini Programs a run over f takes (not revoked): the
 // rows the list shows for the same filter, through the same SQL.
-func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
+func (r *Runs) MatchFilter(ctx context.Context, f traffic.Filter) ([]string, error) {
 	return r.Store.MatchFilter(ctx, f)
 }
 
