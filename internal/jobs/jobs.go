@@ -34,7 +34,7 @@ type Config struct {
 	Pool *pgxpool.Pool
 	// Store keeps the runs and Slots the rate limiter's slots (both
 	// implemented by internal/postgres); required.
-	Store RunStore
+	Store Store
 	Slots SlotStore
 	Log   *slog.Logger
 	// Attempter makes the audited call for each account of a run.
@@ -70,6 +70,7 @@ type Client struct {
 	River   *river.Client[pgx.Tx]
 	Runs    *Runs
 	Limiter *RateLimiter
+	items   ItemStore
 	cfg     Config
 }
 
@@ -99,7 +100,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Store == nil || cfg.Slots == nil {
 		return nil, errors.New("jobs: Config.Store and Config.Slots are required")
 	}
-	c := &Client{cfg: cfg, Limiter: &RateLimiter{Slots: cfg.Slots, Name: "wechat", PerSecond: cfg.RatePerSecond}}
+	c := &Client{cfg: cfg, items: cfg.Store, Limiter: &RateLimiter{Slots: cfg.Slots, Name: "wechat", PerSecond: cfg.RatePerSecond}}
 	c.Runs = &Runs{Store: cfg.Store, client: c}
 
 	workers := river.NewWorkers()

@@ -11,8 +11,15 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
-// RunStore keeps bulk runs and their items: what the runs and their worker
-// need of the database. internal/postgres implements it (postgres.RunStore).
+// Store is what the queue's services need of the database: the runs'
+// store and the worker's. internal/postgres implements it (postgres.RunStore).
+type Store interface {
+	RunStore
+	ItemStore
+}
+
+// RunStore keeps bulk runs: what Runs needs of the database to select,
+// confirm, create, steer and show them.
 type RunStore interface {
 	// MatchFilter lists, in appid order, the accounts a run over f takes:
 	// those the Mini Programs page shows for f that are neither revoked nor
@@ -51,7 +58,11 @@ type RunStore interface {
 	PauseRun(ctx context.Context, id int64) (changed bool, err error)
 	CancelRun(ctx context.Context, id int64) (changed bool, err error)
 	ResumeRun(ctx context.Context, id int64, queue QueueFunc) (changed bool, err error)
+}
 
+// ItemStore keeps the accounts of runs as the worker calls them, one job
+// per account.
+type ItemStore interface {
 	// WorkItem reads an account of a run as its job finds it (a not-found
 	// error when the run is gone).
 	WorkItem(ctx context.Context, runID int64, appID string) (*WorkItem, error)

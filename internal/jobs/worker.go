@@ -30,7 +30,7 @@ func (w *runItemWorker) NextRetry(job *river.Job[RunItemArgs]) time.Time {
 
 func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) error {
 	c, a := w.c, job.Args
-	store := c.Runs.Store
+	store := c.items
 	it, err := store.WorkItem(ctx, a.RunID, a.AppID)
 	if core.ErrorCode(err) == core.ENOTFOUND {
 		return nil // the run was deleted
@@ -117,7 +117,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 // if there is one beyond the tries already counted. An attempt that sent
 // nothing is not adopted: it is counted, and the account is called.
 func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bool, int, error) {
-	last, err := w.c.Runs.Store.LastRunAttempt(ctx, a.RunID, a.AppID)
+	last, err := w.c.items.LastRunAttempt(ctx, a.RunID, a.AppID)
 	if err != nil {
 		return false, tries, err
 	}
@@ -139,7 +139,7 @@ func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state string,
 	// Recording must survive the job's context ending right after the call.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return w.c.Runs.Store.FinishItem(ctx, a.RunID, a.AppID, ItemResult{State: state, Tries: tries, AttemptID: attemptID, Outcome: outcome, Code: code, Message: message})
+	return w.c.items.FinishItem(ctx, a.RunID, a.AppID, ItemResult{State: state, Tries: tries, AttemptID: attemptID, Outcome: outcome, Code: code, Message: message})
 }
 
 // PlatformWide reports a WeChat code that says the platform itself cannot
@@ -160,7 +160,7 @@ func PlatformWide(code int) bool {
 func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *core.Attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	paused, err := w.c.Runs.Store.PauseForPlatform(ctx, a.RunID, a.AppID, tries, at)
+	paused, err := w.c.items.PauseForPlatform(ctx, a.RunID, a.AppID, tries, at)
 	if err != nil {
 		return err
 	}

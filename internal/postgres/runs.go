@@ -14,12 +14,13 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
-// RunStore keeps bulk runs and their items: jobs.RunStore on Postgres.
+// RunStore keeps bulk runs and their items: jobs.Store (the runs' store
+// and the worker's) on Postgres.
 type RunStore struct {
 	Pool *pgxpool.Pool
 }
 
-var _ jobs.RunStore = (*RunStore)(nil)
+var _ jobs.Store = (*RunStore)(nil)
 
 // MatchFilter lists the accounts a run over f takes, in appid order: those
 // the list shows for f's selection that are neither revoked nor Official
