@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,24 +22,9 @@ const appsPageSize = 50
 
 // appsFilter reads the list's filter from a query; unknown values are ignored.
 func appsFilter(q url.Values) postgres.AccountFilter {
-	f := postgres.AccountFilter{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort"), After: q.Get("after"), Before: q.Get("before"), Limit: appsPageSize}
-	f.Pos, _ = strconv.Atoi(q.Get("pos"))
-	for _, st := range traffic.States {
-		if string(st) == q.Get("state") {
-			f.State = st
-		}
-	}
-	switch f.Status {
-	case "", "normal", "abnormal", "revoked", "official":
-	default:
-		f.Status = ""
-	}
-	switch f.Sort {
-	case "", "recent", "appid":
-	default:
-		f.Sort = ""
-	}
-	return f
+	f, _ := traffic.ParseFilter(q)
+	f.Limit = appsPageSize
+	return postgres.AccountFilter(f)
 }
 
 // handleAppsList is the Mini Programs page: the filtered, sorted list with

@@ -62,11 +62,14 @@ func (s *Server) handleRunCreate(c echo.Context) error {
 	if len(ids) > 0 {
 		desc = jobs.SelectedDescription(len(ids))
 	} else {
-		filter := jobs.Filter{State: form.State, Q: form.Q, Status: form.Status}
-		if ids, err = s.Runs.MatchFilter(ctx, filter); err != nil {
-			return err
+		// A filter the list would not have sent (an unknown state or
+		// status) matches nothing rather than more than was asked for.
+		if filter, perr := traffic.ParseFilter(params); perr == nil {
+			if ids, err = s.Runs.MatchFilter(ctx, filter); err != nil {
+				return err
+			}
+			desc = filter.Describe()
 		}
-		desc = filter.Describe()
 	}
 	vm := views.RunConfirmVM{Base: s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
 		TypeCount: form.Action == string(core.ActionOpen) && len(ids) > typeCountAbove}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -56,7 +57,7 @@ func TestSearchMatchesSubstringsAndPagesBothWays(t *testing.T) {
 		}, s)
 	}
 
-	runs := &jobs.Runs{Pool: e.App.Pool}
+	runs := &jobs.Runs{Store: &postgres.RunStore{Pool: e.App.Pool}}
 	for _, q := range []string{"花间", "花", "间", "间茶", "间奏 1", "tea", "TEASHOP 3", "shop 1", "dawn ltd", "gh_00000000012", "00000000ab0", "b00a",
 		"e 3", "花间茶舍 12", "%", "_", "t_a", "u0082b1", "nothing-like-this"} {
 		var want, wantRun []string
@@ -105,7 +106,7 @@ func TestSearchMatchesSubstringsAndPagesBothWays(t *testing.T) {
 		require.Equal(t, len(want), total)
 		require.Equal(t, p.Counts["failed"], len(p.Accounts))
 
-		ids, err := runs.MatchFilter(ctx, jobs.Filter{Q: q})
+		ids, err := runs.MatchFilter(ctx, traffic.Filter{Q: q})
 		require.NoError(t, err)
 		sort.Strings(wantRun)
 		require.Equal(t, len(wantRun), len(ids), "bulk-run selection for %q is the list's", q)

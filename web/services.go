@@ -76,7 +76,7 @@ type RunService interface {
 	List(ctx context.Context, limit, offset int) ([]*jobs.Run, error)
 	Get(ctx context.Context, id int64) (*jobs.Run, error)
 	Items(ctx context.Context, id int64, limit int) ([]jobs.Item, error)
-	MatchFilter(ctx context.Context, f jobs.Filter) ([]string, error)
+	MatchFilter(ctx context.Context, f traffic.Filter) ([]string, error)
 	OpenCautions(ctx context.Context, appIDs []string) (unknown, notOffered int, err error)
 	Names(ctx context.Context, appIDs []string, limit int) ([]jobs.Named, error)
 	CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*jobs.Run, bool, error)

@@ -14,12 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/trafficmaster/trafficmaster/internal/app"
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgcluster"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 )
 
@@ -50,7 +49,7 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer cluster.Stop() //nolint:errcheck
-	if err := ensureDatabase(ctx, cluster, "trafficmaster"); err != nil {
+	if err := postgres.EnsureDatabase(ctx, cluster.DSN("postgres"), "trafficmaster"); err != nil {
 		return err
 	}
 	secret, err := devSecret(filepath.Join(*dataDir, "secret-key"))
@@ -170,22 +169,6 @@ func waitUntil(ctx context.Context, ok func() bool) bool {
 		}
 	}
 	return true
-}
-
-func ensureDatabase(ctx context.Context, c *pgcluster.Cluster, name string) error {
-	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	}
-	return err
 }
 
 // devSecret keeps one random key per demo folder so encrypted data stays readable across runs.

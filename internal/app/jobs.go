@@ -8,11 +8,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
 
 // tokenRefreshAhead is how long before expiry the schedule renews tokens, so
@@ -24,7 +24,7 @@ const tokenRefreshAhead = 20 * time.Minute
 // (serve, dev) or alone (worker).
 func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID string, attempter core.Attempter, schedules []jobs.Schedule, now func() time.Time) (*jobs.Client, error) {
 	return jobs.New(jobs.Config{
-		ID: instanceID, Pool: pool, Log: log, Attempter: attempter,
+		ID: instanceID, Pool: pool, Store: &postgres.RunStore{Pool: pool}, Slots: &postgres.RateSlots{Pool: pool}, Log: log, Attempter: attempter,
 		RatePerSecond: cfg.RatePerSecond, Concurrency: cfg.Concurrency, RetryWait: cfg.RetryBackoff, Now: now,
 		Schedules: schedules,
 	})
@@ -47,13 +47,7 @@ func (a *App) schedules() []jobs.Schedule {
 			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
 				tm := *a.TokenManager
 				tm.MinLife += tokenRefreshAhead
-				rows, err := a.Pool.Query(ctx, `
-					SELECT t.appid FROM authorizer_tokens t JOIN authorizers a USING (appid)
-					WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval`, tm.MinLife.String())
-				if err != nil {
-					return "", err
-				}
-				ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				ids, err := a.PlatformStore.TokensExpiringWithin(ctx, tm.MinLife)
 				if err != nil {
 					return "", err
 				}

@@ -32,7 +32,11 @@ type Config struct {
 	// id, so recovery can hand a dead process's jobs over at once.
 	ID   string
 	Pool *pgxpool.Pool
-	Log  *slog.Logger
+	// Store keeps the runs and Slots the rate limiter's slots (both
+	// implemented by internal/postgres); required.
+	Store Store
+	Slots SlotStore
+	Log   *slog.Logger
 	// Attempter makes the audited call for each account of a run.
 	Attempter core.Attempter
 	// RatePerSecond is the global call rate across every instance.
@@ -66,6 +70,7 @@ type Client struct {
 	River   *river.Client[pgx.Tx]
 	Runs    *Runs
 	Limiter *RateLimiter
+	items   ItemStore
 	cfg     Config
 }
 
@@ -92,8 +97,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Client{cfg: cfg, Limiter: &RateLimiter{Pool: cfg.Pool, Name: "wechat", PerSecond: cfg.RatePerSecond}}
-	c.Runs = &Runs{Pool: cfg.Pool, client: c}
+	if cfg.Store == nil || cfg.Slots == nil {
+		return nil, errors.New("jobs: Config.Store and Config.Slots are required")
+	}
+	c := &Client{cfg: cfg, items: cfg.Store, Limiter: &RateLimiter{Slots: cfg.Slots, Name: "wechat", PerSecond: cfg.RatePerSecond}}
+	c.Runs = &Runs{Store: cfg.Store, client: c}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &runItemWorker{c: c}); err != nil {
@@ -105,7 +113,9 @@ func New(cfg Config) (*Client, error) {
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(s.Every), func() (river.JobArgs, *river.InsertOpts) {
-			return ScheduleArgs{Name: s.Name}, &river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: scheduleAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}
+			// The tag lets the Jobs page ask the queue for the schedule's latest job.
+			return ScheduleArgs{Name: s.Name}, &river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: scheduleAttempts, Tags: []string{s.Name},
+				UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: s.Every}}
 		}, &river.PeriodicJobOpts{ID: s.Name, RunOnStart: s.RunOnStart}))
 	}
 	rcfg := &river.Config{

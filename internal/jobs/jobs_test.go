@@ -81,7 +81,7 @@ func (e *env) openPool() *pgxpool.Pool {
 // worker is one worker "process": its own pool and queue client.
 func (e *env) worker(rate float64, conc int, mod ...func(*jobs.Config)) *jobs.Client {
 	pool := e.openPool()
-	cfg := jobs.Config{Pool: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Attempter: e.attempter(pool), RatePerSecond: rate, Concurrency: conc,
+	cfg := jobs.Config{Pool: pool, Store: &postgres.RunStore{Pool: pool}, Slots: &postgres.RateSlots{Pool: pool}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Attempter: e.attempter(pool), RatePerSecond: rate, Concurrency: conc,
 		Backoff: func(int, core.Outcome) time.Duration { return 50 * time.Millisecond }, FetchPoll: 50 * time.Millisecond}
 	for _, m := range mod {
 		m(&cfg)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // RateLimiter spaces calls to WeChat evenly across every instance sharing the
@@ -16,7 +14,8 @@ import (
 // clock. Callers take their slot right before they send (see
 // core.AttemptRequest.Pace), so calls follow their slots closely.
 type RateLimiter struct {
-	Pool *pgxpool.Pool
+	// Slots reserves the slots, on the database shared by every instance.
+	Slots SlotStore
 	// Name keys the limiter's row; instances with the same name share a budget.
 	Name string
 	// PerSecond is the allowed call rate; zero or less disables the limiter.
@@ -34,27 +33,17 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 	interval := time.Duration(float64(time.Second) / l.PerSecond)
 	// The wait is computed on the database's clock, so instances with skewed
 	// clocks still share one timeline.
-	var (
-		slot   time.Time
-		waitUS int64
-	)
-	err := l.Pool.QueryRow(ctx, `
-		INSERT INTO rate_limiter AS r (name, next_slot) VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8 / 1e6))
-		ON CONFLICT (name) DO UPDATE
-		   SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => $2::float8 / 1e6)
-		RETURNING r.next_slot - make_interval(secs => $2::float8 / 1e6),
-		          (extract(epoch FROM (r.next_slot - clock_timestamp())) * 1e6)::bigint - $2::bigint`,
-		l.Name, interval.Microseconds()).Scan(&slot, &waitUS)
+	slot, wait, err := l.Slots.ReserveSlot(ctx, l.Name, interval)
 	if err != nil {
 		return fmt.Errorf("reserve rate slot: %w", err)
 	}
 	if l.OnReserve != nil {
 		l.OnReserve(slot)
 	}
-	if waitUS <= 0 {
+	if wait <= 0 {
 		return nil
 	}
-	t := time.NewTimer(time.Duration(waitUS) * time.Microsecond)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -2,11 +2,10 @@ package jobs
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -67,17 +66,7 @@ func RetryBelowThreshold(every time.Duration) Schedule {
 		Every:       every,
 		Do: func(ctx context.Context, c *Client) (string, error) {
 			runs := c.Runs
-			rows, err := runs.Pool.Query(ctx, `
-				SELECT a.appid FROM authorizers a
-				JOIN authorizer_state s USING (appid)
-				JOIN platforms p ON p.component_appid = a.component_appid
-				WHERE s.state = 'below_threshold' AND a.retry_below_threshold AND p.retry_below_threshold
-				  AND a.is_mini_program AND a.revoked_at IS NULL
-				ORDER BY a.appid`)
-			if err != nil {
-				return "", err
-			}
-			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			ids, err := runs.Store.BelowThreshold(ctx)
 			if err != nil {
 				return "", err
 			}
@@ -103,31 +92,40 @@ type ScheduleStatus struct {
 	LastError  string
 }
 
-// Schedules reports each schedule's latest run from the queue's own table.
+// Schedules reports each schedule's latest run, asked of the queue: every
+// scheduled job carries its schedule's name as a tag (see New).
 func (c *Client) Schedules(ctx context.Context) ([]ScheduleStatus, error) {
 	out := make([]ScheduleStatus, len(c.cfg.Schedules))
 	for i, s := range c.cfg.Schedules {
 		out[i].Schedule = s
-		var state string
-		var at *time.Time
-		var output, errText *string
-		err := c.cfg.Pool.QueryRow(ctx, `
-			SELECT state, coalesce(finalized_at, attempted_at, scheduled_at),
-			       metadata->>'output', errors[array_length(errors, 1)]->>'error'
-			FROM river_job WHERE kind = 'schedule' AND args->>'name' = $1
-			ORDER BY id DESC LIMIT 1`, s.Name).Scan(&state, &at, &output, &errText)
+		res, err := c.River.JobList(ctx, river.NewJobListParams().Kinds(ScheduleArgs{}.Kind()).TagsAll(s.Name).
+			OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(1))
 		if err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				continue
-			}
 			return nil, err
 		}
-		out[i].LastState, out[i].LastAt = state, at
-		if output != nil {
-			out[i].LastOutput = *output
+		if len(res.Jobs) == 0 {
+			continue
 		}
-		if errText != nil {
-			out[i].LastError = *errText
+		j := res.Jobs[0]
+		out[i].LastState = string(j.State)
+		at := j.ScheduledAt
+		switch {
+		case j.FinalizedAt != nil:
+			at = *j.FinalizedAt
+		case j.AttemptedAt != nil:
+			at = *j.AttemptedAt
+		}
+		out[i].LastAt = &at
+		if b := j.Output(); len(b) > 0 {
+			var summary string
+			if json.Unmarshal(b, &summary) == nil {
+				out[i].LastOutput = summary
+			} else {
+				out[i].LastOutput = string(b)
+			}
+		}
+		if n := len(j.Errors); n > 0 {
+			out[i].LastError = j.Errors[n-1].Error
 		}
 	}
 	return out, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -31,26 +30,16 @@ func (w *runItemWorker) NextRetry(job *river.Job[RunItemArgs]) time.Time {
 
 func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) error {
 	c, a := w.c, job.Args
-	pool := c.cfg.Pool
-	var (
-		status     RunStatus
-		action     core.Action
-		createdBy  *int64
-		state      string
-		claimedJob *int64
-		tries      int
-	)
-	err := pool.QueryRow(ctx, `
-		SELECT r.status, r.action, r.created_by, i.state, i.claimed_job, i.tries
-		FROM run_items i JOIN runs r ON r.id = i.run_id
-		WHERE i.run_id = $1 AND i.appid = $2`, a.RunID, a.AppID).Scan(&status, &action, &createdBy, &state, &claimedJob, &tries)
-	if errors.Is(err, pgx.ErrNoRows) {
+	store := c.items
+	it, err := store.WorkItem(ctx, a.RunID, a.AppID)
+	if core.ErrorCode(err) == core.ENOTFOUND {
 		return nil // the run was deleted
 	} else if err != nil {
 		return err
 	}
+	tries := it.Tries
 
-	resumed := state == ItemCalling && claimedJob != nil && *claimedJob == job.ID
+	resumed := it.State == ItemCalling && it.ClaimedJob != nil && *it.ClaimedJob == job.ID
 	if resumed {
 		// An earlier try of this very job claimed the account and then died
 		// (process killed, job timed out). If it got as far as recording an
@@ -62,12 +51,12 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 		tries = n
 	} else {
-		if state != ItemPending || status != RunRunning {
+		if it.State != ItemPending || it.RunStatus != RunRunning {
 			// Done, claimed by another job, or the run is paused or
 			// cancelled: a resume queues the account again.
 			return nil
 		}
-		open, err := w.alreadyOpen(ctx, a.AppID)
+		open, err := store.AccountOpen(ctx, a.AppID)
 		if err != nil {
 			return err
 		}
@@ -76,29 +65,21 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 		// The claim re-checks the run's status in the same statement, so a
 		// pause or cancel that has committed stops this call.
-		tag, err := pool.Exec(ctx, `
-			UPDATE run_items SET state = 'calling', claimed_job = $3
-			WHERE run_id = $1 AND appid = $2 AND state = 'pending'
-			  AND EXISTS (SELECT 1 FROM runs WHERE id = $1 AND status = 'running')`, a.RunID, a.AppID, job.ID)
-		if err != nil {
+		claimed, err := store.ClaimItem(ctx, a.RunID, a.AppID, job.ID)
+		if err != nil || !claimed {
 			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
 		}
 	}
 
 	var staff *core.Staff
-	if createdBy != nil {
-		staff = &core.Staff{}
-		if err := pool.QueryRow(ctx, `SELECT id, username, role, disabled FROM staff WHERE id = $1`, *createdBy).
-			Scan(&staff.ID, &staff.Username, &staff.Role, &staff.Disabled); err != nil {
+	if it.CreatedBy != nil {
+		if staff, err = store.RunCreator(ctx, *it.CreatedBy); err != nil {
 			return fmt.Errorf("load run creator: %w", err)
 		}
 	}
 	runID := a.RunID
 	at, err := c.cfg.Attempter.Attempt(ctx, core.AttemptRequest{
-		AppID: a.AppID, Action: action, Staff: staff, RunID: &runID,
+		AppID: a.AppID, Action: it.Action, Staff: staff, RunID: &runID,
 		Meta: core.Meta{RequestID: fmt.Sprintf("run-%d", a.RunID)},
 		// The slot is taken right before the call is sent, by every call of
 		// the run: first tries, retries, resumed jobs and token refreshes.
@@ -124,13 +105,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		wait := c.cfg.Backoff(tries, at.Outcome)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, err := pool.Exec(rctx, `
-			UPDATE run_items SET claimed_job = NULL, tries = $3, not_before = $4, attempt_id = $5, outcome = $6, code = $7, message = $8,
-			       -- a cancel that came during the call has already passed this item by
-			       state = CASE WHEN r.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
-			       finished_at = CASE WHEN r.status = 'cancelled' THEN now() END
-			FROM runs r WHERE r.id = run_items.run_id AND run_id = $1 AND appid = $2`, a.RunID, a.AppID, tries, c.cfg.Now().Add(wait), at.ID, string(at.Outcome), at.Code, at.Message)
-		if err != nil {
+		if err := store.RetryItem(rctx, a.RunID, a.AppID, tries, c.cfg.Now().Add(wait), at); err != nil {
 			return err
 		}
 		return river.JobSnooze(wait)
@@ -142,22 +117,11 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 // if there is one beyond the tries already counted. An attempt that sent
 // nothing is not adopted: it is counted, and the account is called.
 func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bool, int, error) {
-	var (
-		n       int
-		id      int64
-		status  string
-		outcome string
-		code    *int
-		message string
-	)
-	err := w.c.cfg.Pool.QueryRow(ctx, `
-		SELECT count(*) OVER (), id, status, outcome, code, message FROM attempts
-		WHERE run_id = $1 AND appid = $2 ORDER BY id DESC LIMIT 1`, a.RunID, a.AppID).Scan(&n, &id, &status, &outcome, &code, &message)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, tries, nil
-	} else if err != nil {
+	last, err := w.c.items.LastRunAttempt(ctx, a.RunID, a.AppID)
+	if err != nil {
 		return false, tries, err
 	}
+	n, id, status, outcome, code, message := last.Count, last.ID, last.Status, last.Outcome, last.Code, last.Message
 	if n <= tries {
 		return false, tries, nil
 	}
@@ -170,25 +134,12 @@ func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bo
 	return true, n, w.finish(ctx, a, ItemDone, n, &id, outcome, code, message)
 }
 
-func (w *runItemWorker) alreadyOpen(ctx context.Context, appID string) (bool, error) {
-	var open bool
-	err := w.c.cfg.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM authorizer_state WHERE appid = $1 AND state = 'open')`, appID).Scan(&open)
-	return open, err
-}
-
 // finish records the account's result and finishes the run after its last account.
 func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state string, tries int, attemptID *int64, outcome string, code *int, message string) error {
 	// Recording must survive the job's context ending right after the call.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	pool := w.c.cfg.Pool
-	_, err := pool.Exec(ctx, `
-		UPDATE run_items SET state = $3, tries = $4, attempt_id = coalesce($5, attempt_id), outcome = $6, code = $7, message = $8, finished_at = now()
-		WHERE run_id = $1 AND appid = $2 AND state IN ('pending', 'calling')`, a.RunID, a.AppID, state, tries, attemptID, outcome, code, message)
-	if err != nil {
-		return err
-	}
-	return finishIfDone(ctx, pool, a.RunID)
+	return w.c.items.FinishItem(ctx, a.RunID, a.AppID, ItemResult{State: state, Tries: tries, AttemptID: attemptID, Outcome: outcome, Code: code, Message: message})
 }
 
 // PlatformWide reports a WeChat code that says the platform itself cannot
@@ -209,28 +160,11 @@ func PlatformWide(code int) bool {
 func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *core.Attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	tx, err := w.c.cfg.Pool.Begin(ctx)
+	paused, err := w.c.items.PauseForPlatform(ctx, a.RunID, a.AppID, tries, at)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, `
-		UPDATE run_items SET claimed_job = NULL, tries = $3, not_before = NULL, attempt_id = $4, outcome = $5, code = $6, message = $7,
-		       state = CASE WHEN r.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
-		       finished_at = CASE WHEN r.status = 'cancelled' THEN now() END
-		FROM runs r WHERE r.id = run_items.run_id AND run_id = $1 AND appid = $2`, a.RunID, a.AppID, tries, at.ID, string(at.Outcome), at.Code, at.Message); err != nil {
-		return err
-	}
-	tag, err := tx.Exec(ctx, `
-		UPDATE runs SET status = 'paused', pause_code = $2, pause_message = $3, paused_at = now(), updated_at = now()
-		WHERE id = $1 AND status = 'running'`, a.RunID, *at.Code, at.Message)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	if tag.RowsAffected() > 0 {
+	if paused {
 		w.c.cfg.Log.Warn("run paused on a platform-wide error", "run_id", a.RunID, "appid", a.AppID, "code", *at.Code, "message", at.Message)
 	}
 	return nil

@@ -122,9 +122,43 @@ func isUniqueViolation(err error) bool {
 func notFound(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // querier is what both the pool and a transaction offer, so one store method
-// serves inside and outside a transaction.
+// serves inside and outside a transaction. It is the one executor type of
+// the stores.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in one transaction of pool: committed when fn returns nil,
+// rolled back when it fails or panics. It is the one way the stores write
+// in a transaction.
+func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op once committed; a failed rollback ends the connection
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// EnsureDatabase creates the database name on the server adminDSN connects
+// to, unless it exists: the dev command's private cluster.
+func EnsureDatabase(ctx context.Context, adminDSN, name string) error {
+	conn, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	}
+	return err
 }

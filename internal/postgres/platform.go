@@ -106,51 +106,50 @@ func (s *PlatformStore) RefreshComponentToken(ctx context.Context, appID string,
 	if err := s.EnsurePlatform(ctx, appID); err != nil {
 		return platform.Token{}, err
 	}
-	tx, err := s.Pool.Begin(ctx)
+	var tok platform.Token
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, "component-token:"+appID); err != nil {
+			return err
+		}
+		cur, ticket, err := s.componentToken(ctx, tx, appID)
+		if err != nil {
+			return err
+		}
+		t, refreshed, err := fn(cur, ticket)
+		if err != nil || !refreshed {
+			tok = t
+			return err
+		}
+		enc, err := s.sealText(t.Value)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE platforms SET component_token = $2, component_token_expires_at = $3, component_token_refreshed_at = now(),
+		component_token_refreshes = component_token_refreshes + 1, updated_at = now() WHERE component_appid = $1`, appID, enc, t.ExpiresAt); err != nil {
+			return err
+		}
+		tok = t
+		return nil
+	})
 	if err != nil {
 		return platform.Token{}, err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if err := lock(ctx, tx, "component-token:"+appID); err != nil {
-		return platform.Token{}, err
-	}
-	cur, ticket, err := s.componentToken(ctx, tx, appID)
-	if err != nil {
-		return platform.Token{}, err
-	}
-	tok, refreshed, err := fn(cur, ticket)
-	if err != nil || !refreshed {
-		return tok, err
-	}
-	enc, err := s.sealText(tok.Value)
-	if err != nil {
-		return platform.Token{}, err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE platforms SET component_token = $2, component_token_expires_at = $3, component_token_refreshed_at = now(),
-		component_token_refreshes = component_token_refreshes + 1, updated_at = now() WHERE component_appid = $1`, appID, enc, tok.ExpiresAt); err != nil {
-		return platform.Token{}, err
-	}
-	return tok, tx.Commit(ctx)
+	return tok, nil
 }
 
 // InvalidateComponentToken expires the stored token if it is still token.
 func (s *PlatformStore) InvalidateComponentToken(ctx context.Context, appID, token string) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, "component-token:"+appID); err != nil {
+			return err
+		}
+		cur, _, err := s.componentToken(ctx, tx, appID)
+		if err != nil || cur.Value != token {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE platforms SET component_token_expires_at = now() - interval '1 second' WHERE component_appid = $1", appID)
 		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if err := lock(ctx, tx, "component-token:"+appID); err != nil {
-		return err
-	}
-	cur, _, err := s.componentToken(ctx, tx, appID)
-	if err != nil || cur.Value != token {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "UPDATE platforms SET component_token_expires_at = now() - interval '1 second' WHERE component_appid = $1", appID); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	})
 }
 
 func (s *PlatformStore) authorizerToken(ctx context.Context, q querier, appID string) (platform.Token, string, error) {
@@ -201,65 +200,64 @@ func (s *PlatformStore) saveAuthorizerToken(ctx context.Context, tx pgx.Tx, appI
 
 // RefreshAuthorizerToken runs fn under the account's token lock.
 func (s *PlatformStore) RefreshAuthorizerToken(ctx context.Context, componentAppID, appID string, fn func(cur platform.Token, refresh string) (platform.Token, string, bool, error)) (platform.Token, error) {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return platform.Token{}, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
-		return platform.Token{}, err
-	}
-	cur, refresh, err := s.authorizerToken(ctx, tx, appID)
-	if err != nil {
-		return platform.Token{}, err
-	}
-	tok, newRefresh, refreshed, err := fn(cur, refresh)
-	if err != nil || !refreshed {
-		return tok, err
-	}
-	if err := s.saveAuthorizerToken(ctx, tx, appID, tok); err != nil {
-		return platform.Token{}, err
-	}
-	if newRefresh != "" && newRefresh != refresh {
-		enc, err := s.seal(newRefresh)
+	var tok platform.Token
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
+			return err
+		}
+		cur, refresh, err := s.authorizerToken(ctx, tx, appID)
 		if err != nil {
-			return platform.Token{}, err
+			return err
 		}
-		if _, err := tx.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = $2, updated_at = now() WHERE appid = $1", appID, enc); err != nil {
-			return platform.Token{}, err
+		t, newRefresh, refreshed, err := fn(cur, refresh)
+		if err != nil || !refreshed {
+			tok = t
+			return err
 		}
-	}
-	if _, err := tx.Exec(ctx, "UPDATE platforms SET authorizer_token_refreshes = authorizer_token_refreshes + 1 WHERE component_appid = $1", componentAppID); err != nil {
+		if err := s.saveAuthorizerToken(ctx, tx, appID, t); err != nil {
+			return err
+		}
+		if newRefresh != "" && newRefresh != refresh {
+			enc, err := s.seal(newRefresh)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = $2, updated_at = now() WHERE appid = $1", appID, enc); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE platforms SET authorizer_token_refreshes = authorizer_token_refreshes + 1 WHERE component_appid = $1", componentAppID); err != nil {
+			return err
+		}
+		tok = t
+		return nil
+	})
+	if err != nil {
 		return platform.Token{}, err
 	}
-	return tok, tx.Commit(ctx)
+	return tok, nil
 }
 
 // InvalidateAuthorizerToken expires the stored token if it is still token.
 func (s *PlatformStore) InvalidateAuthorizerToken(ctx context.Context, appID, token string) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
+			return err
+		}
+		var enc []byte
+		err := tx.QueryRow(ctx, "SELECT access_token_enc FROM authorizer_tokens WHERE appid = $1", appID).Scan(&enc)
+		if notFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur, err := s.open(enc); err != nil || cur != token {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE authorizer_tokens SET expires_at = now() - interval '1 second' WHERE appid = $1", appID)
 		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
-		return err
-	}
-	var enc []byte
-	err = tx.QueryRow(ctx, "SELECT access_token_enc FROM authorizer_tokens WHERE appid = $1", appID).Scan(&enc)
-	if notFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if cur, err := s.open(enc); err != nil || cur != token {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "UPDATE authorizer_tokens SET expires_at = now() - interval '1 second' WHERE appid = $1", appID); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	})
 }
 
 // RecordEvent stores a push and applies its effect in one transaction, so a
@@ -268,53 +266,50 @@ func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (boo
 	if err := s.EnsurePlatform(ctx, ev.ComponentAppID); err != nil {
 		return false, err
 	}
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	var ct *time.Time
-	if !ev.CreateTime.IsZero() {
-		ct = &ev.CreateTime
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO wechat_events (received_at, component_appid, info_type, authorizer_appid, create_time, dedupe_key, raw_body, decrypted_xml, decoded)
+	var stored bool
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		var ct *time.Time
+		if !ev.CreateTime.IsZero() {
+			ct = &ev.CreateTime
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO wechat_events (received_at, component_appid, info_type, authorizer_appid, create_time, dedupe_key, raw_body, decrypted_xml, decoded)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING`,
-		ev.ReceivedAt, ev.ComponentAppID, ev.InfoType, ev.AuthorizerAppID, ct, ev.DedupeKey, ev.RawBody, ev.DecryptedXML, ev.Decoded)
-	if err != nil {
-		return false, err
-	}
-	if tag.RowsAffected() == 0 {
-		return false, nil
-	}
-	at := ev.CreateTime
-	if at.IsZero() {
-		at = ev.ReceivedAt
-	}
-	switch ev.InfoType {
-	case "component_verify_ticket":
-		var enc []byte
-		if enc, err = s.seal(ev.Ticket); err != nil {
-			return false, err
+			ev.ReceivedAt, ev.ComponentAppID, ev.InfoType, ev.AuthorizerAppID, ct, ev.DedupeKey, ev.RawBody, ev.DecryptedXML, ev.Decoded)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
 		}
-		// Freshness is judged by arrival, not by the CreateTime the push
-		// claims: a ticket dated in the future would otherwise pin itself
-		// and every newer ticket would be ignored.
-		_, err = tx.Exec(ctx, `UPDATE platforms SET verify_ticket_enc = $2, verify_ticket_at = $3, updated_at = now()
+		at := ev.CreateTime
+		if at.IsZero() {
+			at = ev.ReceivedAt
+		}
+		switch ev.InfoType {
+		case "component_verify_ticket":
+			var enc []byte
+			if enc, err = s.seal(ev.Ticket); err != nil {
+				return err
+			}
+			// Freshness is judged by arrival, not by the CreateTime the push
+			// claims: a ticket dated in the future would otherwise pin itself
+			// and every newer ticket would be ignored.
+			_, err = tx.Exec(ctx, `UPDATE platforms SET verify_ticket_enc = $2, verify_ticket_at = $3, updated_at = now()
 			WHERE component_appid = $1 AND (verify_ticket_at IS NULL OR verify_ticket_at <= $3)`, ev.ComponentAppID, enc, ev.ReceivedAt)
-	case "authorized", "updateauthorized":
-		if ev.AuthorizerAppID != "" {
-			_, err = tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, authorized_at) VALUES ($1, $2, $3)
+		case "authorized", "updateauthorized":
+			if ev.AuthorizerAppID != "" {
+				_, err = tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, authorized_at) VALUES ($1, $2, $3)
 				ON CONFLICT (appid) DO UPDATE SET revoked_at = NULL, revoked_reason = '', updated_at = now()`, ev.AuthorizerAppID, ev.ComponentAppID, at)
+			}
+		case "unauthorized":
+			if ev.AuthorizerAppID != "" {
+				err = revoke(ctx, tx, ev.AuthorizerAppID, "unauthorized push", at)
+			}
 		}
-	case "unauthorized":
-		if ev.AuthorizerAppID != "" {
-			err = revoke(ctx, tx, ev.AuthorizerAppID, "unauthorized push", at)
-		}
-	}
+		stored = err == nil
+		return err
+	})
 	if err != nil {
 		return false, err
 	}
-	return true, tx.Commit(ctx)
+	return stored, nil
 }
 
 func revoke(ctx context.Context, tx pgx.Tx, appID, reason string, at time.Time) error {
@@ -328,7 +323,7 @@ func revoke(ctx context.Context, tx pgx.Tx, appID, reason string, at time.Time) 
 
 // Revoke marks an account revoked (it is never deleted).
 func (s *PlatformStore) Revoke(ctx context.Context, appID, reason string, at time.Time) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error { return revoke(ctx, tx, appID, reason, at) })
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error { return revoke(ctx, tx, appID, reason, at) })
 }
 
 // AuthorizerStates returns every stored account of the platform for sync.
@@ -373,7 +368,7 @@ func (s *PlatformStore) SaveAuthorization(ctx context.Context, componentAppID, a
 	if !authTime.IsZero() {
 		at = &authTime
 	}
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, refresh_token_enc, authorized_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (appid) DO UPDATE SET component_appid = excluded.component_appid,
 				refresh_token_enc = COALESCE(excluded.refresh_token_enc, authorizers.refresh_token_enc),
@@ -412,7 +407,7 @@ func (s *PlatformStore) SaveAuthorizerInfo(ctx context.Context, componentAppID s
 // clear. It runs at every start and does nothing once done; migration 00007
 // did what SQL alone can (redacting stored pushes and replies).
 func (s *PlatformStore) SealStoredSecrets(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, "seal-stored-secrets"); err != nil {
 			return err
 		}
@@ -501,4 +496,16 @@ func (s *PlatformStore) Status(ctx context.Context, appID string) (platform.Stat
 		return e, r.Scan(&e.ReceivedAt, &e.InfoType, &e.AuthorizerAppID)
 	})
 	return st, err
+}
+
+// TokensExpiringWithin lists the accounts, not revoked, whose stored access
+// token expires within d: the ones the token schedule refreshes ahead.
+func (s *PlatformStore) TokensExpiringWithin(ctx context.Context, d time.Duration) ([]string, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT t.appid FROM authorizer_tokens t JOIN authorizers a USING (appid)
+		WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval`, d.String())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

@@ -28,7 +28,7 @@ func (s *StaffStore) InTx(ctx context.Context, fn func(core.StaffTx) error) erro
 	if s.tx != nil {
 		return fn(s)
 	}
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		return fn(&StaffStore{Pool: s.Pool, tx: tx})
 	})
 }

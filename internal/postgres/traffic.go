@@ -139,19 +139,15 @@ func (s *TrafficStore) Recover(ctx context.Context, self string) (Recovered, err
 	if s.Completing != nil {
 		completing = append(completing, s.Completing()...)
 	}
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return r, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	// An instance is dead when it said it stopped, or when its lease has
-	// expired while the database was up (a restart gives everyone a lease to
-	// come back); in both cases its lock must be free too. Taking the lock
-	// (transaction-scoped, released at commit) proves it; a live instance
-	// still holds it and the try fails. Pending rows of an instance without a
-	// row (older versions) count as dead once their lock is free.
-	var dead []string
-	err = tx.QueryRow(ctx, `
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		// An instance is dead when it said it stopped, or when its lease has
+		// expired while the database was up (a restart gives everyone a lease to
+		// come back); in both cases its lock must be free too. Taking the lock
+		// (transaction-scoped, released at commit) proves it; a live instance
+		// still holds it and the try fails. Pending rows of an instance without a
+		// row (older versions) count as dead once their lock is free.
+		var dead []string
+		err := tx.QueryRow(ctx, `
 		WITH cand AS (
 		    SELECT id FROM instances
 		    WHERE id <> $1 AND (stopped_at IS NOT NULL OR (expires_at < now() AND pg_postmaster_start_time() < now() - lease))
@@ -161,56 +157,49 @@ func (s *TrafficStore) Recover(ctx context.Context, self string) (Recovered, err
 		    OFFSET 0
 		)
 		SELECT coalesce(array_agg(id), '{}') FROM cand WHERE pg_try_advisory_xact_lock($2, hashtext(id))`, self, instanceLockClass).Scan(&dead)
-	if err != nil {
-		return r, err
-	}
-	tag, err := tx.Exec(ctx, `UPDATE attempts SET status = 'interrupted', outcome = 'interrupted', finished_at = now(),
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE attempts SET status = 'interrupted', outcome = 'interrupted', finished_at = now(),
 		message = CASE WHEN instance_id = $1
 		  THEN 'The result of the call could not be recorded; the call may have reached WeChat.'
 		  ELSE 'The process making the call stopped before WeChat answered; the call may have reached WeChat.' END
 		WHERE status = 'pending' AND (
 		  (instance_id = $1 AND started_at < now() - $3::interval AND NOT id = ANY($4::bigint[]))
 		  OR instance_id = ANY($2::text[]))`, self, dead, OwnPendingLimit.String(), completing)
-	if err != nil {
-		return r, err
-	}
-	r.Attempts = tag.RowsAffected()
-	if len(dead) > 0 && len(s.HandOverJobKinds) > 0 {
-		// What River's rescuer does after its delay, now: the job runs again
-		// on a live instance, and its own bookkeeping (the run item's claim)
-		// keeps the call to one. Jobs out of attempts are left to the rescuer.
-		tag, err := tx.Exec(ctx, `
+		if err != nil {
+			return err
+		}
+		r.Attempts = tag.RowsAffected()
+		if len(dead) > 0 && len(s.HandOverJobKinds) > 0 {
+			// What River's rescuer does after its delay, now: the job runs again
+			// on a live instance, and its own bookkeeping (the run item's claim)
+			// keeps the call to one. Jobs out of attempts are left to the rescuer.
+			tag, err := tx.Exec(ctx, `
 			UPDATE river_job SET state = 'available', scheduled_at = now(),
 			       errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt,
 			                  'error', 'the process running the job stopped; handed over to a live instance', 'trace', ''))
 			WHERE state = 'running' AND kind = ANY($1::text[]) AND attempt < max_attempts
 			  AND attempted_by[array_upper(attempted_by, 1)] = ANY($2::text[])`, s.HandOverJobKinds, dead)
-		if err != nil {
-			return r, fmt.Errorf("hand over jobs: %w", err)
+			if err != nil {
+				return fmt.Errorf("hand over jobs: %w", err)
+			}
+			r.Jobs = tag.RowsAffected()
 		}
-		r.Jobs = tag.RowsAffected()
+		// Rows of instances long gone say nothing any more.
+		_, err = tx.Exec(ctx, `DELETE FROM instances WHERE expires_at < now() - interval '1 day'
+		AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.status = 'pending' AND a.instance_id = instances.id)`)
+		return err
+	})
+	if err != nil {
+		return Recovered{}, err
 	}
-	// Rows of instances long gone say nothing any more.
-	if _, err := tx.Exec(ctx, `DELETE FROM instances WHERE expires_at < now() - interval '1 day'
-		AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.status = 'pending' AND a.instance_id = instances.id)`); err != nil {
-		return r, err
-	}
-	return r, tx.Commit(ctx)
+	return r, nil
 }
 
-// AccountFilter selects and orders the Mini Programs page.
-type AccountFilter struct {
-	Q      string
-	State  traffic.State
-	Status string // "", normal, abnormal, revoked, official
-	Sort   string // name (default), recent, appid
-	After  string // opaque cursor: the page just after this row
-	Before string // opaque cursor: the page just before this row (After wins when both are set)
-	// Pos is where the link expects the page to be (a hint for counting the
-	// position cheaply; the count itself is exact whatever it says).
-	Pos   int
-	Limit int
-}
+// AccountFilter is traffic.Filter as this package turns it into SQL (see
+// selection): the same fields, so a traffic.Filter converts to it for free.
+type AccountFilter traffic.Filter
 
 // AccountPage is one page of accounts with the counts per state.
 type AccountPage struct {
@@ -363,15 +352,24 @@ func (f AccountFilter) cursorOf(a *traffic.Account) cursor {
 	return c
 }
 
-// filters adds the search, status and state filters and returns the FROM clause.
-func (f AccountFilter) filters(w *where) string {
+// selection is the one translation of a filter into SQL, over the list
+// table authorizer_state (aliased s): it returns the FROM clause, narrowed
+// first to the search's matches, and adds to w the account-status condition
+// and, withState, the state condition. The page, its counts, a run's
+// confirmation and the run's selection all read it (CountStates takes the
+// same two steps itself, without the state, so the chips stay useful).
+func (f AccountFilter) selection(w *where, withState bool) string {
 	from := f.from(w)
 	f.status(w)
-	if f.State != "" {
+	if withState && f.State != "" {
 		w.add("s.state = ?", string(f.State))
 	}
 	return from
 }
+
+// runnableCond keeps the accounts a run may take: Mini Programs that have
+// not revoked their authorization (the same test as StateCounts.Runnable).
+const runnableCond = "s.status_class IN ('normal', 'abnormal')"
 
 // ListAccounts returns one keyset page of accounts (after f.After, before
 // f.Before, or the first), where it starts among the matches, and the counts
@@ -391,7 +389,7 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		return s.searchAccounts(ctx, f, cur, hasCur, back)
 	}
 	w := &where{}
-	from := f.filters(w)
+	from := f.selection(w, true)
 	if hasCur {
 		f.keyset(w, cur, back)
 	}
@@ -440,7 +438,7 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		first := f.cursorOf(page.Accounts[0])
 		fromEnd := f.Pos > page.Matching/2
 		pw := &where{}
-		pfrom := f.filters(pw)
+		pfrom := f.selection(pw, true)
 		f.keyset(pw, first, !fromEnd)
 		var n int
 		if err := s.Pool.QueryRow(ctx, "SELECT count(*)"+pfrom+pw.sql(), pw.args...).Scan(&n); err != nil {
@@ -517,8 +515,7 @@ const matchCols = "appid, state, status_class, nick_name, last_attempt_id, last_
 // page, the counts per state and the page's position all come from them.
 func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool) (*AccountPage, error) {
 	mw := &where{}
-	mw.add(searchCond, strings.TrimSpace(f.Q))
-	f.status(mw)
+	mfrom := f.selection(mw, false)
 	pw := &where{args: mw.args}
 	if f.State != "" {
 		pw.add("s.state = ?", string(f.State))
@@ -528,7 +525,7 @@ func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur 
 	}
 	// k counts the rows on the page's side of the cursor (all of the state's
 	// rows without one): the position follows from it and the counts.
-	q := "WITH m AS MATERIALIZED (SELECT " + matchCols + " FROM authorizer_state s" + mw.sql() + `),
+	q := "WITH m AS MATERIALIZED (SELECT " + matchCols + mfrom + mw.sql() + `),
 		c AS (SELECT coalesce(array_agg(state), '{}') AS states, coalesce(array_agg(n), '{}') AS ns, coalesce(array_agg(r), '{}') AS rs
 			FROM (SELECT state, count(*) AS n, count(*) FILTER (WHERE status_class IN ('normal', 'abnormal')) AS r FROM m GROUP BY state) x),
 		k AS (SELECT count(*) AS n FROM m s` + pw.sql() + `),

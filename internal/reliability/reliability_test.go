@@ -393,7 +393,7 @@ func TestReliability(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(wx.Down)
 	w.sim, w.simURL = sim, wx.URL
-	queue, err := jobs.New(jobs.Config{Pool: w.pool})
+	queue, err := jobs.New(jobs.Config{Pool: w.pool, Store: &postgres.RunStore{Pool: w.pool}, Slots: &postgres.RateSlots{Pool: w.pool}})
 	require.NoError(t, err)
 	w.queue = queue
 
