@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
@@ -10,11 +12,8 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := openDB(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	fmt.Fprintln(e.stdout, "migrations applied")
-	return nil
+	return withDB(ctx, e, func(*pgxpool.Pool) error {
+		fmt.Fprintln(e.stdout, "migrations applied")
+		return nil
+	})
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+
+	"github.com/trafficmaster/trafficmaster/internal/app"
 )
 
 func cmdSync(ctx context.Context, e env, args []string) error {
@@ -10,16 +13,13 @@ func cmdSync(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, _, err := loadApp(ctx, e, textLog)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	res, err := a.Platform.Sync(ctx)
-	if err != nil {
-		return fmt.Errorf("sync: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "listed %d, new %d, profiles read %d, mini programs %d, refresh tokens recovered %d, revoked %d, failed %d\n",
-		res.Listed, res.New, res.InfoFetched, res.MiniPrograms, res.Recovered, res.Revoked, res.Failed)
-	return nil
+	return withApp(ctx, e, textLog, func(a *app.App, _ *slog.Logger) error {
+		res, err := a.Platform.Sync(ctx)
+		if err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "listed %d, new %d, profiles read %d, mini programs %d, refresh tokens recovered %d, revoked %d, failed %d\n",
+			res.Listed, res.New, res.InfoFetched, res.MiniPrograms, res.Recovered, res.Revoked, res.Failed)
+		return nil
+	})
 }
