@@ -8,8 +8,8 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "migrate", "migrate\n\nApplies the database migrations (DATABASE_URL) and exits. Safe to run from\nseveral instances at once: a lock in Postgres serialises them.")
-	if err := fs.Parse(args); err != nil {
+	usage := "migrate\n\nApplies the database migrations (DATABASE_URL) and exits. Safe to run from\nseveral instances at once: a lock in Postgres serialises them."
+	if err := newFlags(e, "migrate", usage).Parse(args); err != nil {
 		return err
 	}
 	return withDB(ctx, e, func(*pgxpool.Pool) error {

@@ -22,12 +22,12 @@ func withDB(ctx context.Context, e env, f func(*pgxpool.Pool) error) error {
 }
 
 // withApp runs f on the whole program wired from the environment's
-// configuration (logging as log makes it) and closes it after.
-func withApp(ctx context.Context, e env, log func(io.Writer) *slog.Logger, f func(*app.App, *slog.Logger) error) error {
-	a, l, err := loadApp(ctx, e, log)
+// configuration (logging to stderr as log makes it) and closes it after.
+func withApp(ctx context.Context, e env, log func(io.Writer) *slog.Logger, f func(*app.App) error) error {
+	a, _, err := loadApp(ctx, e, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	return f(a, l)
+	return f(a)
 }

@@ -3,17 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"github.com/trafficmaster/trafficmaster/internal/app"
 )
 
 func cmdSync(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "sync", "sync\n\nReads every authorizer from WeChat once (configuration as for serve), stores new and\nchanged accounts, recovers lost refresh tokens and marks accounts that left as revoked.")
-	if err := fs.Parse(args); err != nil {
+	usage := "sync\n\nReads every authorizer from WeChat once (configuration as for serve), stores new and\nchanged accounts, recovers lost refresh tokens and marks accounts that left as revoked."
+	if err := newFlags(e, "sync", usage).Parse(args); err != nil {
 		return err
 	}
-	return withApp(ctx, e, textLog, func(a *app.App, _ *slog.Logger) error {
+	return withApp(ctx, e, textLog, func(a *app.App) error {
 		res, err := a.Platform.Sync(ctx)
 		if err != nil {
 			return fmt.Errorf("sync: %w", err)

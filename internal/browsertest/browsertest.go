@@ -430,34 +430,20 @@ func ScreenshotDir() string { return os.Getenv("TRAFFICMASTER_SCREENSHOTS") }
 
 // Screenshot saves a full-page PNG when TRAFFICMASTER_SCREENSHOTS names a
 // folder, so pages can be looked at after a run.
-func (b *Browser) Screenshot(name string) {
-	dir := ScreenshotDir()
-	if dir == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	_ = os.MkdirAll(dir, 0o755)
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-	}
-}
+func (b *Browser) Screenshot(name string) { b.screenshot(name, chromedp.FullScreenshot(100)) }
 
 // ScreenshotViewport saves what fits on the screen, without scrolling, like
 // Screenshot.
-func (b *Browser) ScreenshotViewport(name string) {
+func (b *Browser) ScreenshotViewport(name string) { b.screenshot(name, chromedp.CaptureScreenshot()) }
+
+func (b *Browser) screenshot(name string, capture chromedp.Action[[]byte]) {
 	dir := ScreenshotDir()
 	if dir == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	buf, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
