@@ -6,16 +6,16 @@ export GOFLAGS ?= -buildvcs=false
 # from the module proxy, about 10 s).
 export GOTOOLCHAIN := go1.27.3
 
-.PHONY: dev test deps generate check-generated tidy-check vulncheck vet build bench fuzz screenshots
+.PHONY: dev test deps generate check-generated tidy-check vulncheck vet lint build bench fuzz screenshots
 
 ## dev: run the console with a private Postgres, the WeChat simulator and demo data
 dev:
 	@.ci/install-deps postgres
 	$(GO) run ./cmd/trafficmaster dev
 
-## test: install what the tests need, vet, check generated code and go.mod, check for
+## test: install what the tests need, vet, lint, check generated code and go.mod, check for
 ## known vulnerabilities (offline), run every test with -race
-test: deps vet check-generated tidy-check vulncheck
+test: deps vet lint check-generated tidy-check vulncheck
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 deps:
@@ -23,6 +23,11 @@ deps:
 
 vet:
 	$(GO) vet ./...
+
+## lint: golangci-lint with .golangci.yml; the linter is pinned in its own module, tools/go.mod,
+## so that its many dependencies do not move the console's own in go.mod
+lint:
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
 
 ## screenshots: the browser tests, saving every page at 1440 and 390 px in English and Chinese to screenshots/
 screenshots: deps
@@ -39,9 +44,10 @@ check-generated:
 		echo "Generated templ code is stale; run 'make generate' and commit:"; git status --short -- '*_templ.go'; exit 1; fi
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-## tidy-check: fail when go.mod or go.sum are not tidy
+## tidy-check: fail when go.mod or go.sum (the console's or the tools') are not tidy
 tidy-check:
 	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
 
 ## vulncheck: govulncheck against the vulnerability database from the golang.org/x/vulndb
 ## module (offline); fails on anything not accepted in .ci/govulncheck-allow

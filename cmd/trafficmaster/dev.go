@@ -48,7 +48,11 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop() //nolint:errcheck
+	defer func() {
+		if err := cluster.Stop(); err != nil {
+			log.Error("stop PostgreSQL", "err", err)
+		}
+	}()
 	if err := postgres.EnsureDatabase(ctx, cluster.DSN("postgres"), "trafficmaster"); err != nil {
 		return err
 	}
@@ -123,7 +127,8 @@ func startDevSim(ctx context.Context, log *slog.Logger, eventURL string) (*wecha
 	}
 	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with the process
-	context.AfterFunc(ctx, func() { srv.Close() })
+	// The demo is ending: an error closing the simulator has no one to tell.
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
 	return sim, "http://" + ln.Addr().String(), nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
 
@@ -19,15 +21,12 @@ func cmdGen(ctx context.Context, e env, args []string) error {
 	if *accounts <= 0 || *attempts < 0 {
 		return errors.New("-accounts must be positive and -attempts not negative")
 	}
-	pool, err := openDB(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	start := time.Now()
-	if err := postgres.Generate(ctx, pool, *accounts, *attempts, e.stdout); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "generated %d accounts and %d attempts in %s\n", *accounts, *attempts, time.Since(start).Round(time.Second))
-	return nil
+	return withDB(ctx, e, func(pool *pgxpool.Pool) error {
+		start := time.Now()
+		if err := postgres.Generate(ctx, pool, *accounts, *attempts, e.stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "generated %d accounts and %d attempts in %s\n", *accounts, *attempts, time.Since(start).Round(time.Second))
+		return nil
+	})
 }

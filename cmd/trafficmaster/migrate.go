@@ -3,18 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "migrate", "migrate\n\nApplies the database migrations (DATABASE_URL) and exits. Safe to run from\nseveral instances at once: a lock in Postgres serialises them.")
-	if err := fs.Parse(args); err != nil {
+	usage := "migrate\n\nApplies the database migrations (DATABASE_URL) and exits. Safe to run from\nseveral instances at once: a lock in Postgres serialises them."
+	if err := newFlags(e, "migrate", usage).Parse(args); err != nil {
 		return err
 	}
-	pool, err := openDB(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	fmt.Fprintln(e.stdout, "migrations applied")
-	return nil
+	return withDB(ctx, e, func(*pgxpool.Pool) error {
+		fmt.Fprintln(e.stdout, "migrations applied")
+		return nil
+	})
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
@@ -36,17 +38,19 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := openDB(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	return withDB(ctx, e, func(pool *pgxpool.Pool) error {
+		return runUser(ctx, e, pool, sub, *username, *role)
+	})
+}
+
+// runUser runs the user subcommand sub on the database.
+func runUser(ctx context.Context, e env, pool *pgxpool.Pool, sub, username, role string) error {
 	store := &postgres.StaffStore{Pool: pool}
 	auth := core.NewAuthService(store, store, store, store)
 	meta := core.Meta{ClientIP: "cli"}
 	switch sub {
 	case "create":
-		if *username == "" {
+		if username == "" {
 			return errors.New("user create: -username is required")
 		}
 		fmt.Fprintln(e.stderr, "Password (read from standard input):")
@@ -54,7 +58,7 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		if err != nil && line == "" {
 			return errors.New("user create: no password on standard input")
 		}
-		st, err := auth.CreateStaff(ctx, nil, *username, strings.TrimRight(line, "\r\n"), core.Role(*role), meta)
+		st, err := auth.CreateStaff(ctx, nil, username, strings.TrimRight(line, "\r\n"), core.Role(role), meta)
 		if err != nil {
 			return errors.New(core.ErrorMessage(err) + detail(err))
 		}
@@ -75,10 +79,10 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		}
 		return w.Flush()
 	case "disable", "enable":
-		if *username == "" {
+		if username == "" {
 			return fmt.Errorf("user %s: -username is required", sub)
 		}
-		st, _, err := store.StaffByUsername(ctx, *username)
+		st, _, err := store.StaffByUsername(ctx, username)
 		if err != nil {
 			return errors.New(core.ErrorMessage(err))
 		}

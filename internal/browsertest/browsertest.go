@@ -14,6 +14,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,43 +139,55 @@ func New(t testing.TB, opts ...Options) *Browser {
 	return b
 }
 
-// watchConsole collects console errors, uncaught exceptions, failed loads and
-// CSP violations (from the browser's log and from watchScript).
-func (b *Browser) watchConsole() {
-	messages := chromedp.Console(b.Ctx)
-	if _, err := chromedp.Call(b.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchScript}); err != nil {
-		b.t.Fatalf("browsertest: inject the CSP listener: %v", err)
+// listen sends cmd with params to the browser (what names it in a failure),
+// then hands every event of events to handle, in a goroutine, until the
+// browser closes. events is subscribed to before cmd is sent, as the caller
+// evaluates it first, so no event that cmd causes is missed.
+func listen[P, R, E any](b *Browser, what string, cmd cdp.Command[P, R], params P, events iter.Seq2[E, error], handle func(E)) {
+	if _, err := chromedp.Call(b.Ctx, cmd, params); err != nil {
+		b.t.Fatalf("browsertest: %s: %v", what, err)
 	}
 	go func() {
-		for m, err := range messages {
+		for ev, err := range events {
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(m.Text, syncPrefix) {
-				b.mu.Lock()
-				if ch, ok := b.synced[m.Text]; ok {
-					close(ch)
-					delete(b.synced, m.Text)
-				}
-				b.mu.Unlock()
-				continue
-			}
-			if !isProblem(m) {
-				continue
-			}
-			text := string(m.Type)
-			if m.Source != "" {
-				text += " (" + m.Source + ")"
-			}
-			text += ": " + m.Text
-			if m.URL != "" {
-				text += " [" + m.URL + "]"
-			}
-			b.mu.Lock()
-			b.problems = append(b.problems, text)
-			b.mu.Unlock()
+			handle(ev)
 		}
 	}()
+}
+
+// watchConsole collects console errors, uncaught exceptions, failed loads and
+// CSP violations (from the browser's log and from watchScript).
+func (b *Browser) watchConsole() {
+	listen(b, "inject the CSP listener", page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchScript},
+		chromedp.Console(b.Ctx), b.onConsole)
+}
+
+func (b *Browser) onConsole(m chromedp.ConsoleMessage) {
+	if strings.HasPrefix(m.Text, syncPrefix) {
+		b.mu.Lock()
+		if ch, ok := b.synced[m.Text]; ok {
+			close(ch)
+			delete(b.synced, m.Text)
+		}
+		b.mu.Unlock()
+		return
+	}
+	if !isProblem(m) {
+		return
+	}
+	text := string(m.Type)
+	if m.Source != "" {
+		text += " (" + m.Source + ")"
+	}
+	text += ": " + m.Text
+	if m.URL != "" {
+		text += " [" + m.URL + "]"
+	}
+	b.mu.Lock()
+	b.problems = append(b.problems, text)
+	b.mu.Unlock()
 }
 
 // isProblem: any error or exception, and the browser's security warnings.
@@ -197,15 +210,8 @@ func (b *Browser) serveWeChatImages() {
 	for _, h := range wechat.ImageHosts {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "https://" + h + "/*"})
 	}
-	paused := chromedp.Events(b.Ctx, fetch.RequestPaused)
-	if _, err := chromedp.Call(b.Ctx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
-		b.t.Fatalf("browsertest: intercept WeChat's image hosts: %v", err)
-	}
-	go func() {
-		for ev, err := range paused {
-			if err != nil {
-				return
-			}
+	listen(b, "intercept WeChat's image hosts", fetch.Enable, fetch.EnableParams{Patterns: patterns},
+		chromedp.Events(b.Ctx, fetch.RequestPaused), func(ev fetch.EventRequestPaused) {
 			b.mu.Lock()
 			b.images = append(b.images, ev.Request.URL)
 			b.mu.Unlock()
@@ -217,8 +223,7 @@ func (b *Browser) serveWeChatImages() {
 					Body:            avatarPNG,
 				})
 			}()
-		}
-	}()
+		})
 }
 
 // avatarPNG stands in for every picture WeChat serves.
@@ -425,34 +430,20 @@ func ScreenshotDir() string { return os.Getenv("TRAFFICMASTER_SCREENSHOTS") }
 
 // Screenshot saves a full-page PNG when TRAFFICMASTER_SCREENSHOTS names a
 // folder, so pages can be looked at after a run.
-func (b *Browser) Screenshot(name string) {
-	dir := ScreenshotDir()
-	if dir == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	_ = os.MkdirAll(dir, 0o755)
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-	}
-}
+func (b *Browser) Screenshot(name string) { b.screenshot(name, chromedp.FullScreenshot(100)) }
 
 // ScreenshotViewport saves what fits on the screen, without scrolling, like
 // Screenshot.
-func (b *Browser) ScreenshotViewport(name string) {
+func (b *Browser) ScreenshotViewport(name string) { b.screenshot(name, chromedp.CaptureScreenshot()) }
+
+func (b *Browser) screenshot(name string, capture chromedp.Action[[]byte]) {
 	dir := ScreenshotDir()
 	if dir == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	buf, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
@@ -466,7 +457,7 @@ func (b *Browser) ScreenshotViewport(name string) {
 func sanitize(s string) string {
 	out := []rune(s)
 	for i, r := range out {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
 			out[i] = '-'
 		}
 	}

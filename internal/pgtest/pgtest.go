@@ -51,7 +51,11 @@ func Main(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 			return 1
 		}
-		defer os.RemoveAll(dir)
+		defer func() {
+			if err := os.RemoveAll(dir); err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest: remove the data folder:", err)
+			}
+		}()
 		// The server may run as the postgres user, which must reach the data folder.
 		_ = os.Chmod(dir, 0o755)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -83,18 +87,7 @@ func URL(t testing.TB) string {
 	if onceErr != nil {
 		t.Fatalf("pgtest: prepare template: %v", onceErr)
 	}
-	ctx := context.Background()
-	name := fmt.Sprintf("t_%d_%d_%d", os.Getpid(), counter.Add(1), time.Now().UnixNano()%1e6)
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template)); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
-	}
-	t.Cleanup(func() { dropDatabase(name) })
-	return withDB(adminURL, name)
+	return newDatabase(t, "t", template)
 }
 
 // EmptyURL returns a connection string for a new database with no schema at
@@ -104,14 +97,21 @@ func EmptyURL(t testing.TB) string {
 	if adminURL == "" {
 		t.Fatal("pgtest: call pgtest.Main from TestMain")
 	}
+	return newDatabase(t, "e", "template0")
+}
+
+// newDatabase creates a database named with prefix, cloned from the template
+// database from, drops it when the test ends and returns its connection string.
+func newDatabase(t testing.TB, prefix, from string) string {
+	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("e_%d_%d_%d", os.Getpid(), counter.Add(1), time.Now().UnixNano()%1e6)
+	name := fmt.Sprintf("%s_%d_%d_%d", prefix, os.Getpid(), counter.Add(1), time.Now().UnixNano()%1e6)
 	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE template0", name)); err != nil {
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, from)); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() { dropDatabase(name) })
@@ -170,7 +170,7 @@ func prepareTemplate() error {
 	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(7421002)"); err != nil {
 		return err
 	}
-	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(7421002)") //nolint:errcheck
+	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(7421002)") //nolint:errcheck // closing admin releases the lock too
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", template).Scan(&exists); err != nil {
 		return err

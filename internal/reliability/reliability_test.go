@@ -80,8 +80,9 @@ type proc struct {
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }
 
 func (w *world) env(addr string) []string {
@@ -121,7 +122,7 @@ func (w *world) start(name, kind, addr string) *proc {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	require.NoError(t, cmd.Start())
 	p := &proc{name: name, cmd: cmd, addr: addr, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
+	go func() { _ = cmd.Wait(); _ = logf.Close(); close(p.done) }()
 	w.mu.Lock()
 	w.procs = append(w.procs, p)
 	w.mu.Unlock()
@@ -227,12 +228,6 @@ func (w *world) run(apps []string) int64 {
 	run, err := w.queue.Runs.Create(context.Background(), nil, core.ActionOpen, apps, "reliability")
 	require.NoError(w.t, err)
 	return run.ID
-}
-
-func (w *world) runState(id int64) *jobs.Run {
-	r, err := w.queue.Runs.Get(context.Background(), id)
-	require.NoError(w.t, err)
-	return r
 }
 
 func (w *world) waitRun(id int64, until func(*jobs.Run) bool, within time.Duration) *jobs.Run {

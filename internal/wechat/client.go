@@ -112,6 +112,26 @@ func tokenQuery(name, token string) url.Values {
 	return url.Values{name: {token}}
 }
 
+// component calls one of the component (platform) APIs: the body carries the
+// component appid, the query the component access token (none for the request
+// that obtains it). When value is not nil, the reply must fill it: an empty
+// value is reported as the reply lacking the field named required.
+func (c *Client) component(ctx context.Context, path, componentToken string, body map[string]any, out any, required string, value *string) ([]byte, error) {
+	var query url.Values
+	if componentToken != "" {
+		query = tokenQuery("component_access_token", componentToken)
+	}
+	if body == nil {
+		body = map[string]any{}
+	}
+	body["component_appid"] = c.appID
+	raw, err := c.call(ctx, path, query, body, out, false)
+	if err == nil && value != nil && *value == "" {
+		err = missing(raw, required)
+	}
+	return raw, err
+}
+
 func missing(raw []byte, field string) error {
 	return &DecodeError{HTTPStatus: http.StatusOK, Raw: capRaw(raw), Err: fmt.Errorf("reply lacks %s", field)}
 }
@@ -130,16 +150,12 @@ func (c *Client) ComponentToken(ctx context.Context, ticket string) (Token, erro
 		Token     string `json:"component_access_token"`
 		ExpiresIn int64  `json:"expires_in"`
 	}
-	raw, err := c.call(ctx, "/cgi-bin/component/api_component_token", nil, map[string]string{
-		"component_appid":         c.appID,
+	_, err := c.component(ctx, "/cgi-bin/component/api_component_token", "", map[string]any{
 		"component_appsecret":     c.secret,
 		"component_verify_ticket": ticket,
-	}, &out, false)
+	}, &out, "component_access_token", &out.Token)
 	if err != nil {
 		return Token{}, err
-	}
-	if out.Token == "" {
-		return Token{}, missing(raw, "component_access_token")
 	}
 	return Token{Value: out.Token, ExpiresIn: seconds(out.ExpiresIn)}, nil
 }
@@ -159,13 +175,9 @@ func (c *Client) CreatePreAuthCode(ctx context.Context, componentToken string) (
 		Code      string `json:"pre_auth_code"`
 		ExpiresIn int64  `json:"expires_in"`
 	}
-	raw, err := c.call(ctx, "/cgi-bin/component/api_create_preauthcode", tokenQuery("component_access_token", componentToken),
-		map[string]string{"component_appid": c.appID}, &out, false)
+	_, err := c.component(ctx, "/cgi-bin/component/api_create_preauthcode", componentToken, nil, &out, "pre_auth_code", &out.Code)
 	if err != nil {
 		return "", 0, err
-	}
-	if out.Code == "" {
-		return "", 0, missing(raw, "pre_auth_code")
 	}
 	return out.Code, seconds(out.ExpiresIn), nil
 }
@@ -231,13 +243,10 @@ func (c *Client) QueryAuth(ctx context.Context, componentToken, authCode string)
 			FuncInfo     funcInfo `json:"func_info"`
 		} `json:"authorization_info"`
 	}
-	raw, err := c.call(ctx, "/cgi-bin/component/api_query_auth", tokenQuery("component_access_token", componentToken),
-		map[string]string{"component_appid": c.appID, "authorization_code": authCode}, &out, false)
+	_, err := c.component(ctx, "/cgi-bin/component/api_query_auth", componentToken,
+		map[string]any{"authorization_code": authCode}, &out, "authorization_info.authorizer_appid", &out.Info.AppID)
 	if err != nil {
 		return AuthorizationInfo{}, err
-	}
-	if out.Info.AppID == "" {
-		return AuthorizationInfo{}, missing(raw, "authorization_info.authorizer_appid")
 	}
 	return AuthorizationInfo{
 		AuthorizerAppID: out.Info.AppID,
@@ -263,17 +272,12 @@ func (c *Client) AuthorizerToken(ctx context.Context, componentToken, authorizer
 		ExpiresIn    int64  `json:"expires_in"`
 		RefreshToken string `json:"authorizer_refresh_token"`
 	}
-	raw, err := c.call(ctx, "/cgi-bin/component/api_authorizer_token", tokenQuery("component_access_token", componentToken),
-		map[string]string{
-			"component_appid":          c.appID,
-			"authorizer_appid":         authorizerAppID,
-			"authorizer_refresh_token": refreshToken,
-		}, &out, false)
+	_, err := c.component(ctx, "/cgi-bin/component/api_authorizer_token", componentToken, map[string]any{
+		"authorizer_appid":         authorizerAppID,
+		"authorizer_refresh_token": refreshToken,
+	}, &out, "authorizer_access_token", &out.AccessToken)
 	if err != nil {
 		return AuthorizerToken{}, err
-	}
-	if out.AccessToken == "" {
-		return AuthorizerToken{}, missing(raw, "authorizer_access_token")
 	}
 	return AuthorizerToken{AccessToken: out.AccessToken, ExpiresIn: seconds(out.ExpiresIn), RefreshToken: out.RefreshToken}, nil
 }
@@ -307,8 +311,8 @@ func (c *Client) AuthorizerList(ctx context.Context, componentToken string, offs
 			AuthTime     int64  `json:"auth_time"`
 		} `json:"list"`
 	}
-	_, err := c.call(ctx, "/cgi-bin/component/api_get_authorizer_list", tokenQuery("component_access_token", componentToken),
-		map[string]any{"component_appid": c.appID, "offset": offset, "count": count}, &out, false)
+	_, err := c.component(ctx, "/cgi-bin/component/api_get_authorizer_list", componentToken,
+		map[string]any{"offset": offset, "count": count}, &out, "", nil)
 	if err != nil {
 		return AuthorizerListPage{}, err
 	}
@@ -393,8 +397,8 @@ func (c *Client) AuthorizerInfo(ctx context.Context, componentToken, authorizerA
 			AppID string `json:"authorizer_appid"`
 		} `json:"authorization_info"`
 	}
-	raw, err := c.call(ctx, "/cgi-bin/component/api_get_authorizer_info", tokenQuery("component_access_token", componentToken),
-		map[string]string{"component_appid": c.appID, "authorizer_appid": authorizerAppID}, &out, false)
+	raw, err := c.component(ctx, "/cgi-bin/component/api_get_authorizer_info", componentToken,
+		map[string]any{"authorizer_appid": authorizerAppID}, &out, "", nil)
 	if err != nil {
 		return AuthorizerInfo{}, err
 	}

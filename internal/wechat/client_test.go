@@ -94,7 +94,8 @@ func (e *env) authorize(t *testing.T, mini bool) (string, string) {
 	return appID, tok.AccessToken
 }
 
-func requireCode(t *testing.T, err error, code int, shape string) *wechat.Error {
+// requireCode fails the test unless err is the WeChat error code, in the reply shape when given.
+func requireCode(t *testing.T, err error, code int, shape string) {
 	t.Helper()
 	var we *wechat.Error
 	require.ErrorAs(t, err, &we)
@@ -106,6 +107,14 @@ func requireCode(t *testing.T, err error, code int, shape string) *wechat.Error 
 	got, ok := wechat.CodeOf(err)
 	assert.True(t, ok)
 	assert.Equal(t, code, got)
+}
+
+// codeError is requireCode returning the error, for the tests that look further.
+func codeError(t *testing.T, err error, code int, shape string) *wechat.Error {
+	t.Helper()
+	requireCode(t, err, code, shape)
+	var we *wechat.Error
+	errors.As(err, &we)
 	return we
 }
 
@@ -124,7 +133,7 @@ func TestCreatePublisherEveryCatalogCodeBothShapes(t *testing.T) {
 					require.NoError(t, err)
 					return
 				}
-				we := requireCode(t, err, info.Code, shape)
+				we := codeError(t, err, info.Code, shape)
 				assert.NotEmpty(t, res.ErrMsg)
 				assert.Equal(t, we.Message, res.ErrMsg)
 				assert.Equal(t, res.Raw, we.Raw)
@@ -226,7 +235,7 @@ func TestNewAuthorizerTokenInvalidatesPrevious(t *testing.T) {
 	second, err := e.client.AuthorizerToken(ctx, e.ctok, appID, a.RefreshToken)
 	require.NoError(t, err)
 	_, err = e.client.CheckCanOpenPublisher(ctx, first)
-	we := requireCode(t, err, 40001, "errcode")
+	we := codeError(t, err, 40001, "errcode")
 	assert.Contains(t, we.Message, "not latest")
 	assert.True(t, wechat.IsTokenError(err))
 	_, err = e.client.CheckCanOpenPublisher(ctx, second.AccessToken)
@@ -351,11 +360,10 @@ func TestAllAuthorizersStopsOnError(t *testing.T) {
 	// A misbehaving upstream: errors after the first page, or a total that never arrives.
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := calls.Add(1)
-		switch {
-		case n == 1:
+		switch calls.Add(1) {
+		case 1:
 			fmt.Fprint(w, `{"total_count":100000,"list":[{"authorizer_appid":"wx1","refresh_token":"r","auth_time":1}]}`)
-		case n == 2:
+		case 2:
 			fmt.Fprint(w, `{"errcode":-1,"errmsg":"system error"}`)
 		default:
 			fmt.Fprint(w, `{"total_count":100000,"list":[]}`)
@@ -475,7 +483,7 @@ func TestLargeReplyRawIsCapped(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, big) }))
 	defer srv.Close()
 	_, err := wechat.NewClient(wechat.Config{BaseURL: srv.URL}).CreatePublisher(context.Background(), "t")
-	we := requireCode(t, err, 1700, "ret")
+	we := codeError(t, err, 1700, "ret")
 	assert.LessOrEqual(t, len(we.Raw), 64<<10)
 }
 

@@ -117,7 +117,7 @@ func (c *Crypter) Decrypt(encrypt string) ([]byte, error) {
 func (c *Crypter) decryptWith(key, ct []byte) ([]byte, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	plain := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(block, key[:aes.BlockSize]).CryptBlocks(plain, ct)
@@ -196,7 +196,7 @@ func ParseEnvelope(body []byte) (appID, encrypt string, err error) {
 	}
 	var env envelopeXML
 	if err := xml.Unmarshal(body, &env); err != nil {
-		return "", "", fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+		return "", "", fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
 	}
 	encrypt = strings.TrimSpace(env.Encrypt)
 	if encrypt == "" {
@@ -241,7 +241,7 @@ func ParseEvent(plainXML []byte) (Event, error) {
 	}
 	var x eventXML
 	if err := xml.Unmarshal(plainXML, &x); err != nil {
-		return Event{}, fmt.Errorf("%w: event: %v", ErrMalformed, err)
+		return Event{}, fmt.Errorf("%w: event: %w", ErrMalformed, err)
 	}
 	ev := Event{
 		AppID:                 strings.TrimSpace(x.AppID),

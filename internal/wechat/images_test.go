@@ -14,7 +14,7 @@ func TestImageURL(t *testing.T) {
 		"http://wx.qlogo.cn/mmopen/abc/0":               "https://wx.qlogo.cn/mmopen/abc/0",
 		"https://thirdwx.qlogo.cn/mmopen/vi_32/x/132":   "https://thirdwx.qlogo.cn/mmopen/vi_32/x/132",
 		"http://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png": "https://mmbiz.qpic.cn/mmbiz_png/x/0?wx_fmt=png",
-		" HTTP://WX.QLOGO.CN/mmopen/a/0 ":               "https://wx.qlogo.cn/mmopen/a/0",
+		" HTTP://WX.QLOGO.CN/mmopen/a/0 ":               "https://wx.qlogo.cn/mmopen/a/0", //nolint:gocritic // mapKey: the spaces are the input under test
 		"":                                              "",
 		"https://evil.example/pixel.gif":                "",
 		"https://wx.qlogo.cn.evil.example/":             "",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,18 +89,27 @@ func (s *Sim) checkComponent(w http.ResponseWriter, body map[string]any) bool {
 	return true
 }
 
-func (s *Sim) componentToken(w http.ResponseWriter, _ *http.Request, body map[string]any) {
+// checkSecret checks the component appid and the app secret, which WeChat's
+// endpoints take under different field names, as WeChat does.
+func (s *Sim) checkSecret(w http.ResponseWriter, body map[string]any, field string) bool {
 	if !s.checkComponent(w, body) {
-		return
+		return false
 	}
-	if str(body, "component_appsecret") != s.cfg.ComponentAppSecret {
+	if str(body, field) != s.cfg.ComponentAppSecret {
 		errcode(w, 40125, "invalid appsecret")
+		return false
+	}
+	return true
+}
+
+func (s *Sim) componentToken(w http.ResponseWriter, _ *http.Request, body map[string]any) {
+	if !s.checkSecret(w, body, "component_appsecret") {
 		return
 	}
 	ticket := str(body, "component_verify_ticket")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ticket == "" || !contains(s.tickets, ticket) {
+	if ticket == "" || !slices.Contains(s.tickets, ticket) {
 		errcode(w, 61006, "component ticket is invalid")
 		return
 	}
@@ -109,21 +119,8 @@ func (s *Sim) componentToken(w http.ResponseWriter, _ *http.Request, body map[st
 	writeJSON(w, map[string]any{"component_access_token": tok, "expires_in": int(s.cfg.TokenTTL / time.Second)})
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Sim) startPushTicket(w http.ResponseWriter, _ *http.Request, body map[string]any) {
-	if !s.checkComponent(w, body) {
-		return
-	}
-	if str(body, "component_secret") != s.cfg.ComponentAppSecret {
-		errcode(w, 40125, "invalid appsecret")
+	if !s.checkSecret(w, body, "component_secret") {
 		return
 	}
 	if s.cfg.EventURL == "" {
