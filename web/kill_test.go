@@ -76,7 +76,7 @@ func TestKilledProcessLeavesInterruptedRows(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		addr := l.Addr().String()
-		l.Close()
+		require.NoError(t, l.Close())
 		cmd := exec.Command(bin, "serve")
 		// A short lease: the killed process is known dead two seconds after its death.
 		cmd.Env = append(os.Environ(), "ADDR="+addr, "PUBLIC_URL=http://"+addr, "INSTANCE_LEASE=2s")

@@ -33,7 +33,10 @@ func Negotiate(header string) Lang {
 	for i, part := range strings.Split(header, ",") {
 		tag, q := strings.TrimSpace(part), 1.0
 		if semi := strings.Index(tag, ";"); semi >= 0 {
-			fmt.Sscanf(strings.TrimSpace(tag[semi+1:]), "q=%g", &q)
+			// A malformed quality counts as 1, as if it were absent.
+			if _, err := fmt.Sscanf(strings.TrimSpace(tag[semi+1:]), "q=%g", &q); err != nil {
+				q = 1
+			}
 			tag = strings.TrimSpace(tag[:semi])
 		}
 		tag = strings.ToLower(tag)

@@ -84,10 +84,10 @@ func Migrate(ctx context.Context, timed *pgxpool.Pool) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockID); err != nil {
 		return fmt.Errorf("take migration lock: %w", err)
 	}
-	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", migrateLockID) //nolint:errcheck
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", migrateLockID) //nolint:errcheck // releasing the connection ends its session locks too
 
 	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
+	defer func() { _ = db.Close() }() // the pool, not this wrapper, owns the connections
 	if err := gooseUp(ctx, db); err != nil {
 		return err
 	}

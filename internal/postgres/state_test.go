@@ -118,7 +118,7 @@ func TestStateBackfill(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
+	defer func() { require.NoError(t, db.Close()) }()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
 	require.NoError(t, err)
 	_, err = p.DownTo(ctx, 14)

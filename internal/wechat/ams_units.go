@@ -196,7 +196,7 @@ func (c *Client) UpdateAdUnit(ctx context.Context, authorizerAccessToken string,
 	body := map[string]any{"ad_unit_id": u.AdUnitID, "name": u.Name, "status": status}
 	if u.VideoDurationMin != 0 || u.VideoDurationMax != 0 {
 		if err := checkDurations(u.VideoDurationMin, u.VideoDurationMax); err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidAdUnit, err)
+			return fmt.Errorf("%w: %w", ErrInvalidAdUnit, err)
 		}
 		body["video_duration_min"] = u.VideoDurationMin
 		body["video_duration_max"] = u.VideoDurationMax
