@@ -109,24 +109,24 @@ func langClass(b Base, l string) string {
 }
 
 // eventLabel names a security-log event for people.
-func eventLabel(event string) string {
+func eventLabel(event core.EventName) string {
 	switch event {
-	case "login":
+	case core.EventLogin:
 		return "Sign-in"
-	case "logout":
+	case core.EventLogout:
 		return "Sign-out"
-	case "staff_create":
+	case core.EventStaffCreate:
 		return "Staff member added"
-	case "staff_role":
+	case core.EventStaffRole:
 		return "Role changed"
-	case "staff_password":
+	case core.EventStaffPassword:
 		return "Password reset"
-	case "staff_disable":
+	case core.EventStaffDisable:
 		return "Staff member disabled"
-	case "staff_enable":
+	case core.EventStaffEnable:
 		return "Staff member enabled"
 	}
-	return event
+	return string(event)
 }
 
 // every renders a schedule's period for people: "every 24 h", "every 5 min".
