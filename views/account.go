@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
@@ -16,15 +15,15 @@ type AccountVM struct {
 	Base
 	Account *traffic.Account
 	// Last is the account's latest completed attempt, nil when there is none.
-	Last *core.Attempt
+	Last *traffic.Attempt
 	// Attempts is one page of the account's attempts, newest first; AttemptsNext
 	// is the keyset of the following page (0 on the last) and AttemptsBefore
 	// the keyset this page was read with (0 on the first).
-	Attempts       []*core.Attempt
+	Attempts       []*traffic.Attempt
 	AttemptsNext   int64
 	AttemptsBefore int64
 	// Runs is one page of the bulk runs the account was part of, paged the same way.
-	Runs       []core.AccountRun
+	Runs       []traffic.AccountRun
 	RunsNext   int64
 	RunsBefore int64
 	CanAct     bool
@@ -65,10 +64,10 @@ func (b Base) Num(n int) string {
 }
 
 // OutcomeWords is an attempt's outcome in the words the pages use, in the viewer's language.
-func (b Base) OutcomeWords(a *core.Attempt) string { return b.T(outcomeOrStatus(a)) }
+func (b Base) OutcomeWords(a *traffic.Attempt) string { return b.T(outcomeOrStatus(a)) }
 
 // ActionWords is an action in the words the pages use, in the viewer's language.
-func (b Base) ActionWords(a core.Action) string { return b.T(actionLabel(a)) }
+func (b Base) ActionWords(a traffic.Action) string { return b.T(actionLabel(a)) }
 
 // StateSentence says in plain words where an account's traffic master stands.
 func StateSentence(s traffic.State) string {
@@ -98,7 +97,7 @@ func StateSentence(s traffic.State) string {
 }
 
 // NextStep says what staff do next for the account, in the viewer's language.
-func (b Base) NextStep(a *traffic.Account, last *core.Attempt) string {
+func (b Base) NextStep(a *traffic.Account, last *traffic.Attempt) string {
 	if r := a.Refusal(); r != "" {
 		return b.T(r)
 	}
@@ -120,7 +119,7 @@ func (b Base) NextStep(a *traffic.Account, last *core.Attempt) string {
 	case traffic.StateBelowThreshold:
 		return b.T("Nothing for now: the daily job tries again until the Mini Program qualifies.")
 	case traffic.StateUnknown:
-		return b.T(core.DescribeGroup(core.GroupUnknown).NextStep)
+		return b.T(traffic.DescribeGroup(traffic.GroupUnknown).NextStep)
 	}
 	if last != nil {
 		if r := b.Remedy(last); r != "" {
@@ -176,14 +175,14 @@ func revokedReason(reason string) string {
 	return reason
 }
 
-func runItemWords(b Base, r core.AccountRun) string {
+func runItemWords(b Base, r traffic.AccountRun) string {
 	if r.Outcome != "" {
 		return b.T(OutcomeLabel(r.Outcome))
 	}
 	return b.T(runItemLabel(r.ItemState))
 }
 
-func runItemClass(r core.AccountRun) string {
+func runItemClass(r traffic.AccountRun) string {
 	if r.Outcome != "" {
 		return "badge " + outcomeClass(r.Outcome)
 	}

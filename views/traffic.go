@@ -34,7 +34,7 @@ type AppsVM struct {
 // ResultVM is the outcome of one attempt, swapped into a row by htmx.
 type ResultVM struct {
 	Base
-	Attempt *core.Attempt
+	Attempt *traffic.Attempt
 	// Account is the account after the attempt, for the refreshed state badge.
 	Account *traffic.Account
 	// Counts, when the action came from the list, are its refreshed state chips.
@@ -59,7 +59,7 @@ func OpenRefusal(a *traffic.Account) string {
 type AppDetailVM struct {
 	Base
 	Account  *traffic.Account
-	Attempts []*core.Attempt
+	Attempts []*traffic.Attempt
 	Next     int64
 	IsFirst  bool
 	CanAct   bool
@@ -68,7 +68,7 @@ type AppDetailVM struct {
 // AuditVM is one page of the audit history.
 type AuditVM struct {
 	Base
-	Attempts []*core.Attempt
+	Attempts []*traffic.Attempt
 	Staff    []core.Staff
 	Filter   AuditFilter
 	Next     int64
@@ -99,18 +99,18 @@ func (f AuditFilter) Query() url.Values {
 // AuditDetailVM is one audit entry.
 type AuditDetailVM struct {
 	Base
-	Attempt *core.Attempt
+	Attempt *traffic.Attempt
 }
 
 // Remedy returns the catalog's advice for the attempt's code, in the viewer's language.
-func (b Base) Remedy(a *core.Attempt) string {
-	if a.Code == nil || (*a.Code == 0 && a.Outcome == core.OutcomeSuccess) {
+func (b Base) Remedy(a *traffic.Attempt) string {
+	if a.Code == nil || (*a.Code == 0 && a.Outcome == traffic.OutcomeSuccess) {
 		switch a.Outcome {
-		case core.OutcomeUnknown:
+		case traffic.OutcomeUnknown:
 			return b.T("Look at the audit entry and the Mini Program's state in WeChat before trying again.")
-		case core.OutcomeFailed:
+		case traffic.OutcomeFailed:
 			return b.T("Retry later; if it keeps failing, send the raw reply to the developers.")
-		case core.OutcomeToken:
+		case traffic.OutcomeToken:
 			return b.T("Sync the platform's authorizers, then retry.")
 		}
 		return ""
@@ -119,7 +119,7 @@ func (b Base) Remedy(a *core.Attempt) string {
 }
 
 // Meaning returns the catalog's meaning of the attempt's code.
-func (b Base) Meaning(a *core.Attempt) string {
+func (b Base) Meaning(a *traffic.Attempt) string {
 	if a.Code == nil {
 		return ""
 	}
@@ -203,8 +203,8 @@ func chipClass(on bool) string {
 	return ""
 }
 
-func actionLabel(a core.Action) string {
-	if a == core.ActionOpen {
+func actionLabel(a traffic.Action) string {
+	if a == traffic.ActionOpen {
 		return "Open traffic master"
 	}
 	return "Check eligibility"

@@ -17,7 +17,7 @@ import (
 // Console is the traffic-master feature: the Mini Programs list, the check
 // and open actions, and the audit history.
 type Console struct {
-	Attempter core.Attempter
+	Attempter traffic.Attempter
 	Store     *postgres.TrafficStore
 }
 
@@ -33,8 +33,8 @@ func (f *Console) Routes(s *Server, r Routers) {
 	h := &console{Console: f, s: s}
 	r.Viewer.GET("/", h.list)
 	r.Viewer.GET("/apps/:appid", h.detail)
-	r.Viewer.POST("/apps/:appid/check", h.action(core.ActionCheck))
-	r.Viewer.POST("/apps/:appid/open", h.action(core.ActionOpen))
+	r.Viewer.POST("/apps/:appid/check", h.action(traffic.ActionCheck))
+	r.Viewer.POST("/apps/:appid/open", h.action(traffic.ActionOpen))
 	r.Viewer.GET("/audit", h.audit)
 	r.Viewer.GET("/audit.csv", h.auditCSV)
 	r.Viewer.GET("/audit/:id", h.auditEntry)
@@ -148,12 +148,12 @@ func (h *console) detail(c echo.Context) error {
 
 // action runs one check or open. htmx gets the result partial for the row;
 // a plain form post is redirected back with the result as a flash message.
-func (h *console) action(act core.Action) echo.HandlerFunc {
+func (h *console) action(act traffic.Action) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		appID := c.Param("appid")
 		next := safeNext(c.FormValue("next"))
-		if act == core.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
+		if act == traffic.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
 			acct, err := h.account(c)
 			if err != nil {
 				return err
@@ -172,7 +172,7 @@ func (h *console) action(act core.Action) echo.HandlerFunc {
 				return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
 			}
 		}
-		a, err := h.Attempter.Attempt(ctx, core.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
+		a, err := h.Attempter.Attempt(ctx, traffic.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
 		if err != nil {
 			return err
 		}

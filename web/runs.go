@@ -70,8 +70,8 @@ const confirmSample = 5
 func (h *runHandlers) create(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q")), Status: c.FormValue("status")}
-	if form.Action != string(core.ActionOpen) {
-		form.Action = string(core.ActionCheck)
+	if form.Action != string(traffic.ActionOpen) {
+		form.Action = string(traffic.ActionCheck)
 	}
 	params, err := c.FormParams()
 	if err != nil {
@@ -92,8 +92,8 @@ func (h *runHandlers) create(c echo.Context) error {
 		desc = filter.Describe()
 	}
 	vm := views.RunConfirmVM{Base: h.s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
-		TypeCount: form.Action == string(core.ActionOpen) && len(ids) > typeCountAbove}
-	if form.Action == string(core.ActionOpen) && len(ids) > 0 {
+		TypeCount: form.Action == string(traffic.ActionOpen) && len(ids) > typeCountAbove}
+	if form.Action == string(traffic.ActionOpen) && len(ids) > 0 {
 		if vm.Unknown, vm.NotOffered, err = h.f.Runs.OpenCautions(ctx, ids); err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (h *runHandlers) create(c echo.Context) error {
 		}
 		return render(c, http.StatusOK, views.RunConfirmPage(vm))
 	}
-	run, existed, err := h.f.Runs.CreateOnce(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc, vm.Token)
+	run, existed, err := h.f.Runs.CreateOnce(ctx, core.StaffFrom(ctx), traffic.Action(form.Action), ids, desc, vm.Token)
 	if err != nil {
 		if code := core.ErrorCode(err); code == core.EINVALID || code == core.EFORBIDDEN {
 			h.s.setFlash(c, "error", core.ErrorMessage(err))

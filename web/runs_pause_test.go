@@ -10,6 +10,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -35,7 +36,7 @@ func TestRunPausedByPlatformWideErrorSaysWhy(t *testing.T) {
 		ids = append(ids, id)
 	}
 	_, op := e.Login(core.RoleOperator)
-	run, err := e.App.Jobs.Runs.Create(ctx, op, core.ActionOpen, ids, "test")
+	run, err := e.App.Jobs.Runs.Create(ctx, op, traffic.ActionOpen, ids, "test")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		r, err := e.App.Jobs.Runs.Get(ctx, run.ID)

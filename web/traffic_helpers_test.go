@@ -9,7 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -139,7 +139,7 @@ func hex16(v uint64) string {
 }
 
 // attemptRow reads an audit row straight from the table.
-func (e *trafficEnv) attemptRow(t *testing.T, id int64) *core.Attempt {
+func (e *trafficEnv) attemptRow(t *testing.T, id int64) *traffic.Attempt {
 	t.Helper()
 	a, err := e.App.Attempts.Attempt(context.Background(), id)
 	require.NoError(t, err)
@@ -147,9 +147,9 @@ func (e *trafficEnv) attemptRow(t *testing.T, id int64) *core.Attempt {
 }
 
 // attempts lists every audit row of an account, newest first.
-func (e *trafficEnv) attempts(t *testing.T, appID string) []*core.Attempt {
+func (e *trafficEnv) attempts(t *testing.T, appID string) []*traffic.Attempt {
 	t.Helper()
-	var out []*core.Attempt
+	var out []*traffic.Attempt
 	rows, err := e.App.Pool.Query(context.Background(), "SELECT id FROM attempts WHERE appid = $1 ORDER BY id DESC", appID)
 	require.NoError(t, err)
 	var ids []int64

@@ -34,7 +34,7 @@ type App struct {
 	// WeChat is the platform client (its base URL points at the simulator in tests).
 	WeChat *wechat.Client
 	// Tokens hands out authorizer access tokens.
-	Tokens core.AuthorizerTokens
+	Tokens traffic.AuthorizerTokens
 	// TokenManager is Tokens with the component token and retry helpers.
 	TokenManager *platform.TokenManager
 	// Platform receives pushes, syncs authorizers and onboards accounts.

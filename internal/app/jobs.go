@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/web"
 )
 
@@ -17,7 +17,7 @@ import (
 // before or after the traffic service.
 type lazyAttempter struct{ a *App }
 
-func (l lazyAttempter) Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error) {
+func (l lazyAttempter) Attempt(ctx context.Context, req traffic.AttemptRequest) (*traffic.Attempt, error) {
 	if l.a.Traffic == nil {
 		return nil, fmt.Errorf("no traffic service is configured")
 	}

@@ -82,7 +82,7 @@ func (e *env) openPool() *pgxpool.Pool {
 func (e *env) worker(rate float64, conc int, mod ...func(*jobs.Config)) *jobs.Client {
 	pool := e.openPool()
 	cfg := jobs.Config{Pool: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Attempter: e.attempter(pool), RatePerSecond: rate, Concurrency: conc,
-		Backoff: func(int, core.Outcome) time.Duration { return 50 * time.Millisecond }, FetchPoll: 50 * time.Millisecond}
+		Backoff: func(int, traffic.Outcome) time.Duration { return 50 * time.Millisecond }, FetchPoll: 50 * time.Millisecond}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -175,7 +175,7 @@ func (a *simTokens) InvalidateAuthorizerToken(_ context.Context, appID, token st
 
 // attempter is the real traffic service of one worker "process", holding its
 // own instance lock as the console does.
-func (e *env) attempter(pool *pgxpool.Pool) core.Attempter {
+func (e *env) attempter(pool *pgxpool.Pool) traffic.Attempter {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
@@ -193,7 +193,7 @@ func TestTenThousandAccountsTwoWorkersExactlyOnce(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 10000)
 	a, b := e.worker(2000, 16), e.worker(2000, 16)
-	run, err := a.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "test")
+	run, err := a.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "test")
 	require.NoError(t, err)
 	require.Equal(t, 10000, run.Total)
 	e.start(a)
@@ -202,7 +202,7 @@ func TestTenThousandAccountsTwoWorkersExactlyOnce(t *testing.T) {
 	// machine 10,000 audited calls take minutes.
 	r := e.waitRun(a, run.ID, finished, 10*time.Minute)
 	require.Equal(t, 10000, r.States[jobs.ItemDone])
-	require.Equal(t, 10000, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 10000, r.Outcomes[string(traffic.OutcomeSuccess)])
 
 	calls := e.callsPerApp()
 	require.Len(t, calls, 10000)
@@ -238,12 +238,12 @@ func TestEveryCallTakesARateSlot(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	run, err := a.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := a.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(a)
 	e.start(b)
 	r := e.waitRun(a, run.ID, finished, time.Minute)
-	require.Equal(t, 150, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 150, r.Outcomes[string(traffic.OutcomeSuccess)])
 	// Two retries after 1737, a call again after the token refresh, and
 	// maybe more of those: the test's workers keep their tokens apart, so a
 	// retry on the other worker can find its token replaced.
@@ -280,9 +280,9 @@ func TestRefusedConnectionsAreNotSentAndRetried(t *testing.T) {
 	sw.Down()
 	c := e.worker(1000, 4, func(cfg *jobs.Config) {
 		cfg.MaxTries = 20
-		cfg.Backoff = func(int, core.Outcome) time.Duration { return 200 * time.Millisecond }
+		cfg.Backoff = func(int, traffic.Outcome) time.Duration { return 200 * time.Millisecond }
 	})
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
 	require.Eventually(t, func() bool {
@@ -292,7 +292,7 @@ func TestRefusedConnectionsAreNotSentAndRetried(t *testing.T) {
 	}, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, sw.Up())
 	r := e.waitRun(c, run.ID, finished, time.Minute)
-	require.Equal(t, 20, r.Outcomes[string(core.OutcomeSuccess)], "outcomes %v", r.Outcomes)
+	require.Equal(t, 20, r.Outcomes[string(traffic.OutcomeSuccess)], "outcomes %v", r.Outcomes)
 	for _, id := range e.apps {
 		require.Equal(t, 1, e.callsPerApp()[id], id)
 	}
@@ -315,7 +315,7 @@ func TestPlatformWideErrorPausesTheRun(t *testing.T) {
 		e.sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{Ret: 48001, Shape: "errcode"})
 	}
 	c := e.worker(1000, 2)
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
 	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunPaused && r.States[jobs.ItemCalling] == 0 }, time.Minute)
@@ -331,7 +331,7 @@ func TestPlatformWideErrorPausesTheRun(t *testing.T) {
 	require.NoError(t, c.Runs.Resume(context.Background(), run.ID))
 	r = e.waitRun(c, run.ID, finished, time.Minute)
 	require.Nil(t, r.PauseCode)
-	require.Equal(t, 40, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 40, r.Outcomes[string(traffic.OutcomeSuccess)])
 }
 
 // TestDeadProcessJobsAreHandedOverAtOnce: a process died while its job was
@@ -345,7 +345,7 @@ func TestDeadProcessJobsAreHandedOverAtOnce(t *testing.T) {
 	c := e.worker(1000, 2)
 	dead, err := postgres.StartLiveness(ctx, e.pool, "dead-instance", time.Second, nil)
 	require.NoError(t, err)
-	run, err := c.Runs.Create(ctx, e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(ctx, e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	// The dead process had fetched one job and claimed its account.
 	var jobID int64
@@ -364,7 +364,7 @@ func TestDeadProcessJobsAreHandedOverAtOnce(t *testing.T) {
 		return r.Jobs == 1
 	}, 30*time.Second, 50*time.Millisecond)
 	r := e.waitRun(c, run.ID, finished, 30*time.Second)
-	require.Equal(t, 3, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 3, r.Outcomes[string(traffic.OutcomeSuccess)])
 	require.Equal(t, map[string]int{e.apps[0]: 1, e.apps[1]: 1, e.apps[2]: 1}, e.callsPerApp())
 }
 
@@ -375,7 +375,7 @@ func TestRetriesBackOffBounded(t *testing.T) {
 	e.sim.Script(e.apps[1], "agency_create_publisher", wechatsim.Behavior{Ret: -202, Times: 1})
 	e.sim.Script(e.apps[2], "agency_create_publisher", wechatsim.Behavior{Ret: -1})
 	c := e.worker(1000, 4, func(cfg *jobs.Config) { cfg.MaxTries = 3 })
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
 	r := e.waitRun(c, run.ID, finished, time.Minute)
@@ -384,15 +384,15 @@ func TestRetriesBackOffBounded(t *testing.T) {
 	require.Equal(t, 2, calls[e.apps[1]])
 	require.Equal(t, 3, calls[e.apps[2]], "bounded by MaxTries")
 	require.Equal(t, 1, calls[e.apps[3]])
-	require.Equal(t, 3, r.Outcomes[string(core.OutcomeSuccess)])
-	require.Equal(t, 1, r.Outcomes[string(core.OutcomeRetryable)])
+	require.Equal(t, 3, r.Outcomes[string(traffic.OutcomeSuccess)])
+	require.Equal(t, 1, r.Outcomes[string(traffic.OutcomeRetryable)])
 }
 
 func TestCancelStopsNewCallsPromptly(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 400)
 	c := e.worker(100, 4)
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
 	e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemDone] >= 20 }, time.Minute)
@@ -411,7 +411,7 @@ func TestPauseAndResume(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 200)
 	c := e.worker(200, 4)
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionCheck, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionCheck, e.apps, "")
 	require.NoError(t, err)
 	// Every call is held at WeChat until the run is paused, so the pause
 	// always meets a run with work left, however slow the machine.
@@ -441,7 +441,7 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 600)
 	a := e.worker(300, 8)
-	run, err := a.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := a.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))
@@ -485,7 +485,7 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	for _, o := range outcomes {
 		if calls[o[0]] == 0 {
 			uncalled++
-			require.Contains(t, []string{string(core.OutcomeUnknown), string(core.OutcomeInterrupted)}, o[1], o[0])
+			require.Contains(t, []string{string(traffic.OutcomeUnknown), string(traffic.OutcomeInterrupted)}, o[1], o[0])
 		}
 	}
 	require.LessOrEqual(t, uncalled, 8, "at most the calls in flight at the stop")
@@ -500,7 +500,7 @@ func TestCreateSkipsOpenAndInFlight(t *testing.T) {
 	_, err = e.pool.Exec(ctx, `INSERT INTO attempts (appid, action, status) VALUES ($1, 'open', 'pending')`, e.apps[1])
 	require.NoError(t, err)
 	c := e.worker(1000, 2)
-	run, err := c.Runs.Create(ctx, e.staff, core.ActionOpen, append(e.apps, e.apps[2], "wxunknown000000000"), "")
+	run, err := c.Runs.Create(ctx, e.staff, traffic.ActionOpen, append(e.apps, e.apps[2], "wxunknown000000000"), "")
 	require.NoError(t, err)
 	require.Equal(t, 3, run.Total)
 	require.Equal(t, 2, run.States[jobs.ItemSkipped])
@@ -509,6 +509,6 @@ func TestCreateSkipsOpenAndInFlight(t *testing.T) {
 	require.Equal(t, map[string]int{e.apps[2]: 1}, e.callsPerApp())
 
 	viewer := &core.Staff{ID: 1, Username: "v", Role: core.RoleViewer}
-	_, err = c.Runs.Create(ctx, viewer, core.ActionOpen, e.apps, "")
+	_, err = c.Runs.Create(ctx, viewer, traffic.ActionOpen, e.apps, "")
 	require.Equal(t, core.EFORBIDDEN, core.ErrorCode(err))
 }

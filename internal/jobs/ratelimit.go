@@ -14,7 +14,7 @@ import (
 // busy waiting and no burst after an idle spell. What it promises is about
 // slots: no two reservations are closer than 1/PerSecond on the database's
 // clock. Callers take their slot right before they send (see
-// core.AttemptRequest.Pace), so calls follow their slots closely.
+// traffic.AttemptRequest.Pace), so calls follow their slots closely.
 type RateLimiter struct {
 	Pool *pgxpool.Pool
 	// Name keys the limiter's row; instances with the same name share a budget.

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // RunStatus is where a run is in its life.
@@ -39,7 +40,7 @@ const (
 // Run is a bulk run with its progress.
 type Run struct {
 	ID            int64
-	Action        core.Action
+	Action        traffic.Action
 	Status        RunStatus
 	CreatedBy     *int64
 	CreatedByName string
@@ -228,7 +229,7 @@ func (r *Runs) MatchFilter(ctx context.Context, f Filter) ([]string, error) {
 // schedule). Unknown appids are dropped; accounts already open or with an
 // attempt in flight are counted as skipped. One queue job per remaining
 // account is inserted in the same transaction as the run.
-func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description string) (*Run, error) {
+func (r *Runs) Create(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description string) (*Run, error) {
 	run, _, err := r.CreateOnce(ctx, staff, action, appIDs, description, "")
 	return run, err
 }
@@ -237,7 +238,7 @@ func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action
 // the first request with a token starts the run, any later one (a double
 // click, Back and submit again) returns that same run with existed set.
 // An empty token starts a run every time.
-func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (run *Run, existed bool, err error) {
+func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description, token string) (run *Run, existed bool, err error) {
 	run, err = r.create(ctx, staff, action, appIDs, description, token)
 	var pe *pgconn.PgError
 	if token != "" && errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "runs_create_token_key" {
@@ -251,8 +252,8 @@ func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action core.Ac
 	return run, false, err
 }
 
-func (r *Runs) create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*Run, error) {
-	if action != core.ActionCheck && action != core.ActionOpen {
+func (r *Runs) create(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description, token string) (*Run, error) {
+	if action != traffic.ActionCheck && action != traffic.ActionOpen {
 		return nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
 	if len(appIDs) == 0 {

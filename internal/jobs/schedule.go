@@ -8,8 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-
-	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // Schedule is periodic work on the queue. River's leader enqueues it, so one
@@ -84,7 +83,7 @@ func RetryBelowThreshold(every time.Duration) Schedule {
 			if len(ids) == 0 {
 				return "no accounts below the threshold", nil
 			}
-			run, err := runs.Create(ctx, nil, core.ActionOpen, ids, "scheduled retry of accounts below the threshold (2013)")
+			run, err := runs.Create(ctx, nil, traffic.ActionOpen, ids, "scheduled retry of accounts below the threshold (2013)")
 			if err != nil {
 				return "", err
 			}

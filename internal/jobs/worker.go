@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // runItemWorker makes the call for one account of a run.
@@ -34,7 +35,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	pool := c.cfg.Pool
 	var (
 		status     RunStatus
-		action     core.Action
+		action     traffic.Action
 		createdBy  *int64
 		state      string
 		claimedJob *int64
@@ -72,7 +73,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 			return err
 		}
 		if open {
-			return w.finish(ctx, a, ItemSkipped, tries, nil, string(core.OutcomeAlreadyDone), nil, "The traffic master is already open.")
+			return w.finish(ctx, a, ItemSkipped, tries, nil, string(traffic.OutcomeAlreadyDone), nil, "The traffic master is already open.")
 		}
 		// The claim re-checks the run's status in the same statement, so a
 		// pause or cancel that has committed stops this call.
@@ -97,7 +98,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 	}
 	runID := a.RunID
-	at, err := c.cfg.Attempter.Attempt(ctx, core.AttemptRequest{
+	at, err := c.cfg.Attempter.Attempt(ctx, traffic.AttemptRequest{
 		AppID: a.AppID, Action: action, Staff: staff, RunID: &runID,
 		Meta: core.Meta{RequestID: fmt.Sprintf("run-%d", a.RunID)},
 		// The slot is taken right before the call is sent, by every call of
@@ -106,7 +107,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	})
 	if at == nil {
 		if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
-			return w.finish(ctx, a, ItemSkipped, tries, nil, string(core.OutcomeNotAllowed), nil, core.ErrorMessage(err))
+			return w.finish(ctx, a, ItemSkipped, tries, nil, string(traffic.OutcomeNotAllowed), nil, core.ErrorMessage(err))
 		}
 		if err == nil {
 			err = errors.New("attempter returned no attempt")
@@ -116,11 +117,11 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	}
 	tries++
 	switch {
-	case at.Status == core.AttemptRejected:
+	case at.Status == traffic.AttemptRejected:
 		return w.finish(ctx, a, ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
 	case at.Code != nil && PlatformWide(*at.Code):
 		return w.pauseRun(ctx, a, tries, at)
-	case (at.Outcome == core.OutcomeRateLimited || at.Outcome == core.OutcomeRetryable || at.Outcome == core.OutcomeNotSent) && tries < c.cfg.MaxTries:
+	case (at.Outcome == traffic.OutcomeRateLimited || at.Outcome == traffic.OutcomeRetryable || at.Outcome == traffic.OutcomeNotSent) && tries < c.cfg.MaxTries:
 		wait := c.cfg.Backoff(tries, at.Outcome)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -161,11 +162,11 @@ func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bo
 	if n <= tries {
 		return false, tries, nil
 	}
-	if status == string(core.AttemptCompleted) && outcome == string(core.OutcomeNotSent) {
+	if status == string(traffic.AttemptCompleted) && outcome == string(traffic.OutcomeNotSent) {
 		return false, n, nil
 	}
-	if status == string(core.AttemptPending) || outcome == "" {
-		outcome = string(core.OutcomeInterrupted)
+	if status == string(traffic.AttemptPending) || outcome == "" {
+		outcome = string(traffic.OutcomeInterrupted)
 	}
 	return true, n, w.finish(ctx, a, ItemDone, n, &id, outcome, code, message)
 }
@@ -206,7 +207,7 @@ func PlatformWide(code int) bool {
 
 // pauseRun puts the account back to be called again on resume and pauses
 // the run, saying why.
-func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *core.Attempt) error {
+func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *traffic.Attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	tx, err := w.c.cfg.Pool.Begin(ctx)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
@@ -19,7 +20,7 @@ var ErrNoTicket = core.Errorf(core.EINVALID, "No component_verify_ticket has arr
 
 // TokenManager hands out component and authorizer access tokens kept in
 // Postgres, refreshing each by one process at a time across every instance.
-// It implements core.AuthorizerTokens.
+// It implements traffic.AuthorizerTokens.
 type TokenManager struct {
 	Store          Store
 	WeChat         *wechat.Client
@@ -29,7 +30,7 @@ type TokenManager struct {
 	MinLife        time.Duration
 }
 
-var _ core.AuthorizerTokens = (*TokenManager)(nil)
+var _ traffic.AuthorizerTokens = (*TokenManager)(nil)
 
 // NewTokenManager builds a TokenManager with the default clock and margin.
 func NewTokenManager(store Store, wc *wechat.Client, log *slog.Logger) *TokenManager {

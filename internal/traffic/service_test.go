@@ -135,14 +135,14 @@ func TestOutcomeLandsAfterTheDatabaseComesBack(t *testing.T) {
 	s.CompleteBackoff, s.CompleteBackoffMax = 50*time.Millisecond, 200*time.Millisecond
 	release := make(chan struct{})
 	type result struct {
-		a   *core.Attempt
+		a   *traffic.Attempt
 		err error
 	}
 	done := make(chan result, 1)
 	hold := &holdingWeChat{WeChat: w.wc, release: release, called: make(chan struct{})}
 	s.WeChat = hold
 	go func() {
-		a, err := s.Attempt(context.Background(), core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: operator})
+		a, err := s.Attempt(context.Background(), traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 		done <- result{a, err}
 	}()
 	select {
@@ -166,7 +166,7 @@ func TestOutcomeLandsAfterTheDatabaseComesBack(t *testing.T) {
 		t.Fatal("the outcome was not recorded after the database came back")
 	}
 	require.NoError(t, r.err)
-	require.Equal(t, core.OutcomeSuccess, r.a.Outcome)
+	require.Equal(t, traffic.OutcomeSuccess, r.a.Outcome)
 	status, outcome := w.row(r.a.ID)
 	require.Equal(t, "completed", status)
 	require.Equal(t, "success", outcome)
@@ -223,20 +223,20 @@ func TestOpenAfterTheClaimRereadsTheState(t *testing.T) {
 	a := w.service("instance-a", nil)
 	b := w.service("instance-b", func(s traffic.Store) traffic.Store { stale.Store = s; return stale })
 	ctx := context.Background()
-	done := make(chan *core.Attempt, 1)
+	done := make(chan *traffic.Attempt, 1)
 	go func() {
-		at, err := b.Attempt(ctx, core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: operator})
+		at, err := b.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 		require.NoError(t, err)
 		done <- at
 	}()
 	<-stale.read // b has read "never tried"
-	first, err := a.Attempt(ctx, core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: operator})
+	first, err := a.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 	require.NoError(t, err)
-	require.Equal(t, core.OutcomeSuccess, first.Outcome)
+	require.Equal(t, traffic.OutcomeSuccess, first.Outcome)
 	close(stale.proceed)
 	second := <-done
 	require.Equal(t, 1, w.sim.Calls(wechatsim.ActionCreate, app), "one call for one account")
-	require.Equal(t, core.OutcomeAlreadyDone, second.Outcome)
+	require.Equal(t, traffic.OutcomeAlreadyDone, second.Outcome)
 	status, outcome := w.row(second.ID)
 	require.Equal(t, "completed", status)
 	require.Equal(t, "already_done", outcome)

@@ -55,7 +55,7 @@ type Account struct {
 	State         State
 	LastAttemptID *int64
 	LastAttemptAt *time.Time
-	LastOutcome   core.Outcome
+	LastOutcome   Outcome
 	LastCode      *int
 }
 
@@ -80,12 +80,12 @@ type Store interface {
 	Account(ctx context.Context, appID string) (*Account, error)
 	// BeginAttempt inserts and commits a pending attempt, filling its ID; it
 	// returns ErrInFlight when another attempt for the account is pending.
-	BeginAttempt(ctx context.Context, a *core.Attempt, instanceID string) error
+	BeginAttempt(ctx context.Context, a *Attempt, instanceID string) error
 	// RecordRejected inserts a finished rejected attempt.
-	RecordRejected(ctx context.Context, a *core.Attempt) error
+	RecordRejected(ctx context.Context, a *Attempt) error
 	// CompleteAttempt completes a pending attempt once; the account's state
 	// follows in the same transaction.
-	CompleteAttempt(ctx context.Context, a *core.Attempt) error
+	CompleteAttempt(ctx context.Context, a *Attempt) error
 }
 
 // ErrInFlight means another attempt for the same account is pending.
@@ -117,11 +117,11 @@ type WeChat interface {
 // HTML error page is not.
 const MaxRaw = 16 << 10
 
-// Service makes audited traffic-master attempts. It implements core.Attempter.
+// Service makes audited traffic-master attempts. It implements Attempter.
 type Service struct {
 	Store  Store
 	WeChat WeChat
-	Tokens core.AuthorizerTokens
+	Tokens AuthorizerTokens
 	// InstanceID names this process on the pending rows it owns.
 	InstanceID string
 	Now        func() time.Time
@@ -139,7 +139,7 @@ type Service struct {
 	completing sync.Map // attempt id → struct{}
 }
 
-var _ core.Attempter = (*Service)(nil)
+var _ Attempter = (*Service)(nil)
 
 var appIDPattern = regexp.MustCompile(`^wx[0-9a-zA-Z]{16}$`)
 
@@ -165,8 +165,8 @@ func (s *Service) log() *slog.Logger {
 // rejected attempts and returned without error, except the role refusal,
 // which also returns a forbidden error. Malformed and unknown appids return
 // an error and leave no row (there is no account to attach it to).
-func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error) {
-	if req.Action != core.ActionCheck && req.Action != core.ActionOpen {
+func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, error) {
+	if req.Action != ActionCheck && req.Action != ActionOpen {
 		return nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
 	if !ValidAppID(req.AppID) {
@@ -184,21 +184,21 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 		}
 		return nil, err
 	}
-	a := &core.Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
+	a := &Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
 	if req.Staff != nil {
 		a.StaffID, a.StaffName = &req.Staff.ID, req.Staff.Username
 	}
 	if forbidden {
-		if err := s.reject(ctx, a, core.OutcomeNotAllowed, "Your role does not allow this."); err != nil {
+		if err := s.reject(ctx, a, OutcomeNotAllowed, "Your role does not allow this."); err != nil {
 			return nil, err
 		}
 		return a, errForbidden
 	}
 	if reason := acct.Refusal(); reason != "" {
-		return a, s.reject(ctx, a, core.OutcomeNotAllowed, reason)
+		return a, s.reject(ctx, a, OutcomeNotAllowed, reason)
 	}
 	if err := s.Store.BeginAttempt(ctx, a, s.InstanceID); errors.Is(err, ErrInFlight) {
-		return a, s.reject(ctx, a, core.OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
+		return a, s.reject(ctx, a, OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
 	} else if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 	// (A check asks nothing that could be done twice.)
 	var fresh *Account
 	var readErr error
-	if req.Action == core.ActionOpen {
+	if req.Action == ActionOpen {
 		fresh, readErr = s.Store.Account(ctx, req.AppID)
 	}
 	switch {
@@ -219,7 +219,7 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 		s.notSent(a, "The Mini Program's state could not be read again before the call.", readErr)
 	case fresh != nil && fresh.State == StateOpen:
 		now := s.now()
-		a.FinishedAt, a.Status, a.Outcome = &now, core.AttemptCompleted, core.OutcomeAlreadyDone
+		a.FinishedAt, a.Status, a.Outcome = &now, AttemptCompleted, OutcomeAlreadyDone
 		a.Message = "The traffic master was opened by another attempt just before this one; WeChat was not called."
 	default:
 		s.call(ctx, a, req.Pace)
@@ -249,7 +249,7 @@ func (s *Service) Completing() []int64 {
 // and staff decide what to do next from this row. Only a refusal retrying
 // cannot mend (the row was taken by recovery) ends it early. The account
 // stays blocked (its row pending) exactly until the outcome lands.
-func (s *Service) complete(ctx context.Context, a *core.Attempt) error {
+func (s *Service) complete(ctx context.Context, a *Attempt) error {
 	timeout := s.CompleteTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -284,23 +284,23 @@ func (s *Service) complete(ctx context.Context, a *core.Attempt) error {
 }
 
 // notSent fills an attempt that ended before anything was sent to WeChat.
-func (s *Service) notSent(a *core.Attempt, msg string, err error) {
+func (s *Service) notSent(a *Attempt, msg string, err error) {
 	now := s.now()
-	a.FinishedAt, a.Status, a.Outcome, a.Message = &now, core.AttemptCompleted, core.OutcomeNotSent, msg
+	a.FinishedAt, a.Status, a.Outcome, a.Message = &now, AttemptCompleted, OutcomeNotSent, msg
 	if err != nil {
 		a.TransportError = err.Error()
 	}
 }
 
-func (s *Service) reject(ctx context.Context, a *core.Attempt, o core.Outcome, msg string) error {
+func (s *Service) reject(ctx context.Context, a *Attempt, o Outcome, msg string) error {
 	now := s.now()
-	a.Status, a.Outcome, a.Message, a.FinishedAt = core.AttemptRejected, o, msg, &now
+	a.Status, a.Outcome, a.Message, a.FinishedAt = AttemptRejected, o, msg, &now
 	return s.Store.RecordRejected(ctx, a)
 }
 
 // call performs the WeChat call (refreshing a rejected token once) and fills
 // the attempt's outcome. pace, when set, waits for a rate slot right before each call.
-func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.Context) error) {
+func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Context) error) {
 	// The call itself is not cancelled with the request either: a closed tab
 	// must not turn a call WeChat may have received into a mystery. The HTTP
 	// client's timeout bounds it. Only the wait for a rate slot ends with
@@ -331,7 +331,7 @@ func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.C
 			}
 		}
 		switch a.Action {
-		case core.ActionCheck:
+		case ActionCheck:
 			var r wechat.CheckResult
 			r, err = s.WeChat.CheckCanOpenPublisher(ctx, tok)
 			raw, checkStatus = r.Raw, r.Status
@@ -351,7 +351,7 @@ func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.C
 	now := s.now()
 	a.LatencyMS = int(time.Since(start).Milliseconds())
 	a.FinishedAt = &now
-	a.Status = core.AttemptCompleted
+	a.Status = AttemptCompleted
 	classify(a, err, raw, checkStatus)
 }
 
@@ -383,7 +383,7 @@ func nothingSent(err error) bool {
 }
 
 // classify fills outcome, code, message, raw reply and transport error.
-func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
+func classify(a *Attempt, err error, raw []byte, checkStatus int) {
 	var (
 		we *wechat.Error
 		he *wechat.HTTPStatusError
@@ -394,17 +394,17 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 	)
 	switch {
 	case errors.As(err, &ne):
-		a.Outcome, a.TransportError = core.OutcomeNotSent, ne.Error()
+		a.Outcome, a.TransportError = OutcomeNotSent, ne.Error()
 		a.Message = "Nothing was sent to WeChat."
 	case errors.As(err, &ke) && !errors.As(ke.err, &we):
 		// No token, and WeChat did not refuse one (it could not be reached,
 		// or the database could not be read): the action was not sent.
-		a.Outcome, a.TransportError = core.OutcomeNotSent, ke.Error()
+		a.Outcome, a.TransportError = OutcomeNotSent, ke.Error()
 		a.Message = "Nothing was sent to WeChat: no access token could be obtained."
 	case err == nil:
 		zero := 0
-		a.Code, a.Outcome = &zero, core.OutcomeSuccess
-		if a.Action == core.ActionCheck {
+		a.Code, a.Outcome = &zero, OutcomeSuccess
+		if a.Action == ActionCheck {
 			a.CheckStatus = &checkStatus
 		}
 	case errors.As(err, &we):
@@ -415,7 +415,7 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 			raw = we.Raw
 		}
 	case errors.As(err, &ke):
-		a.Outcome = core.OutcomeToken
+		a.Outcome = OutcomeToken
 		a.Message = "Could not get an access token for this Mini Program."
 		a.TransportError = ke.Error()
 		if errors.As(ke.err, &we) {
@@ -423,19 +423,19 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 			a.Code, a.Message = &code, we.Message
 		}
 	case errors.As(err, &he):
-		a.Outcome, a.Message = core.OutcomeFailed, fmt.Sprintf("HTTP %d from WeChat", he.Status)
+		a.Outcome, a.Message = OutcomeFailed, fmt.Sprintf("HTTP %d from WeChat", he.Status)
 		raw = he.Raw
 	case errors.As(err, &de):
-		a.Outcome, a.Message = core.OutcomeFailed, "WeChat's reply could not be understood"
+		a.Outcome, a.Message = OutcomeFailed, "WeChat's reply could not be understood"
 		raw = de.Raw
 	case errors.As(err, &te) && nothingSent(te):
-		a.Outcome, a.TransportError = core.OutcomeNotSent, te.Error()
+		a.Outcome, a.TransportError = OutcomeNotSent, te.Error()
 		a.Message = "Nothing was sent to WeChat: the connection could not be made."
 	case errors.As(err, &te):
 		// The request may have reached WeChat: never call this a failure.
-		a.Outcome, a.TransportError = core.OutcomeUnknown, te.Error()
+		a.Outcome, a.TransportError = OutcomeUnknown, te.Error()
 	default:
-		a.Outcome, a.TransportError = core.OutcomeFailed, err.Error()
+		a.Outcome, a.TransportError = OutcomeFailed, err.Error()
 	}
 	if len(raw) > MaxRaw {
 		raw = raw[:MaxRaw]
@@ -444,26 +444,26 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 }
 
 // outcomeOf maps a catalog class to an outcome; unknown codes are failures.
-func outcomeOf(c wechat.Class) core.Outcome {
+func outcomeOf(c wechat.Class) Outcome {
 	switch c {
 	case wechat.ClassSuccess:
-		return core.OutcomeSuccess
+		return OutcomeSuccess
 	case wechat.ClassAlreadyDone:
-		return core.OutcomeAlreadyDone
+		return OutcomeAlreadyDone
 	case wechat.ClassRetryable:
-		return core.OutcomeRetryable
+		return OutcomeRetryable
 	case wechat.ClassRateLimited:
-		return core.OutcomeRateLimited
+		return OutcomeRateLimited
 	case wechat.ClassNeedsMerchant:
-		return core.OutcomeNeedsMerchant
+		return OutcomeNeedsMerchant
 	case wechat.ClassNotYetEligible:
-		return core.OutcomeNotYetEligible
+		return OutcomeNotYetEligible
 	case wechat.ClassProviderConfig:
-		return core.OutcomeProviderConfig
+		return OutcomeProviderConfig
 	case wechat.ClassToken:
-		return core.OutcomeToken
+		return OutcomeToken
 	case wechat.ClassOurBug:
-		return core.OutcomeOurBug
+		return OutcomeOurBug
 	}
-	return core.OutcomeFailed
+	return OutcomeFailed
 }

@@ -1,4 +1,4 @@
-package core
+package traffic
 
 // OutcomeNotSent means nothing reached WeChat (connection refused, no token
 // could be had); the call is simply made again later.

@@ -1,8 +1,10 @@
-package core
+package traffic
 
 import (
 	"context"
 	"time"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
 )
 
 // AuthorizerTokens hands out a valid authorizer access token for a Mini
@@ -28,10 +30,10 @@ const (
 type AttemptRequest struct {
 	AppID  string
 	Action Action
-	Staff  *Staff
+	Staff  *core.Staff
 	// RunID is set when the attempt is part of a bulk run.
 	RunID *int64
-	Meta  Meta
+	Meta  core.Meta
 	// Pace, when set, is called right before each call to WeChat (a token
 	// refresh's second call included) and may wait: the bulk-run rate
 	// limiter. An error means the call is not made.
