@@ -13,8 +13,8 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
-// AppsPage lists the authorized accounts with their traffic-master state.
-func AppsPage(vm AppsVM) templ.Component {
+// AccountsPage lists the authorized accounts with their traffic-master state.
+func AccountsPage(vm AccountsVM) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -685,7 +685,7 @@ func AppsPage(vm AppsVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				for _, a := range vm.Accounts {
-					templ_7745c5c3_Err = AppRow(vm.Base, a, vm.CanAct).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = AccountRow(vm.Base, a, vm.CanAct).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -842,7 +842,7 @@ func AppsPage(vm AppsVM) templ.Component {
 
 // StateCounts are the chips with the number of accounts per state for the
 // current search; an action swaps them out of band so they never go stale.
-func StateCounts(vm AppsVM, oob bool) templ.Component {
+func StateCounts(vm AccountsVM, oob bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1092,8 +1092,8 @@ func StateCounts(vm AppsVM, oob bool) templ.Component {
 	})
 }
 
-// AppRow is one account in the list; its actions swap their result into it.
-func AppRow(b Base, a *traffic.Account, canAct bool) templ.Component {
+// AccountRow is one account in the list; its actions swap their result into it.
+func AccountRow(b Base, a *traffic.Account, canAct bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1335,7 +1335,7 @@ func AppRow(b Base, a *traffic.Account, canAct bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = AppActions(b, a, canAct).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = AccountActions(b, a, canAct).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1692,11 +1692,11 @@ func StateBadge(b Base, a *traffic.Account, oob bool) templ.Component {
 	})
 }
 
-// AppActions are the buttons of one account, for operators and admins.
+// AccountActions are the buttons of one account, for operators and admins.
 // Opening cannot be undone, so it is the secondary button, is not offered
 // where WeChat would refuse it anyway, and asks twice when the last call's
 // outcome is unknown.
-func AppActions(b Base, a *traffic.Account, canAct bool) templ.Component {
+func AccountActions(b Base, a *traffic.Account, canAct bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2559,7 +2559,7 @@ func ConfirmUnknownResult(b Base, a *traffic.Account) templ.Component {
 }
 
 // ConfirmOpenPage asks before opening when the browser runs no JavaScript.
-func ConfirmOpenPage(vm AppDetailVM, next string) templ.Component {
+func ConfirmOpenPage(vm ConfirmOpenVM, next string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2990,11 +2990,11 @@ func AttemptTable(b Base, list []*traffic.Attempt, withApp bool) templ.Component
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if a.AppName != "" {
+					if a.AccountName != "" {
 						var templ_7745c5c3_Var173 string
-						templ_7745c5c3_Var173, templ_7745c5c3_Err = templ.JoinStringErrs(a.AppName)
+						templ_7745c5c3_Var173, templ_7745c5c3_Err = templ.JoinStringErrs(a.AccountName)
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/apps.templ`, Line: 332, Col: 22}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/apps.templ`, Line: 332, Col: 26}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var173))
 						if templ_7745c5c3_Err != nil {

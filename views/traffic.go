@@ -9,8 +9,8 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
-// AppsVM is one page of the Mini Programs list.
-type AppsVM struct {
+// AccountsVM is one page of the Mini Programs list.
+type AccountsVM struct {
 	Base
 	Accounts []*traffic.Account
 	Q        string
@@ -38,7 +38,7 @@ type ResultVM struct {
 	// Account is the account after the attempt, for the refreshed state badge.
 	Account *traffic.Account
 	// Counts, when the action came from the list, are its refreshed state chips.
-	Counts *AppsVM
+	Counts *AccountsVM
 }
 
 // OpenRefusal says why opening is not offered for an account WeChat would
@@ -55,8 +55,8 @@ func OpenRefusal(a *traffic.Account) string {
 	return ""
 }
 
-// AppDetailVM is one Mini Program with its attempt history.
-type AppDetailVM struct {
+// ConfirmOpenVM is one Mini Program with its attempt history.
+type ConfirmOpenVM struct {
 	Base
 	Account  *traffic.Account
 	Attempts []*traffic.Attempt
@@ -174,7 +174,7 @@ func displayName(b Base, a *traffic.Account) string {
 }
 
 // appsURL builds a list URL from the current filter with one change.
-func (vm AppsVM) url(change ...string) string {
+func (vm AccountsVM) url(change ...string) string {
 	v := url.Values{}
 	set := func(k, s string) {
 		if s != "" {

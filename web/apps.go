@@ -75,17 +75,17 @@ func (h *console) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.AppsVM{Base: h.s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
+	vm := views.AccountsVM{Base: h.s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
 		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, Prev: page.Prev,
 		ShowFirst: page.Start > appsPageSize+1,
 		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c)}
-	return render(c, http.StatusOK, views.AppsPage(vm))
+	return render(c, http.StatusOK, views.AccountsPage(vm))
 }
 
 // listCounts returns the list's state chips as they are now, when the htmx
 // request came from the list (whose URL htmx sends), so an action can
 // refresh them; nil elsewhere.
-func (h *console) listCounts(c echo.Context, b views.Base) *views.AppsVM {
+func (h *console) listCounts(c echo.Context, b views.Base) *views.AccountsVM {
 	u, err := url.Parse(c.Request().Header.Get("HX-Current-URL"))
 	if err != nil || u.Path != "/" {
 		return nil
@@ -96,7 +96,7 @@ func (h *console) listCounts(c echo.Context, b views.Base) *views.AppsVM {
 		h.s.Log(c).Warn("count states", "err", err)
 		return nil
 	}
-	return &views.AppsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
+	return &views.AccountsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
 		Matching: sc.Matching, Runnable: sc.Runnable}
 }
 
@@ -168,7 +168,7 @@ func (h *console) action(act traffic.Action) echo.HandlerFunc {
 				return render(c, http.StatusOK, views.ConfirmUnknownResult(h.s.base(c, "Mini Programs", "apps"), acct))
 			}
 			if unconfirmed || unknown {
-				vm := views.AppDetailVM{Base: h.s.base(c, "Open traffic master", "apps"), Account: acct}
+				vm := views.ConfirmOpenVM{Base: h.s.base(c, "Open traffic master", "apps"), Account: acct}
 				return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
 			}
 		}

@@ -164,7 +164,7 @@ func (h *console) auditCSV(c echo.Context) error {
 		if a.Status == traffic.AttemptPending {
 			outcomeKey = string(traffic.AttemptPending)
 		}
-		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, a.AppName,
+		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, a.AccountName,
 			b.ActionWords(a.Action), string(a.Action), a.StaffName, run, string(a.Status),
 			b.OutcomeWords(a), outcomeKey, optInt(a.Code), b.T(a.Message), optInt(a.CheckStatus),
 			strconv.Itoa(a.LatencyMS), a.TransportError, a.RequestID, a.ClientIP}); err != nil {

@@ -676,7 +676,7 @@ func scanAttempt(row pgx.Row, withRaw bool) (*traffic.Attempt, error) {
 	var action, status, outcome string
 	dest := []any{&a.ID, &a.AppID, &action, &a.StaffID, &a.StaffName, &a.RunID, &a.RequestID, &a.ClientIP,
 		&a.StartedAt, &a.FinishedAt, &status, &outcome, &a.Code, &a.Message, &a.CheckStatus, &a.LatencyMS, &a.TransportError,
-		&a.AppName}
+		&a.AccountName}
 	if withRaw {
 		dest = append(dest, &a.Raw)
 	}

@@ -77,15 +77,15 @@ const (
 type Attempt struct {
 	ID    int64
 	AppID string
-	// AppName is the account's name when read back for display ("" if it has none).
-	AppName   string
-	Action    Action
-	StaffID   *int64
-	StaffName string
-	RunID     *int64
-	RequestID string
-	ClientIP  string
-	StartedAt time.Time
+	// AccountName is the account's name when read back for display ("" if it has none).
+	AccountName string
+	Action      Action
+	StaffID     *int64
+	StaffName   string
+	RunID       *int64
+	RequestID   string
+	ClientIP    string
+	StartedAt   time.Time
 	// FinishedAt is nil while pending.
 	FinishedAt *time.Time
 	Status     AttemptStatus
