@@ -55,14 +55,10 @@ func OpenRefusal(a *traffic.Account) string {
 	return ""
 }
 
-// ConfirmOpenVM is one Mini Program with its attempt history.
+// ConfirmOpenVM asks, without JavaScript, to confirm opening one account's traffic master.
 type ConfirmOpenVM struct {
 	Base
-	Account  *traffic.Account
-	Attempts []*traffic.Attempt
-	Next     int64
-	IsFirst  bool
-	CanAct   bool
+	Account *traffic.Account
 }
 
 // AuditVM is one page of the audit history.
