@@ -172,14 +172,13 @@ func (h *console) action(act traffic.Action) echo.HandlerFunc {
 				return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
 			}
 		}
-		a, err := h.Attempter.Attempt(ctx, traffic.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
+		a, acct, err := h.Attempter.Attempt(ctx, traffic.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
 		if err != nil {
 			return err
 		}
 		if isHTMX(c) {
-			vm := views.ResultVM{Base: h.s.base(c, "Mini Programs", "apps"), Attempt: a}
-			if acct, err := h.Store.Account(ctx, a.AppID); err == nil {
-				vm.Account = acct
+			vm := views.ResultVM{Base: h.s.base(c, "Mini Programs", "apps"), Attempt: a, Account: acct}
+			if acct != nil {
 				vm.Counts = h.listCounts(c, vm.Base)
 			}
 			return render(c, http.StatusOK, views.AttemptResult(vm))

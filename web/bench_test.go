@@ -228,7 +228,7 @@ func BenchmarkOpenAttempt(b *testing.B) {
 	})
 	b.Run("service", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := e.App.Traffic.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: st}); err != nil {
+			if _, _, err := e.App.Traffic.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: st}); err != nil {
 				b.Fatal(err)
 			}
 		}

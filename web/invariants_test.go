@@ -88,7 +88,8 @@ func TestSecondPendingAttemptIsRefused(t *testing.T) {
 
 	now := time.Now()
 	held.Status, held.Outcome, held.FinishedAt = traffic.AttemptCompleted, traffic.OutcomeSuccess, &now
-	require.NoError(t, e.App.Attempts.CompleteAttempt(ctx, held))
+	_, err = e.App.Attempts.CompleteAttempt(ctx, held)
+	require.NoError(t, err)
 	_, err = begin(app)
 	require.NoError(t, err, "once completed, the account may be tried again")
 	var pending int

@@ -17,9 +17,9 @@ import (
 // before or after the traffic service.
 type lazyAttempter struct{ a *App }
 
-func (l lazyAttempter) Attempt(ctx context.Context, req traffic.AttemptRequest) (*traffic.Attempt, error) {
+func (l lazyAttempter) Attempt(ctx context.Context, req traffic.AttemptRequest) (*traffic.Attempt, *traffic.Account, error) {
 	if l.a.Traffic == nil {
-		return nil, fmt.Errorf("no traffic service is configured")
+		return nil, nil, fmt.Errorf("no traffic service is configured")
 	}
 	return l.a.Traffic.Attempt(ctx, req)
 }

@@ -98,7 +98,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 	}
 	runID := a.RunID
-	at, err := c.cfg.Attempter.Attempt(ctx, traffic.AttemptRequest{
+	at, _, err := c.cfg.Attempter.Attempt(ctx, traffic.AttemptRequest{
 		AppID: a.AppID, Action: action, Staff: staff, RunID: &runID,
 		Meta: core.Meta{RequestID: fmt.Sprintf("run-%d", a.RunID)},
 		// The slot is taken right before the call is sent, by every call of

@@ -98,9 +98,11 @@ func TestInterruptedAttemptLeavesTheAccountUnknown(t *testing.T) {
 	require.NoError(t, store.BeginAttempt(ctx, timeout, "live-instance"))
 	now := time.Now()
 	timeout.Status, timeout.Outcome, timeout.FinishedAt = traffic.AttemptCompleted, traffic.OutcomeUnknown, &now
-	require.NoError(t, store.CompleteAttempt(ctx, timeout))
+	state, err := store.CompleteAttempt(ctx, timeout)
+	require.NoError(t, err)
 	acct, err = store.Account(ctx, timeout.AppID)
 	require.NoError(t, err)
+	require.Equal(t, acct.State, state, "the state returned is the state the trigger wrote")
 	require.Equal(t, traffic.StateUnknown, acct.State)
 
 	page, err := store.ListAccounts(ctx, postgres.AccountFilter{State: traffic.StateNever})

@@ -81,19 +81,27 @@ func (s *TrafficStore) RecordRejected(ctx context.Context, a *traffic.Attempt) e
 
 // CompleteAttempt completes the pending row; the attempts_derive_state
 // trigger moves the account's state in the same statement.
-func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *traffic.Attempt) error {
-	tag, err := s.Pool.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
+//
+// It returns the state the trigger derives, computed in the same statement by
+// the same function from the state before it (RETURNING sees the row as the
+// statement found it, the trigger runs after), so the caller has the
+// account's new state without reading it again.
+func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *traffic.Attempt) (traffic.State, error) {
+	var state traffic.State
+	err := s.Pool.QueryRow(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
 		raw = $7, latency_ms = $8, transport_error = $9, finished_at = $10
-		WHERE id = $1 AND status = 'pending'`,
-		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt)
-	if err != nil {
-		return completeErr(err)
-	}
-	if tag.RowsAffected() != 1 {
+		WHERE id = $1 AND status = 'pending'
+		RETURNING tm_next_state(COALESCE((SELECT s.state FROM authorizer_state s WHERE s.appid = attempts.appid), 'never'),
+			action, outcome, check_status)`,
+		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
 		// Another instance decided this process was gone and marked it interrupted.
-		return fmt.Errorf("attempt %d: %w", a.ID, traffic.ErrNotPending)
+		return "", fmt.Errorf("attempt %d: %w", a.ID, traffic.ErrNotPending)
 	}
-	return nil
+	if err != nil {
+		return "", completeErr(err)
+	}
+	return state, nil
 }
 
 // completeErr marks the errors retrying cannot mend, so the service stops

@@ -103,5 +103,7 @@ type Attempt struct {
 // Attempter makes one audited call: the traffic-master service, used by the
 // web handlers and the bulk-run workers alike.
 type Attempter interface {
-	Attempt(ctx context.Context, req AttemptRequest) (*Attempt, error)
+	// Attempt returns the attempt and the account as the attempt left it
+	// (nil when there is no account to speak of).
+	Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *Account, error)
 }

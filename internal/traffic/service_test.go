@@ -142,7 +142,7 @@ func TestOutcomeLandsAfterTheDatabaseComesBack(t *testing.T) {
 	hold := &holdingWeChat{WeChat: w.wc, release: release, called: make(chan struct{})}
 	s.WeChat = hold
 	go func() {
-		a, err := s.Attempt(context.Background(), traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
+		a, _, err := s.Attempt(context.Background(), traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 		done <- result{a, err}
 	}()
 	select {
@@ -225,12 +225,12 @@ func TestOpenAfterTheClaimRereadsTheState(t *testing.T) {
 	ctx := context.Background()
 	done := make(chan *traffic.Attempt, 1)
 	go func() {
-		at, err := b.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
+		at, _, err := b.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 		require.NoError(t, err)
 		done <- at
 	}()
 	<-stale.read // b has read "never tried"
-	first, err := a.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
+	first, _, err := a.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 	require.NoError(t, err)
 	require.Equal(t, traffic.OutcomeSuccess, first.Outcome)
 	close(stale.proceed)
@@ -240,4 +240,31 @@ func TestOpenAfterTheClaimRereadsTheState(t *testing.T) {
 	status, outcome := w.row(second.ID)
 	require.Equal(t, "completed", status)
 	require.Equal(t, "already_done", outcome)
+}
+
+// TestAttemptReturnsTheAccountItLeft: the service returns the account with
+// the state the attempt gave it, the same a fresh read shows, so a caller
+// (the row an htmx click swaps) need not read the account again.
+func TestAttemptReturnsTheAccountItLeft(t *testing.T) {
+	t.Parallel()
+	const app = "wx00000000000c0003"
+	w := newWorld(t, pgtest.URL(t), app)
+	s := w.service("instance-a", nil)
+	store := &postgres.TrafficStore{Pool: w.pool}
+	ctx := context.Background()
+	for _, step := range []struct {
+		action traffic.Action
+		want   traffic.State
+	}{{traffic.ActionCheck, traffic.StateEligible}, {traffic.ActionOpen, traffic.StateOpen}, {traffic.ActionCheck, traffic.StateOpen}} {
+		at, acct, err := s.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: step.action, Staff: operator})
+		require.NoError(t, err)
+		require.NotNil(t, acct)
+		require.Equal(t, step.want, acct.State, step.action)
+		read, err := store.Account(ctx, app)
+		require.NoError(t, err)
+		require.Equal(t, read.State, acct.State, step.action)
+		require.Equal(t, at.ID, *acct.LastAttemptID)
+		require.Equal(t, read.LastOutcome, acct.LastOutcome)
+		require.Equal(t, read.NickName, acct.NickName)
+	}
 }

@@ -84,8 +84,8 @@ type Store interface {
 	// RecordRejected inserts a finished rejected attempt.
 	RecordRejected(ctx context.Context, a *Attempt) error
 	// CompleteAttempt completes a pending attempt once; the account's state
-	// follows in the same transaction.
-	CompleteAttempt(ctx context.Context, a *Attempt) error
+	// follows in the same transaction, and is returned.
+	CompleteAttempt(ctx context.Context, a *Attempt) (State, error)
 }
 
 // ErrInFlight means another attempt for the same account is pending.
@@ -160,47 +160,50 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Attempt makes one audited call. Refusals after the account is known
-// (revoked, Official Account, role, already in flight) are recorded as
-// rejected attempts and returned without error, except the role refusal,
-// which also returns a forbidden error. Malformed and unknown appids return
-// an error and leave no row (there is no account to attach it to).
-func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, error) {
+// Attempt makes one audited call and returns it with the account as the
+// call left it (its new state), so a caller need not read it again.
+// Refusals after the account is known (revoked, Official Account, role,
+// already in flight) are recorded as rejected attempts and returned without
+// error, except the role refusal, which also returns a forbidden error.
+// Malformed and unknown appids return an error and leave no row (there is no
+// account to attach it to).
+func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *Account, error) {
 	if req.Action != ActionCheck && req.Action != ActionOpen {
-		return nil, core.Errorf(core.EINVALID, "Unknown action.")
+		return nil, nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
 	if !ValidAppID(req.AppID) {
 		if req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator) {
-			return nil, errForbidden
+			return nil, nil, errForbidden
 		}
-		return nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
+		return nil, nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
 	}
 	forbidden := req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator)
 	acct, err := s.Store.Account(ctx, req.AppID)
 	if err != nil {
 		if forbidden && core.ErrorCode(err) == core.ENOTFOUND {
 			// Refuse the role first: a viewer learns nothing about which appids exist.
-			return nil, errForbidden
+			return nil, nil, errForbidden
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	a := &Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
 	if req.Staff != nil {
 		a.StaffID, a.StaffName = &req.Staff.ID, req.Staff.Username
 	}
+	// A refusal is inserted finished and leaves the account's state as it was.
 	if forbidden {
 		if err := s.reject(ctx, a, OutcomeNotAllowed, "Your role does not allow this."); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return a, errForbidden
+		return a, acct, errForbidden
 	}
 	if reason := acct.Refusal(); reason != "" {
-		return a, s.reject(ctx, a, OutcomeNotAllowed, reason)
+		return a, acct, s.reject(ctx, a, OutcomeNotAllowed, reason)
 	}
 	if err := s.Store.BeginAttempt(ctx, a, s.InstanceID); errors.Is(err, ErrInFlight) {
-		return a, s.reject(ctx, a, OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
+		return a, acct, s.reject(ctx, a, OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.completing.Store(a.ID, struct{}{})
 	defer s.completing.Delete(a.ID)
@@ -226,11 +229,17 @@ func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, er
 	}
 
 	// The call is over: record it even if the caller has gone away.
-	if err := s.complete(ctx, a); err != nil {
+	state, err := s.complete(ctx, a)
+	if err != nil {
 		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "outcome", a.Outcome, "err", err)
-		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
+		return nil, nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
 	}
-	return a, nil
+	if fresh != nil {
+		acct = fresh
+	}
+	after := *acct
+	after.State, after.LastAttemptID, after.LastAttemptAt, after.LastOutcome, after.LastCode = state, &a.ID, &a.StartedAt, a.Outcome, a.Code
+	return a, &after, nil
 }
 
 // Completing lists the attempts this service is recording right now, which
@@ -249,7 +258,7 @@ func (s *Service) Completing() []int64 {
 // and staff decide what to do next from this row. Only a refusal retrying
 // cannot mend (the row was taken by recovery) ends it early. The account
 // stays blocked (its row pending) exactly until the outcome lands.
-func (s *Service) complete(ctx context.Context, a *Attempt) error {
+func (s *Service) complete(ctx context.Context, a *Attempt) (State, error) {
 	timeout := s.CompleteTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -264,16 +273,16 @@ func (s *Service) complete(ctx context.Context, a *Attempt) error {
 	ctx = context.WithoutCancel(ctx)
 	for try := 1; ; try++ {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		err := s.Store.CompleteAttempt(cctx, a)
+		state, err := s.Store.CompleteAttempt(cctx, a)
 		cancel()
 		if err == nil {
 			if try > 1 {
 				s.log().Info("attempt recorded after retries", "attempt_id", a.ID, "appid", a.AppID, "tries", try)
 			}
-			return nil
+			return state, nil
 		}
 		if !retryable(err) {
-			return err
+			return "", err
 		}
 		if try == 1 || try%10 == 0 {
 			s.log().Warn("recording the attempt failed; retrying until the database is back", "attempt_id", a.ID, "appid", a.AppID, "outcome", a.Outcome, "tries", try, "err", err)
