@@ -146,27 +146,6 @@ func (m *TokenManager) WithComponentToken(ctx context.Context, fn func(token str
 	return fn(tok)
 }
 
-// WithAuthorizerToken runs fn with appID's token; when WeChat answers 40001,
-// 40014 or 42001 it refreshes once and retries once.
-func (m *TokenManager) WithAuthorizerToken(ctx context.Context, appID string, fn func(token string) error) error {
-	tok, err := m.AuthorizerAccessToken(ctx, appID)
-	if err != nil {
-		return err
-	}
-	err = fn(tok)
-	if !wechat.IsTokenError(err) {
-		return err
-	}
-	m.Log.Warn("authorizer token rejected; refreshing once", "appid", appID, "err", err)
-	if ierr := m.InvalidateAuthorizerToken(ctx, appID, tok); ierr != nil {
-		return errors.Join(err, ierr)
-	}
-	if tok, err = m.AuthorizerAccessToken(ctx, appID); err != nil {
-		return err
-	}
-	return fn(tok)
-}
-
 // codeRefreshTokenInvalid is WeChat's answer to a refresh token it no longer accepts.
 const codeRefreshTokenInvalid = 61023
 

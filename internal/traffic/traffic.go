@@ -319,26 +319,15 @@ func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Contex
 	start := time.Now()
 	var raw []byte
 	var checkStatus int
-	var err error
-	for try := 0; try < 2; try++ {
-		if s.Tokens == nil {
-			err = errNoTokens
-			break
-		}
-		var tok string
-		tok, err = s.Tokens.AuthorizerAccessToken(ctx, a.AppID)
-		if err != nil {
-			err = &tokenError{err}
-			break
-		}
+	err := WithAuthorizerToken(ctx, s.Tokens, a.AppID, s.log(), func(tok string) error {
 		if pace != nil {
 			// Every call of a run takes a rate slot right before it is
 			// sent, the second call after a token refresh included.
 			if perr := pace(paceCtx); perr != nil {
-				err = &notSentError{fmt.Errorf("wait for a rate slot: %w", perr)}
-				break
+				return &notSentError{fmt.Errorf("wait for a rate slot: %w", perr)}
 			}
 		}
+		var err error
 		switch a.Action {
 		case ActionCheck:
 			var r wechat.CheckResult
@@ -349,19 +338,38 @@ func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Contex
 			r, err = s.WeChat.CreatePublisher(ctx, tok)
 			raw = r.Raw
 		}
-		if try == 0 && wechat.IsTokenError(err) {
-			if ierr := s.Tokens.InvalidateAuthorizerToken(ctx, a.AppID, tok); ierr != nil {
-				s.log().Warn("invalidate authorizer token", "appid", a.AppID, "err", ierr)
-			}
-			continue
-		}
-		break
-	}
+		return err
+	})
 	now := s.now()
 	a.LatencyMS = int(time.Since(start).Milliseconds())
 	a.FinishedAt = &now
 	a.Status = AttemptCompleted
 	classify(a, err, raw, checkStatus)
+}
+
+// WithAuthorizerToken runs call with appID's authorizer access token; when
+// WeChat rejects the token (40001, 40014, 42001) it forgets it, takes a fresh
+// one and calls once more, and no more. A token that cannot be had is
+// returned as such (the call was not made). It is the one place that
+// refreshes and retries a rejected authorizer token.
+func WithAuthorizerToken(ctx context.Context, tokens AuthorizerTokens, appID string, log *slog.Logger, call func(token string) error) error {
+	if tokens == nil {
+		return errNoTokens
+	}
+	for try := 0; ; try++ {
+		tok, err := tokens.AuthorizerAccessToken(ctx, appID)
+		if err != nil {
+			return &tokenError{err}
+		}
+		err = call(tok)
+		if try > 0 || !wechat.IsTokenError(err) {
+			return err
+		}
+		log.Warn("authorizer token rejected; refreshing once", "appid", appID, "err", err)
+		if ierr := tokens.InvalidateAuthorizerToken(ctx, appID, tok); ierr != nil {
+			log.Warn("invalidate authorizer token", "appid", appID, "err", ierr)
+		}
+	}
 }
 
 var errForbidden = core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
