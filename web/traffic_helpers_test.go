@@ -14,59 +14,17 @@ import (
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
-// simTokens hands out authorizer tokens straight from the simulator, so the
-// attempt tests exercise the real WeChat client without depending on how the
-// platform's sync stores refresh tokens.
-type simTokens struct {
-	e       *webtest.Env
-	mu      sync.Mutex
-	comp    string
-	tokens  map[string]string
-	refresh map[string]string
-}
-
-func (s *simTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.tokens[appID]; ok {
-		return t, nil
-	}
-	if s.comp == "" {
-		_ = s.e.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
-		tok, err := s.e.App.WeChat.ComponentToken(ctx, s.e.Sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		s.comp = tok.Value
-	}
-	at, err := s.e.App.WeChat.AuthorizerToken(ctx, s.comp, appID, s.refresh[appID])
-	if err != nil {
-		return "", err
-	}
-	s.tokens[appID] = at.AccessToken
-	return at.AccessToken, nil
-}
-
-func (s *simTokens) InvalidateAuthorizerToken(_ context.Context, appID, token string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tokens[appID] == token {
-		delete(s.tokens, appID)
-	}
-	return nil
-}
-
 // trafficEnv is a console whose token source is the simulator.
 type trafficEnv struct {
 	*webtest.Env
-	tokens *simTokens
+	tokens *wechatsim.Tokens
 	n      int
 	mu     sync.Mutex
 }
 
 func newTrafficEnv(t testing.TB, opts ...webtest.Options) *trafficEnv {
 	e := webtest.New(t, opts...)
-	st := &simTokens{e: e, tokens: map[string]string{}, refresh: map[string]string{}}
+	st := &wechatsim.Tokens{Sim: e.Sim, Client: e.App.WeChat}
 	e.App.Tokens = st
 	_, err := e.App.Pool.Exec(context.Background(), "INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING", webtest.ComponentAppID)
 	require.NoError(t, err)
@@ -104,10 +62,6 @@ func (e *trafficEnv) addAccount(t testing.TB, a account) string {
 	}
 	sa := wechatsim.Authorizer{AppID: a.AppID, NickName: a.Name, PrincipalName: a.Principal, MiniProgram: !a.Official, AccountStatus: a.Status}
 	e.Sim.AddAuthorizer(sa)
-	got, _ := e.Sim.Authorizer(a.AppID)
-	e.tokens.mu.Lock()
-	e.tokens.refresh[a.AppID] = got.RefreshToken
-	e.tokens.mu.Unlock()
 	var revoked *time.Time
 	if a.Revoked {
 		now := time.Now()

@@ -134,9 +134,7 @@ func TestTokenRejectedIsRefreshedOnceAndRetriedOnce(t *testing.T) {
 	c, _ := e.Login(core.RoleOperator)
 	app := e.addAccount(t, account{})
 	// A stale token the simulator rejects with 40001; the service must refresh and retry.
-	e.tokens.mu.Lock()
-	e.tokens.tokens[app] = "stale-token"
-	e.tokens.mu.Unlock()
+	e.tokens.Use(app, "stale-token")
 	a := resultOf(t, e, c.HTMXPost("/apps/"+app+"/open", confirmed))
 	require.Equal(t, traffic.OutcomeSuccess, a.Outcome)
 	require.True(t, e.Sim.Opened(app))

@@ -129,50 +129,6 @@ func (e *env) callsPerApp() map[string]int {
 	return n
 }
 
-// simTokens hands out authorizer tokens straight from the simulator: the
-// platform's token manager is tested on its own, and the runs here exercise
-// the real traffic service and its audit trail.
-type simTokens struct {
-	e    *env
-	mu   sync.Mutex
-	comp string
-	toks map[string]string
-}
-
-func (a *simTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.toks == nil {
-		a.toks = map[string]string{}
-	}
-	if t, ok := a.toks[appID]; ok {
-		return t, nil
-	}
-	if a.comp == "" {
-		ct, err := a.e.wc.ComponentToken(ctx, a.e.sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		a.comp = ct.Value
-	}
-	au, _ := a.e.sim.Authorizer(appID)
-	at, err := a.e.wc.AuthorizerToken(ctx, a.comp, appID, au.RefreshToken)
-	if err != nil {
-		return "", err
-	}
-	a.toks[appID] = at.AccessToken
-	return at.AccessToken, nil
-}
-
-func (a *simTokens) InvalidateAuthorizerToken(_ context.Context, appID, token string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.toks[appID] == token {
-		delete(a.toks, appID)
-	}
-	return nil
-}
-
 // attempter is the real traffic service of one worker "process", holding its
 // own instance lock as the console does.
 func (e *env) attempter(pool *pgxpool.Pool) traffic.Attempter {
@@ -185,7 +141,7 @@ func (e *env) attempter(pool *pgxpool.Pool) traffic.Attempter {
 	e.mu.Lock()
 	e.die = append(e.die, release)
 	e.mu.Unlock()
-	return &traffic.Service{Store: &postgres.TrafficStore{Pool: pool}, WeChat: e.wc, Tokens: &simTokens{e: e}, InstanceID: id,
+	return &traffic.Service{Store: &postgres.TrafficStore{Pool: pool}, WeChat: e.wc, Tokens: &wechatsim.Tokens{Sim: e.sim, Client: e.wc}, InstanceID: id,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 

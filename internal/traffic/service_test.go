@@ -70,44 +70,9 @@ func (w *world) service(name string, wrap func(traffic.Store) traffic.Store) *tr
 	if wrap != nil {
 		store = wrap(store)
 	}
-	return &traffic.Service{Store: store, WeChat: w.wc, Tokens: &tokens{w: w}, InstanceID: name,
+	return &traffic.Service{Store: store, WeChat: w.wc, Tokens: &wechatsim.Tokens{Sim: w.sim, Client: w.wc}, InstanceID: name,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CompleteTimeout: 2 * time.Second}
 }
-
-// tokens hands out authorizer tokens straight from the simulator.
-type tokens struct {
-	w    *world
-	mu   sync.Mutex
-	comp string
-	toks map[string]string
-}
-
-func (a *tokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if t, ok := a.toks[appID]; ok {
-		return t, nil
-	}
-	if a.comp == "" {
-		ct, err := a.w.wc.ComponentToken(ctx, a.w.sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		a.comp = ct.Value
-	}
-	au, _ := a.w.sim.Authorizer(appID)
-	at, err := a.w.wc.AuthorizerToken(ctx, a.comp, appID, au.RefreshToken)
-	if err != nil {
-		return "", err
-	}
-	if a.toks == nil {
-		a.toks = map[string]string{}
-	}
-	a.toks[appID] = at.AccessToken
-	return at.AccessToken, nil
-}
-
-func (a *tokens) InvalidateAuthorizerToken(context.Context, string, string) error { return nil }
 
 // operator is nil: attempts without staff are those of scheduled runs.
 var operator *core.Staff
@@ -129,7 +94,7 @@ func TestOutcomeLandsAfterTheDatabaseComesBack(t *testing.T) {
 	const app = "wx00000000000c0001"
 	w := newWorld(t, dsn, app)
 	// Warm the token so the only database work after the call is the record.
-	_, err := (&tokens{w: w}).AuthorizerAccessToken(context.Background(), app)
+	_, err := (&wechatsim.Tokens{Sim: w.sim, Client: w.wc}).AuthorizerAccessToken(context.Background(), app)
 	require.NoError(t, err)
 	s := w.service("instance-a", nil)
 	s.CompleteBackoff, s.CompleteBackoffMax = 50*time.Millisecond, 200*time.Millisecond
