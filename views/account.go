@@ -186,7 +186,7 @@ func runItemClass(r traffic.AccountRun) string {
 	if r.Outcome != "" {
 		return "badge " + outcomeClass(r.Outcome)
 	}
-	if r.ItemState == "cancelled" || r.ItemState == "skipped" {
+	if r.ItemState == traffic.ItemCancelled || r.ItemState == traffic.ItemSkipped {
 		return "badge info"
 	}
 	return "badge warn"

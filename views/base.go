@@ -7,6 +7,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/static"
 )
 
@@ -141,16 +142,16 @@ func every(b Base, d time.Duration) string {
 }
 
 // runItemLabel names a run item's state while it has no outcome yet.
-func runItemLabel(state string) string {
+func runItemLabel(state traffic.ItemState) string {
 	switch state {
-	case "pending":
+	case traffic.ItemPending:
 		return "Waiting"
-	case "calling":
+	case traffic.ItemCalling:
 		return "Calling WeChat"
-	case "skipped":
+	case traffic.ItemSkipped:
 		return "Skipped"
-	case "cancelled":
+	case traffic.ItemCancelled:
 		return "Cancelled"
 	}
-	return state
+	return string(state)
 }

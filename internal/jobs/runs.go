@@ -30,11 +30,11 @@ const (
 
 // Item states of one account in a run.
 const (
-	ItemPending   = "pending"
-	ItemCalling   = "calling"
-	ItemDone      = "done"
-	ItemSkipped   = "skipped"
-	ItemCancelled = "cancelled"
+	ItemPending   = traffic.ItemPending
+	ItemCalling   = traffic.ItemCalling
+	ItemDone      = traffic.ItemDone
+	ItemSkipped   = traffic.ItemSkipped
+	ItemCancelled = traffic.ItemCancelled
 )
 
 // Run is a bulk run with its progress.
@@ -54,7 +54,7 @@ type Run struct {
 	PauseMessage string
 	PausedAt     *time.Time
 	// Counts by item state and by outcome (filled by Get and List).
-	States   map[string]int
+	States   map[traffic.ItemState]int
 	Outcomes map[string]int
 	// RatePerSecond is the recent rate of WeChat calls (retries included,
 	// over the last 30 seconds, or since the run started or resumed if later):
@@ -116,7 +116,7 @@ func (r *Run) Active() bool {
 type Item struct {
 	AppID      string
 	NickName   string
-	State      string
+	State      traffic.ItemState
 	Tries      int
 	AttemptID  *int64
 	Outcome    string
@@ -296,7 +296,8 @@ func (r *Runs) create(ctx context.Context, staff *core.Staff, action traffic.Act
 	var params []river.InsertManyParams
 	total := 0
 	for rows.Next() {
-		var appID, state string
+		var appID string
+		var state traffic.ItemState
 		if err := rows.Scan(&appID, &state); err != nil {
 			return nil, err
 		}
@@ -482,7 +483,7 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run, withRate bool) error
 	byID := map[int64]*Run{}
 	ids := make([]int64, len(runs))
 	for i, run := range runs {
-		run.States, run.Outcomes = map[string]int{}, map[string]int{}
+		run.States, run.Outcomes = map[traffic.ItemState]int{}, map[string]int{}
 		byID[run.ID], ids[i] = run, run.ID
 	}
 	rows, err := r.Pool.Query(ctx, `
@@ -494,7 +495,8 @@ func (r *Runs) fillCounts(ctx context.Context, runs []*Run, withRate bool) error
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var state, outcome string
+		var state traffic.ItemState
+		var outcome string
 		var n int
 		if err := rows.Scan(&id, &state, &outcome, &n); err != nil {
 			return err

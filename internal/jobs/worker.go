@@ -37,7 +37,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		status     RunStatus
 		action     traffic.Action
 		createdBy  *int64
-		state      string
+		state      traffic.ItemState
 		claimedJob *int64
 		tries      int
 	)
@@ -178,7 +178,7 @@ func (w *runItemWorker) alreadyOpen(ctx context.Context, appID string) (bool, er
 }
 
 // finish records the account's result and finishes the run after its last account.
-func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state string, tries int, attemptID *int64, outcome string, code *int, message string) error {
+func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state traffic.ItemState, tries int, attemptID *int64, outcome string, code *int, message string) error {
 	// Recording must survive the job's context ending right after the call.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -2,6 +2,19 @@ package traffic
 
 import "time"
 
+// ItemState is where one account stands in a bulk run; the values are
+// stored in run_items.state.
+type ItemState string
+
+// Item states of one account in a run.
+const (
+	ItemPending   ItemState = "pending"   // waiting for its turn
+	ItemCalling   ItemState = "calling"   // claimed by a worker: WeChat may be called
+	ItemDone      ItemState = "done"      // called; the outcome is recorded
+	ItemSkipped   ItemState = "skipped"   // not called (already open, refused, or left as it was)
+	ItemCancelled ItemState = "cancelled" // the run was cancelled before its turn
+)
+
 // AccountRun is one bulk run as one account saw it: the run, and what became
 // of the account's item in it.
 type AccountRun struct {
@@ -11,8 +24,8 @@ type AccountRun struct {
 	CreatedBy     *int64
 	CreatedByName string
 	CreatedAt     time.Time
-	// ItemState is the account's place in the run (pending, calling, done, skipped, cancelled).
-	ItemState  string
+	// ItemState is the account's place in the run.
+	ItemState  ItemState
 	Outcome    Outcome
 	Code       *int
 	AttemptID  *int64
