@@ -41,7 +41,7 @@ func TestRunPausedByPlatformWideErrorSaysWhy(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r, err := e.App.Jobs.Runs.Get(ctx, run.ID)
 		require.NoError(t, err)
-		return r.Status == jobs.RunPaused && r.States[jobs.ItemCalling] == 0
+		return r.Status == jobs.RunPaused && r.States[traffic.ItemCalling] == 0
 	}, 30*time.Second, 50*time.Millisecond)
 	require.Less(t, len(e.Sim.CallLog()), len(ids), "the run does not burn through every account")
 

@@ -105,9 +105,9 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	require.Equal(t, loc, r.Header.Get("Location"))
 	gate.Release()
 
-	paused := waitRun(run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemCalling] == 0 })
+	paused := waitRun(run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemCalling] == 0 })
 	require.Equal(t, jobs.RunPaused, paused.Status)
-	require.Positive(t, paused.States[jobs.ItemPending], "the paused run has accounts left")
+	require.Positive(t, paused.States[traffic.ItemPending], "the paused run has accounts left")
 	calledAtPause := opens(e)
 	require.Less(t, calledAtPause, accounts)
 	page = c.Get(loc)

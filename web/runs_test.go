@@ -59,7 +59,7 @@ func TestBulkRunFromFilterToAudit(t *testing.T) {
 	}
 	require.Equal(t, jobs.RunFinished, run.Status)
 	require.Equal(t, 4, run.Outcomes[string(traffic.OutcomeSuccess)])
-	require.Equal(t, 1, run.States[jobs.ItemSkipped])
+	require.Equal(t, 1, run.States[traffic.ItemSkipped])
 
 	page := c.Get(loc)
 	require.Equal(t, http.StatusOK, page.StatusCode)

@@ -157,7 +157,7 @@ func TestTenThousandAccountsTwoWorkersExactlyOnce(t *testing.T) {
 	// A bound for a stalled run, not a speed claim: under -race on a loaded
 	// machine 10,000 audited calls take minutes.
 	r := e.waitRun(a, run.ID, finished, 10*time.Minute)
-	require.Equal(t, 10000, r.States[jobs.ItemDone])
+	require.Equal(t, 10000, r.States[traffic.ItemDone])
 	require.Equal(t, 10000, r.Outcomes[string(traffic.OutcomeSuccess)])
 
 	calls := e.callsPerApp()
@@ -274,12 +274,12 @@ func TestPlatformWideErrorPausesTheRun(t *testing.T) {
 	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
-	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunPaused && r.States[jobs.ItemCalling] == 0 }, time.Minute)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunPaused && r.States[traffic.ItemCalling] == 0 }, time.Minute)
 	require.NotNil(t, r.PauseCode)
 	require.Equal(t, 48001, *r.PauseCode)
 	require.NotEmpty(t, r.PauseMessage)
 	require.LessOrEqual(t, len(e.sim.CallLog()), 4, "the run stops at the first answers, not after every account")
-	require.Equal(t, 40, r.States[jobs.ItemPending], "the accounts are called again on resume")
+	require.Equal(t, 40, r.States[traffic.ItemPending], "the accounts are called again on resume")
 
 	for _, id := range e.apps {
 		e.sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{})
@@ -351,14 +351,14 @@ func TestCancelStopsNewCallsPromptly(t *testing.T) {
 	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
-	e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemDone] >= 20 }, time.Minute)
+	e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemDone] >= 20 }, time.Minute)
 	require.NoError(t, c.Runs.Cancel(context.Background(), run.ID))
 	atCancel := len(e.sim.CallLog())
-	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemCalling] == 0 }, 30*time.Second)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemCalling] == 0 }, 30*time.Second)
 	require.Equal(t, jobs.RunCancelled, r.Status)
 	// Calls already claimed may land; nothing new starts after the cancel.
 	require.LessOrEqual(t, len(e.sim.CallLog()), atCancel+4)
-	require.Positive(t, r.States[jobs.ItemCancelled])
+	require.Positive(t, r.States[traffic.ItemCancelled])
 	require.Equal(t, 400, r.Done())
 	require.Error(t, c.Runs.Resume(context.Background(), run.ID))
 }
@@ -379,11 +379,11 @@ func TestPauseAndResume(t *testing.T) {
 	require.NoError(t, gate.WaitArrived(ctx, 1))
 	require.NoError(t, c.Runs.Pause(context.Background(), run.ID))
 	gate.Release()
-	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemCalling] == 0 }, 30*time.Second)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemCalling] == 0 }, 30*time.Second)
 	require.Equal(t, jobs.RunPaused, r.Status)
 	paused := len(e.sim.CallLog())
 	require.Less(t, paused, 200)
-	require.Positive(t, r.States[jobs.ItemPending], "the paused run has accounts left")
+	require.Positive(t, r.States[traffic.ItemPending], "the paused run has accounts left")
 	require.NoError(t, c.Runs.Resume(context.Background(), run.ID))
 	e.waitRun(c, run.ID, finished, time.Minute)
 	calls := e.callsPerApp()
@@ -401,7 +401,7 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))
-	e.waitRun(a, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemDone] >= 50 }, time.Minute)
+	e.waitRun(a, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemDone] >= 50 }, time.Minute)
 	// The hard stop cancels jobs mid-wait and mid-call, as a killed process would.
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	require.NoError(t, a.River.StopAndCancel(sctx))
@@ -421,7 +421,7 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	require.NoError(t, err)
 	e.start(b)
 	r = e.waitRun(b, run.ID, finished, 2*time.Minute)
-	require.Equal(t, 600, r.States[jobs.ItemDone])
+	require.Equal(t, 600, r.States[traffic.ItemDone])
 	// No account is called twice. A call cut off by the stop may or may not
 	// have left the process, so its account is not called again: its attempt
 	// says the outcome is unknown (or interrupted) for staff to check.
@@ -459,7 +459,7 @@ func TestCreateSkipsOpenAndInFlight(t *testing.T) {
 	run, err := c.Runs.Create(ctx, e.staff, traffic.ActionOpen, append(e.apps, e.apps[2], "wxunknown000000000"), "")
 	require.NoError(t, err)
 	require.Equal(t, 3, run.Total)
-	require.Equal(t, 2, run.States[jobs.ItemSkipped])
+	require.Equal(t, 2, run.States[traffic.ItemSkipped])
 	e.start(c)
 	e.waitRun(c, run.ID, finished, time.Minute)
 	require.Equal(t, map[string]int{e.apps[2]: 1}, e.callsPerApp())

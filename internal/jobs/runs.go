@@ -28,15 +28,6 @@ const (
 	RunFinished  RunStatus = "finished"
 )
 
-// Item states of one account in a run.
-const (
-	ItemPending   = traffic.ItemPending
-	ItemCalling   = traffic.ItemCalling
-	ItemDone      = traffic.ItemDone
-	ItemSkipped   = traffic.ItemSkipped
-	ItemCancelled = traffic.ItemCancelled
-)
-
 // Run is a bulk run with its progress.
 type Run struct {
 	ID            int64
@@ -66,11 +57,11 @@ type Run struct {
 
 // Done is how many accounts need no more work.
 func (r *Run) Done() int {
-	return r.States[ItemDone] + r.States[ItemSkipped] + r.States[ItemCancelled]
+	return r.States[traffic.ItemDone] + r.States[traffic.ItemSkipped] + r.States[traffic.ItemCancelled]
 }
 
 // Remaining is how many accounts are still to be called.
-func (r *Run) Remaining() int { return r.States[ItemPending] + r.States[ItemCalling] }
+func (r *Run) Remaining() int { return r.States[traffic.ItemPending] + r.States[traffic.ItemCalling] }
 
 // Percent is the share done, 0–100.
 func (r *Run) Percent() int {
@@ -109,7 +100,7 @@ func (r *Run) TimeLeft() time.Duration {
 
 // Active reports whether the run may still change.
 func (r *Run) Active() bool {
-	return r.Status == RunRunning || r.Status == RunPaused || (r.Status == RunCancelled && r.States[ItemCalling] > 0)
+	return r.Status == RunRunning || r.Status == RunPaused || (r.Status == RunCancelled && r.States[traffic.ItemCalling] > 0)
 }
 
 // Item is one account's result in a run.
@@ -302,7 +293,7 @@ func (r *Runs) create(ctx context.Context, staff *core.Staff, action traffic.Act
 			return nil, err
 		}
 		total++
-		if state == ItemPending {
+		if state == traffic.ItemPending {
 			params = append(params, river.InsertManyParams{Args: RunItemArgs{RunID: run.ID, AppID: appID}})
 		}
 	}

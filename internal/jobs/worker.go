@@ -51,7 +51,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		return err
 	}
 
-	resumed := state == ItemCalling && claimedJob != nil && *claimedJob == job.ID
+	resumed := state == traffic.ItemCalling && claimedJob != nil && *claimedJob == job.ID
 	if resumed {
 		// An earlier try of this very job claimed the account and then died
 		// (process killed, job timed out). If it got as far as recording an
@@ -63,7 +63,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 		tries = n
 	} else {
-		if state != ItemPending || status != RunRunning {
+		if state != traffic.ItemPending || status != RunRunning {
 			// Done, claimed by another job, or the run is paused or
 			// cancelled: a resume queues the account again.
 			return nil
@@ -73,7 +73,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 			return err
 		}
 		if open {
-			return w.finish(ctx, a, ItemSkipped, tries, nil, string(traffic.OutcomeAlreadyDone), nil, "The traffic master is already open.")
+			return w.finish(ctx, a, traffic.ItemSkipped, tries, nil, string(traffic.OutcomeAlreadyDone), nil, "The traffic master is already open.")
 		}
 		// The claim re-checks the run's status in the same statement, so a
 		// pause or cancel that has committed stops this call.
@@ -107,7 +107,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	})
 	if at == nil {
 		if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
-			return w.finish(ctx, a, ItemSkipped, tries, nil, string(traffic.OutcomeNotAllowed), nil, core.ErrorMessage(err))
+			return w.finish(ctx, a, traffic.ItemSkipped, tries, nil, string(traffic.OutcomeNotAllowed), nil, core.ErrorMessage(err))
 		}
 		if err == nil {
 			err = errors.New("attempter returned no attempt")
@@ -118,7 +118,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	tries++
 	switch {
 	case at.Status == traffic.AttemptRejected:
-		return w.finish(ctx, a, ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
+		return w.finish(ctx, a, traffic.ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
 	case at.Code != nil && PlatformWide(*at.Code):
 		return w.pauseRun(ctx, a, tries, at)
 	case (at.Outcome == traffic.OutcomeRateLimited || at.Outcome == traffic.OutcomeRetryable || at.Outcome == traffic.OutcomeNotSent) && tries < c.cfg.MaxTries:
@@ -136,7 +136,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 		return river.JobSnooze(wait)
 	}
-	return w.finish(ctx, a, ItemDone, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
+	return w.finish(ctx, a, traffic.ItemDone, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
 }
 
 // adopt finishes the account with the attempt an interrupted try recorded,
@@ -168,7 +168,7 @@ func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bo
 	if status == string(traffic.AttemptPending) || outcome == "" {
 		outcome = string(traffic.OutcomeInterrupted)
 	}
-	return true, n, w.finish(ctx, a, ItemDone, n, &id, outcome, code, message)
+	return true, n, w.finish(ctx, a, traffic.ItemDone, n, &id, outcome, code, message)
 }
 
 func (w *runItemWorker) alreadyOpen(ctx context.Context, appID string) (bool, error) {
