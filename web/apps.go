@@ -40,10 +40,7 @@ func (f *Console) Routes(s *Server, r Routers) {
 	r.Viewer.GET("/audit/:id", h.auditEntry)
 }
 
-func canAct(c echo.Context) bool {
-	st := core.StaffFrom(c.Request().Context())
-	return st != nil && st.Role.AtLeast(core.RoleOperator)
-}
+func canAct(c echo.Context) bool { return core.StaffFrom(c.Request().Context()).CanOperate() }
 
 const appsPageSize = 50
 

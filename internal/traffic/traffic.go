@@ -172,12 +172,13 @@ func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *A
 		return nil, nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
 	if !ValidAppID(req.AppID) {
-		if req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator) {
+		if req.Staff != nil && !req.Staff.CanOperate() {
 			return nil, nil, errForbidden
 		}
 		return nil, nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
 	}
-	forbidden := req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator)
+	// No staff is a scheduled run, which may act.
+	forbidden := req.Staff != nil && !req.Staff.CanOperate()
 	acct, err := s.Store.Account(ctx, req.AppID)
 	if err != nil {
 		if forbidden && core.ErrorCode(err) == core.ENOTFOUND {
