@@ -70,31 +70,7 @@ func (b Base) OutcomeWords(a *traffic.Attempt) string { return b.T(outcomeOrStat
 func (b Base) ActionWords(a traffic.Action) string { return b.T(actionLabel(a)) }
 
 // StateSentence says in plain words where an account's traffic master stands.
-func StateSentence(s traffic.State) string {
-	switch s {
-	case traffic.StateNever:
-		return "Nobody has checked or opened this Mini Program's traffic master from this console yet."
-	case traffic.StateEligible:
-		return "At the last check WeChat said the traffic master can be opened."
-	case traffic.StateNotEligible:
-		return "At the last check WeChat said the traffic master cannot be opened yet."
-	case traffic.StateOpen:
-		return "The traffic master is open."
-	case traffic.StateNeedsMerchant:
-		return "WeChat is waiting for the merchant: the traffic master cannot be opened until they act."
-	case traffic.StateBelowThreshold:
-		return "The Mini Program has not reached WeChat's threshold of 1,000 unique visitors yet."
-	case traffic.StateRetryLater:
-		return "The last attempt met a temporary error at WeChat; the traffic master is not open yet."
-	case traffic.StatePlatformSetup:
-		return "The last attempt failed because of the platform's own WeChat setup; the traffic master is not open."
-	case traffic.StateOurBug:
-		return "WeChat refused the console's request or answered nonsense; the traffic master is not open."
-	case traffic.StateUnknown:
-		return "The last call may have reached WeChat, but its answer never came: nobody knows whether the traffic master is open."
-	}
-	return StateLabel(s)
-}
+func StateSentence(s traffic.State) string { return traffic.DescribeState(s).Sentence }
 
 // NextStep says what staff do next for the account, in the viewer's language.
 func (b Base) NextStep(a *traffic.Account, last *traffic.Attempt) string {
@@ -107,19 +83,8 @@ func (b Base) NextStep(a *traffic.Account, last *traffic.Attempt) string {
 		}
 		return b.T("Send the merchant the message below; once their traffic master is in order, try again.")
 	}
-	switch a.State {
-	case traffic.StateNever:
-		return b.T("Check eligibility, then open the traffic master.")
-	case traffic.StateEligible:
-		return b.T("Open the traffic master.")
-	case traffic.StateNotEligible:
-		return b.T("Opening may still be tried: WeChat then says why it refuses.")
-	case traffic.StateOpen:
-		return b.T("Nothing: the traffic master is open.")
-	case traffic.StateBelowThreshold:
-		return b.T("Nothing for now: the daily job tries again until the Mini Program qualifies.")
-	case traffic.StateUnknown:
-		return b.T(traffic.DescribeGroup(traffic.GroupUnknown).NextStep)
+	if n := traffic.DescribeState(a.State).NextStep; n != "" {
+		return b.T(n)
 	}
 	if last != nil {
 		if r := b.Remedy(last); r != "" {

@@ -98,28 +98,25 @@ type AuditDetailVM struct {
 	Attempt *traffic.Attempt
 }
 
-// Remedy returns the catalog's advice for the attempt's code, in the viewer's language.
+// Remedy says what to do about the attempt, in the viewer's language: the
+// catalog's advice for WeChat's code, or the outcome's next step.
 func (b Base) Remedy(a *traffic.Attempt) string {
-	if a.Code == nil || (*a.Code == 0 && a.Outcome == traffic.OutcomeSuccess) {
-		switch a.Outcome {
-		case traffic.OutcomeUnknown:
-			return b.T("Look at the audit entry and the Mini Program's state in WeChat before trying again.")
-		case traffic.OutcomeFailed:
-			return b.T("Retry later; if it keeps failing, send the raw reply to the developers.")
-		case traffic.OutcomeToken:
-			return b.T("Sync the platform's authorizers, then retry.")
-		}
+	e := traffic.Explain(a)
+	if e.CodeAdvice {
+		return e.Code.ActionIn(string(b.Lang))
+	}
+	if e.NextStep == "" {
 		return ""
 	}
-	return wechat.LookupCode(*a.Code).ActionIn(string(b.Lang))
+	return b.T(e.NextStep)
 }
 
 // Meaning returns the catalog's meaning of the attempt's code.
 func (b Base) Meaning(a *traffic.Attempt) string {
-	if a.Code == nil {
-		return ""
+	if e := traffic.Explain(a); e.Code != nil {
+		return e.Code.MeaningIn(string(b.Lang))
 	}
-	return wechat.LookupCode(*a.Code).MeaningIn(string(b.Lang))
+	return ""
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -428,7 +428,7 @@ func classify(a *Attempt, err error, raw []byte, checkStatus int) {
 	case errors.As(err, &we):
 		code := we.Code
 		a.Code, a.Message = &code, we.Message
-		a.Outcome = outcomeOf(wechat.LookupCode(code).Class)
+		a.Outcome = OutcomeOfCode(code)
 		if len(raw) == 0 {
 			raw = we.Raw
 		}
@@ -459,29 +459,4 @@ func classify(a *Attempt, err error, raw []byte, checkStatus int) {
 		raw = raw[:MaxRaw]
 	}
 	a.Raw = raw
-}
-
-// outcomeOf maps a catalog class to an outcome; unknown codes are failures.
-func outcomeOf(c wechat.Class) Outcome {
-	switch c {
-	case wechat.ClassSuccess:
-		return OutcomeSuccess
-	case wechat.ClassAlreadyDone:
-		return OutcomeAlreadyDone
-	case wechat.ClassRetryable:
-		return OutcomeRetryable
-	case wechat.ClassRateLimited:
-		return OutcomeRateLimited
-	case wechat.ClassNeedsMerchant:
-		return OutcomeNeedsMerchant
-	case wechat.ClassNotYetEligible:
-		return OutcomeNotYetEligible
-	case wechat.ClassProviderConfig:
-		return OutcomeProviderConfig
-	case wechat.ClassToken:
-		return OutcomeToken
-	case wechat.ClassOurBug:
-		return OutcomeOurBug
-	}
-	return OutcomeFailed
 }
