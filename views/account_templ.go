@@ -6,11 +6,10 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/trafficmaster/trafficmaster/internal/traffic"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
+import "github.com/trafficmaster/trafficmaster/internal/traffic"
 
 // AccountPage is one Mini Program: who it is, where its traffic master stands
 // and what to do next, its actions, and its history. Each part is a section

@@ -6,11 +6,10 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/trafficmaster/trafficmaster/internal/traffic"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
+import "github.com/trafficmaster/trafficmaster/internal/traffic"
 
 // AuditPage lists every attempt, newest first, with filters and CSV export.
 func AuditPage(vm AuditVM) templ.Component {

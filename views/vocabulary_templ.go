@@ -6,11 +6,10 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/trafficmaster/trafficmaster/internal/traffic"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
+import "github.com/trafficmaster/trafficmaster/internal/traffic"
 
 // OutcomeBadge shows an outcome as its group (what to do next) with the exact outcome beside it.
 func OutcomeBadge(b Base, o traffic.Outcome) templ.Component {
