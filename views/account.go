@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
@@ -16,15 +15,15 @@ type AccountVM struct {
 	Base
 	Account *traffic.Account
 	// Last is the account's latest completed attempt, nil when there is none.
-	Last *core.Attempt
+	Last *traffic.Attempt
 	// Attempts is one page of the account's attempts, newest first; AttemptsNext
 	// is the keyset of the following page (0 on the last) and AttemptsBefore
 	// the keyset this page was read with (0 on the first).
-	Attempts       []*core.Attempt
+	Attempts       []*traffic.Attempt
 	AttemptsNext   int64
 	AttemptsBefore int64
 	// Runs is one page of the bulk runs the account was part of, paged the same way.
-	Runs       []core.AccountRun
+	Runs       []traffic.AccountRun
 	RunsNext   int64
 	RunsBefore int64
 	CanAct     bool
@@ -65,40 +64,16 @@ func (b Base) Num(n int) string {
 }
 
 // OutcomeWords is an attempt's outcome in the words the pages use, in the viewer's language.
-func (b Base) OutcomeWords(a *core.Attempt) string { return b.T(outcomeOrStatus(a)) }
+func (b Base) OutcomeWords(a *traffic.Attempt) string { return b.T(outcomeOrStatus(a)) }
 
 // ActionWords is an action in the words the pages use, in the viewer's language.
-func (b Base) ActionWords(a core.Action) string { return b.T(actionLabel(a)) }
+func (b Base) ActionWords(a traffic.Action) string { return b.T(actionLabel(a)) }
 
 // StateSentence says in plain words where an account's traffic master stands.
-func StateSentence(s traffic.State) string {
-	switch s {
-	case traffic.StateNever:
-		return "Nobody has checked or opened this Mini Program's traffic master from this console yet."
-	case traffic.StateEligible:
-		return "At the last check WeChat said the traffic master can be opened."
-	case traffic.StateNotEligible:
-		return "At the last check WeChat said the traffic master cannot be opened yet."
-	case traffic.StateOpen:
-		return "The traffic master is open."
-	case traffic.StateNeedsMerchant:
-		return "WeChat is waiting for the merchant: the traffic master cannot be opened until they act."
-	case traffic.StateBelowThreshold:
-		return "The Mini Program has not reached WeChat's threshold of 1,000 unique visitors yet."
-	case traffic.StateRetryLater:
-		return "The last attempt met a temporary error at WeChat; the traffic master is not open yet."
-	case traffic.StatePlatformSetup:
-		return "The last attempt failed because of the platform's own WeChat setup; the traffic master is not open."
-	case traffic.StateOurBug:
-		return "WeChat refused the console's request or answered nonsense; the traffic master is not open."
-	case traffic.StateUnknown:
-		return "The last call may have reached WeChat, but its answer never came: nobody knows whether the traffic master is open."
-	}
-	return StateLabel(s)
-}
+func StateSentence(s traffic.State) string { return traffic.DescribeState(s).Sentence }
 
 // NextStep says what staff do next for the account, in the viewer's language.
-func (b Base) NextStep(a *traffic.Account, last *core.Attempt) string {
+func (b Base) NextStep(a *traffic.Account, last *traffic.Attempt) string {
 	if r := a.Refusal(); r != "" {
 		return b.T(r)
 	}
@@ -108,19 +83,8 @@ func (b Base) NextStep(a *traffic.Account, last *core.Attempt) string {
 		}
 		return b.T("Send the merchant the message below; once their traffic master is in order, try again.")
 	}
-	switch a.State {
-	case traffic.StateNever:
-		return b.T("Check eligibility, then open the traffic master.")
-	case traffic.StateEligible:
-		return b.T("Open the traffic master.")
-	case traffic.StateNotEligible:
-		return b.T("Opening may still be tried: WeChat then says why it refuses.")
-	case traffic.StateOpen:
-		return b.T("Nothing: the traffic master is open.")
-	case traffic.StateBelowThreshold:
-		return b.T("Nothing for now: the daily job tries again until the Mini Program qualifies.")
-	case traffic.StateUnknown:
-		return b.T(core.DescribeGroup(core.GroupUnknown).NextStep)
+	if n := traffic.DescribeState(a.State).NextStep; n != "" {
+		return b.T(n)
 	}
 	if last != nil {
 		if r := b.Remedy(last); r != "" {
@@ -176,18 +140,18 @@ func revokedReason(reason string) string {
 	return reason
 }
 
-func runItemWords(b Base, r core.AccountRun) string {
+func runItemWords(b Base, r traffic.AccountRun) string {
 	if r.Outcome != "" {
 		return b.T(OutcomeLabel(r.Outcome))
 	}
 	return b.T(runItemLabel(r.ItemState))
 }
 
-func runItemClass(r core.AccountRun) string {
+func runItemClass(r traffic.AccountRun) string {
 	if r.Outcome != "" {
 		return "badge " + outcomeClass(r.Outcome)
 	}
-	if r.ItemState == "cancelled" || r.ItemState == "skipped" {
+	if r.ItemState == traffic.ItemCancelled || r.ItemState == traffic.ItemSkipped {
 		return "badge info"
 	}
 	return "badge warn"

@@ -522,7 +522,7 @@ func AccountPage(vm AccountVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = AppActions(vm.Base, vm.Account, vm.CanAct).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = AccountActions(vm.Base, vm.Account, vm.CanAct).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/static"
 )
 
@@ -109,24 +110,24 @@ func langClass(b Base, l string) string {
 }
 
 // eventLabel names a security-log event for people.
-func eventLabel(event string) string {
+func eventLabel(event core.EventName) string {
 	switch event {
-	case "login":
+	case core.EventLogin:
 		return "Sign-in"
-	case "logout":
+	case core.EventLogout:
 		return "Sign-out"
-	case "staff_create":
+	case core.EventStaffCreate:
 		return "Staff member added"
-	case "staff_role":
+	case core.EventStaffRole:
 		return "Role changed"
-	case "staff_password":
+	case core.EventStaffPassword:
 		return "Password reset"
-	case "staff_disable":
+	case core.EventStaffDisable:
 		return "Staff member disabled"
-	case "staff_enable":
+	case core.EventStaffEnable:
 		return "Staff member enabled"
 	}
-	return event
+	return string(event)
 }
 
 // every renders a schedule's period for people: "every 24 h", "every 5 min".
@@ -141,16 +142,16 @@ func every(b Base, d time.Duration) string {
 }
 
 // runItemLabel names a run item's state while it has no outcome yet.
-func runItemLabel(state string) string {
+func runItemLabel(state traffic.ItemState) string {
 	switch state {
-	case "pending":
+	case traffic.ItemPending:
 		return "Waiting"
-	case "calling":
+	case traffic.ItemCalling:
 		return "Calling WeChat"
-	case "skipped":
+	case traffic.ItemSkipped:
 		return "Skipped"
-	case "cancelled":
+	case traffic.ItemCancelled:
 		return "Cancelled"
 	}
-	return state
+	return string(state)
 }

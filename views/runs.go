@@ -1,20 +1,20 @@
 package views
 
-import "github.com/trafficmaster/trafficmaster/internal/core"
+import "github.com/trafficmaster/trafficmaster/internal/traffic"
 
 // groupCount is how many of a run's accounts ended in one outcome group.
 type groupCount struct {
-	core.GroupInfo
+	traffic.GroupInfo
 	N int
 }
 
 // groupCounts sums a run's outcome counts by group, in the table's order.
 func groupCounts(m map[string]int) []groupCount {
 	var out []groupCount
-	for _, g := range core.Groups {
+	for _, g := range traffic.Groups {
 		n := 0
 		for o, c := range m {
-			if core.GroupOf(core.Outcome(o)) == g.Group {
+			if traffic.GroupOf(traffic.Outcome(o)) == g.Group {
 				n += c
 			}
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
-// AppsVM is one page of the Mini Programs list.
-type AppsVM struct {
+// AccountsVM is one page of the Mini Programs list.
+type AccountsVM struct {
 	Base
 	Accounts []*traffic.Account
 	Q        string
@@ -34,11 +34,11 @@ type AppsVM struct {
 // ResultVM is the outcome of one attempt, swapped into a row by htmx.
 type ResultVM struct {
 	Base
-	Attempt *core.Attempt
+	Attempt *traffic.Attempt
 	// Account is the account after the attempt, for the refreshed state badge.
 	Account *traffic.Account
 	// Counts, when the action came from the list, are its refreshed state chips.
-	Counts *AppsVM
+	Counts *AccountsVM
 }
 
 // OpenRefusal says why opening is not offered for an account WeChat would
@@ -55,20 +55,16 @@ func OpenRefusal(a *traffic.Account) string {
 	return ""
 }
 
-// AppDetailVM is one Mini Program with its attempt history.
-type AppDetailVM struct {
+// ConfirmOpenVM asks, without JavaScript, to confirm opening one account's traffic master.
+type ConfirmOpenVM struct {
 	Base
-	Account  *traffic.Account
-	Attempts []*core.Attempt
-	Next     int64
-	IsFirst  bool
-	CanAct   bool
+	Account *traffic.Account
 }
 
 // AuditVM is one page of the audit history.
 type AuditVM struct {
 	Base
-	Attempts []*core.Attempt
+	Attempts []*traffic.Attempt
 	Staff    []core.Staff
 	Filter   AuditFilter
 	Next     int64
@@ -99,31 +95,28 @@ func (f AuditFilter) Query() url.Values {
 // AuditDetailVM is one audit entry.
 type AuditDetailVM struct {
 	Base
-	Attempt *core.Attempt
+	Attempt *traffic.Attempt
 }
 
-// Remedy returns the catalog's advice for the attempt's code, in the viewer's language.
-func (b Base) Remedy(a *core.Attempt) string {
-	if a.Code == nil || (*a.Code == 0 && a.Outcome == core.OutcomeSuccess) {
-		switch a.Outcome {
-		case core.OutcomeUnknown:
-			return b.T("Look at the audit entry and the Mini Program's state in WeChat before trying again.")
-		case core.OutcomeFailed:
-			return b.T("Retry later; if it keeps failing, send the raw reply to the developers.")
-		case core.OutcomeToken:
-			return b.T("Sync the platform's authorizers, then retry.")
-		}
+// Remedy says what to do about the attempt, in the viewer's language: the
+// catalog's advice for WeChat's code, or the outcome's next step.
+func (b Base) Remedy(a *traffic.Attempt) string {
+	e := traffic.Explain(a)
+	if e.CodeAdvice {
+		return e.Code.ActionIn(string(b.Lang))
+	}
+	if e.NextStep == "" {
 		return ""
 	}
-	return wechat.LookupCode(*a.Code).ActionIn(string(b.Lang))
+	return b.T(e.NextStep)
 }
 
 // Meaning returns the catalog's meaning of the attempt's code.
-func (b Base) Meaning(a *core.Attempt) string {
-	if a.Code == nil {
-		return ""
+func (b Base) Meaning(a *traffic.Attempt) string {
+	if e := traffic.Explain(a); e.Code != nil {
+		return e.Code.MeaningIn(string(b.Lang))
 	}
-	return wechat.LookupCode(*a.Code).MeaningIn(string(b.Lang))
+	return ""
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -174,7 +167,7 @@ func displayName(b Base, a *traffic.Account) string {
 }
 
 // appsURL builds a list URL from the current filter with one change.
-func (vm AppsVM) url(change ...string) string {
+func (vm AccountsVM) url(change ...string) string {
 	v := url.Values{}
 	set := func(k, s string) {
 		if s != "" {
@@ -203,8 +196,8 @@ func chipClass(on bool) string {
 	return ""
 }
 
-func actionLabel(a core.Action) string {
-	if a == core.ActionOpen {
+func actionLabel(a traffic.Action) string {
+	if a == traffic.ActionOpen {
 		return "Open traffic master"
 	}
 	return "Check eligibility"

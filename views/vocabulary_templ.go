@@ -9,10 +9,10 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/trafficmaster/trafficmaster/internal/core"
+import "github.com/trafficmaster/trafficmaster/internal/traffic"
 
 // OutcomeBadge shows an outcome as its group (what to do next) with the exact outcome beside it.
-func OutcomeBadge(b Base, o core.Outcome) templ.Component {
+func OutcomeBadge(b Base, o traffic.Outcome) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -29,7 +29,7 @@ func OutcomeBadge(b Base, o core.Outcome) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		info := core.DescribeOutcome(o)
+		info := traffic.DescribeOutcome(o)
 		{
 			templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 			templ_7745c5c3_Buffer := templ.GetBuffer()
@@ -109,7 +109,7 @@ func OutcomeBadge(b Base, o core.Outcome) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if info.Label != core.DescribeGroup(info.Group).Label {
+		if info.Label != traffic.DescribeGroup(info.Group).Label {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<span class=\"small muted outcome-exact\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

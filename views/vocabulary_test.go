@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
@@ -15,10 +14,10 @@ import (
 func TestVocabularyIsTranslated(t *testing.T) {
 	t.Parallel()
 	var keys []string
-	for _, g := range core.Groups {
+	for _, g := range traffic.Groups {
 		keys = append(keys, g.Label, g.NextStep)
 	}
-	for _, o := range core.Outcomes {
+	for _, o := range traffic.Outcomes {
 		keys = append(keys, o.Label, o.Sentence)
 	}
 	for _, s := range traffic.States {
@@ -39,23 +38,23 @@ func TestVocabularyIsTranslated(t *testing.T) {
 // list's chip and the audit's badge and filter use the same word.
 func TestStatesSpeakTheGroupsWords(t *testing.T) {
 	t.Parallel()
-	seen := map[core.Group]bool{}
+	seen := map[traffic.Group]bool{}
 	for _, s := range traffic.States {
 		if g, ok := StateGroup(s); ok {
-			require.Equal(t, core.DescribeGroup(g).Label, StateLabel(s))
+			require.Equal(t, traffic.DescribeGroup(g).Label, StateLabel(s))
 			seen[g] = true
 		}
 	}
-	for _, g := range []core.Group{core.GroupRetry, core.GroupMerchant, core.GroupPlatform, core.GroupThreshold, core.GroupOurBug, core.GroupUnknown} {
+	for _, g := range []traffic.Group{traffic.GroupRetry, traffic.GroupMerchant, traffic.GroupPlatform, traffic.GroupThreshold, traffic.GroupOurBug, traffic.GroupUnknown} {
 		require.True(t, seen[g], "a state for %s", g)
 	}
-	for code, g := range map[core.Outcome]core.Group{
-		core.OutcomeRetryable: core.GroupRetry, core.OutcomeRateLimited: core.GroupRetry, core.OutcomeNotSent: core.GroupRetry,
-		core.OutcomeProviderConfig: core.GroupPlatform, core.OutcomeNeedsMerchant: core.GroupMerchant,
-		core.OutcomeNotYetEligible: core.GroupThreshold, core.OutcomeOurBug: core.GroupOurBug,
-		core.OutcomeUnknown: core.GroupUnknown, core.OutcomeInterrupted: core.GroupUnknown,
+	for code, g := range map[traffic.Outcome]traffic.Group{
+		traffic.OutcomeRetryable: traffic.GroupRetry, traffic.OutcomeRateLimited: traffic.GroupRetry, traffic.OutcomeNotSent: traffic.GroupRetry,
+		traffic.OutcomeProviderConfig: traffic.GroupPlatform, traffic.OutcomeNeedsMerchant: traffic.GroupMerchant,
+		traffic.OutcomeNotYetEligible: traffic.GroupThreshold, traffic.OutcomeOurBug: traffic.GroupOurBug,
+		traffic.OutcomeUnknown: traffic.GroupUnknown, traffic.OutcomeInterrupted: traffic.GroupUnknown,
 	} {
-		require.Equal(t, g, core.GroupOf(code), code)
+		require.Equal(t, g, traffic.GroupOf(code), code)
 	}
 }
 
@@ -79,7 +78,7 @@ func TestServerWordsInBothLanguages(t *testing.T) {
 
 func TestOutcomePhrase(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "Retry later (automatic) · WeChat busy", Base{Lang: i18n.EN}.OutcomePhrase(core.OutcomeRetryable))
-	require.Equal(t, "未达门槛", Base{Lang: i18n.ZH}.OutcomePhrase(core.OutcomeNotYetEligible), "no repeat when the group says it all")
-	require.Equal(t, "稍后重试（自动） · 微信繁忙", Base{Lang: i18n.ZH}.OutcomePhrase(core.OutcomeRetryable))
+	require.Equal(t, "Retry later (automatic) · WeChat busy", Base{Lang: i18n.EN}.OutcomePhrase(traffic.OutcomeRetryable))
+	require.Equal(t, "未达门槛", Base{Lang: i18n.ZH}.OutcomePhrase(traffic.OutcomeNotYetEligible), "no repeat when the group says it all")
+	require.Equal(t, "稍后重试（自动） · 微信繁忙", Base{Lang: i18n.ZH}.OutcomePhrase(traffic.OutcomeRetryable))
 }

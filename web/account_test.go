@@ -14,6 +14,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -64,7 +65,7 @@ func TestAccountPage(t *testing.T) {
 	// 1735: the next step and a message for the merchant, in Chinese, in both interfaces.
 	e.Sim.Script(app, wechatsim.ActionCreate, wechatsim.Behavior{Ret: 1735})
 	res := resultOf(t, e, op.HTMXPost("/apps/"+app+"/open", confirmed))
-	require.Equal(t, core.OutcomeNeedsMerchant, res.Outcome)
+	require.Equal(t, traffic.OutcomeNeedsMerchant, res.Outcome)
 	r = op.Get("/apps/" + app)
 	require.Equal(t, "needs_merchant", r.Doc.Find(".state-words").AttrOr("data-state", ""))
 	require.Contains(t, r.Text("[data-next-step]"), "Send the merchant the message below")

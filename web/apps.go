@@ -13,10 +13,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
-func canAct(c echo.Context) bool {
-	st := core.StaffFrom(c.Request().Context())
-	return st != nil && st.Role.AtLeast(core.RoleOperator)
-}
+func canAct(c echo.Context) bool { return core.StaffFrom(c.Request().Context()).CanOperate() }
 
 const appsPageSize = 50
 
@@ -35,17 +32,17 @@ func (s *Server) handleAppsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.AppsVM{Base: s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
+	vm := views.AccountsVM{Base: s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
 		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, Prev: page.Prev,
 		ShowFirst: page.Start > appsPageSize+1,
 		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c)}
-	return render(c, http.StatusOK, views.AppsPage(vm))
+	return render(c, http.StatusOK, views.AccountsPage(vm))
 }
 
 // listCounts returns the list's state chips as they are now, when the htmx
 // request came from the list (whose URL htmx sends), so an action can
 // refresh them; nil elsewhere.
-func (s *Server) listCounts(c echo.Context, b views.Base) *views.AppsVM {
+func (s *Server) listCounts(c echo.Context, b views.Base) *views.AccountsVM {
 	u, err := url.Parse(c.Request().Header.Get("HX-Current-URL"))
 	if err != nil || u.Path != "/" {
 		return nil
@@ -56,7 +53,7 @@ func (s *Server) listCounts(c echo.Context, b views.Base) *views.AppsVM {
 		s.Log(c).Warn("count states", "err", err)
 		return nil
 	}
-	return &views.AppsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
+	return &views.AccountsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
 		Matching: sc.Matching, Runnable: sc.Runnable}
 }
 
@@ -107,18 +104,18 @@ func (s *Server) handleAppShow(c echo.Context) error {
 }
 
 // handleAttemptCheck checks whether WeChat would open the traffic master.
-func (s *Server) handleAttemptCheck(c echo.Context) error { return s.attempt(c, core.ActionCheck) }
+func (s *Server) handleAttemptCheck(c echo.Context) error { return s.attempt(c, traffic.ActionCheck) }
 
 // handleAttemptOpen opens the traffic master, once confirmed.
-func (s *Server) handleAttemptOpen(c echo.Context) error { return s.attempt(c, core.ActionOpen) }
+func (s *Server) handleAttemptOpen(c echo.Context) error { return s.attempt(c, traffic.ActionOpen) }
 
 // attempt runs one check or open. htmx gets the result partial for the row;
 // a plain form post is redirected back with the result as a flash message.
-func (s *Server) attempt(c echo.Context, act core.Action) error {
+func (s *Server) attempt(c echo.Context, act traffic.Action) error {
 	ctx := c.Request().Context()
 	appID := c.Param("appid")
 	next := safeNext(c.FormValue("next"))
-	if act == core.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
+	if act == traffic.ActionOpen && canAct(c) && traffic.ValidAppID(appID) {
 		acct, err := s.account(c)
 		if err != nil {
 			return err
@@ -133,18 +130,17 @@ func (s *Server) attempt(c echo.Context, act core.Action) error {
 			return render(c, http.StatusOK, views.ConfirmUnknownResult(s.base(c, "Mini Programs", "apps"), acct))
 		}
 		if unconfirmed || unknown {
-			vm := views.AppDetailVM{Base: s.base(c, "Open traffic master", "apps"), Account: acct}
+			vm := views.ConfirmOpenVM{Base: s.base(c, "Open traffic master", "apps"), Account: acct}
 			return render(c, http.StatusOK, views.ConfirmOpenPage(vm, next))
 		}
 	}
-	a, err := s.Attempter.Attempt(ctx, core.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
+	a, acct, err := s.Attempter.Attempt(ctx, traffic.AttemptRequest{AppID: appID, Action: act, Staff: core.StaffFrom(ctx), Meta: Meta(c)})
 	if err != nil {
 		return err
 	}
 	if isHTMX(c) {
-		vm := views.ResultVM{Base: s.base(c, "Mini Programs", "apps"), Attempt: a}
-		if acct, err := s.Accounts.Account(ctx, a.AppID); err == nil {
-			vm.Account = acct
+		vm := views.ResultVM{Base: s.base(c, "Mini Programs", "apps"), Attempt: a, Account: acct}
+		if acct != nil {
 			vm.Counts = s.listCounts(c, vm.Base)
 		}
 		return render(c, http.StatusOK, views.AttemptResult(vm))

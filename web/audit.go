@@ -11,6 +11,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
@@ -31,17 +32,17 @@ func (s *Server) auditFilter(c echo.Context) (postgres.AttemptFilter, views.Audi
 			f.StaffID = id
 		}
 	}
-	switch core.Action(form.Action) {
-	case core.ActionCheck, core.ActionOpen:
-		f.Action = core.Action(form.Action)
+	switch traffic.Action(form.Action) {
+	case traffic.ActionCheck, traffic.ActionOpen:
+		f.Action = traffic.Action(form.Action)
 	}
-	if g, ok := core.ParseGroup(form.Group); ok {
+	if g, ok := traffic.ParseGroup(form.Group); ok {
 		f.Group = g
 	}
 	if form.Outcome == "pending" {
 		f.Outcome = "pending"
 	}
-	for _, o := range core.Outcomes {
+	for _, o := range traffic.Outcomes {
 		if o.Outcome != "" && string(o.Outcome) == form.Outcome {
 			f.Outcome = o.Outcome
 		}
@@ -85,7 +86,7 @@ func (s *Server) handleAuditList(c echo.Context) error {
 	f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	f.Limit = auditPageSize
 	ctx := c.Request().Context()
-	var list []*core.Attempt
+	var list []*traffic.Attempt
 	var next int64
 	var err error
 	// A filter that cannot be used is a form error (422): the page shows the
@@ -153,7 +154,7 @@ func (s *Server) handleAuditCSV(c echo.Context) error {
 	// the reader's language, each beside a stable key for programs.
 	b := views.Base{Lang: langOf(c), Loc: s.Loc}
 	stamp := func(t time.Time) string { return t.In(s.Loc).Format(time.RFC3339) }
-	err := s.Audit.EachAttempt(c.Request().Context(), f, func(a *core.Attempt) error {
+	err := s.Audit.EachAttempt(c.Request().Context(), f, func(a *traffic.Attempt) error {
 		fin, run := "", ""
 		if a.FinishedAt != nil {
 			fin = stamp(*a.FinishedAt)
@@ -162,10 +163,10 @@ func (s *Server) handleAuditCSV(c echo.Context) error {
 			run = strconv.FormatInt(*a.RunID, 10)
 		}
 		outcomeKey := string(a.Outcome)
-		if a.Status == core.AttemptPending {
-			outcomeKey = string(core.AttemptPending)
+		if a.Status == traffic.AttemptPending {
+			outcomeKey = string(traffic.AttemptPending)
 		}
-		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, a.AppName,
+		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, a.AccountName,
 			b.ActionWords(a.Action), string(a.Action), a.StaffName, run, string(a.Status),
 			b.OutcomeWords(a), outcomeKey, optInt(a.Code), b.T(a.Message), optInt(a.CheckStatus),
 			strconv.Itoa(a.LatencyMS), a.TransportError, a.RequestID, a.ClientIP}); err != nil {

@@ -34,8 +34,8 @@ func TestLoginAndLogout(t *testing.T) {
 
 	ev, err := e.App.Staff.ListSecurity(t.Context(), 0, 10)
 	require.NoError(t, err)
-	require.Equal(t, "logout", ev[0].Event)
-	require.Equal(t, "login", ev[1].Event)
+	require.Equal(t, core.EventLogout, ev[0].Event)
+	require.Equal(t, core.EventLogin, ev[1].Event)
 	require.True(t, ev[1].Success)
 	require.Equal(t, st.ID, *ev[1].TargetID)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -100,13 +101,13 @@ func BenchmarkConsolePages(b *testing.B) {
 			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Before: deepBefore})
 		}},
 		{"audit/filtered", "/audit?appid=" + searchApp + "&outcome=needs_merchant", func() error {
-			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, AppID: searchApp, Outcome: core.OutcomeNeedsMerchant})
+			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, AppID: searchApp, Outcome: traffic.OutcomeNeedsMerchant})
 		}},
 		{"audit/group", "/audit?group=platform", func() error {
-			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: core.GroupPlatform})
+			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: traffic.GroupPlatform})
 		}},
 		{"audit/group-deep", "/audit?group=unknown&before=" + strconv.FormatInt(deepBefore, 10), func() error {
-			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: core.GroupUnknown, Before: deepBefore})
+			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: traffic.GroupUnknown, Before: deepBefore})
 		}},
 		{"audit/code-and-time", fmt.Sprintf("/audit?code=1735&from=%s&to=%s", from.In(e.App.Server.Loc).Format("2006-01-02T15:04"), to.In(e.App.Server.Loc).Format("2006-01-02T15:04")), func() error {
 			f, t := from.Truncate(time.Minute), to.Truncate(time.Minute)
@@ -227,7 +228,7 @@ func BenchmarkOpenAttempt(b *testing.B) {
 	})
 	b.Run("service", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := e.App.Traffic.Attempt(ctx, core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: st}); err != nil {
+			if _, _, err := e.App.Traffic.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: st}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/browsertest"
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -60,7 +61,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	// A run over four accounts, one of them done: no worker runs here, so
 	// the page shows the same progress every time.
 	ids := []string{demo[4].AppID, demo[5].AppID, demo[6].AppID, demo[8].AppID}
-	run, err := e.App.Jobs.Runs.Create(ctx, ce.staff[core.RoleOperator], core.ActionCheck, ids, "4 selected")
+	run, err := e.App.Jobs.Runs.Create(ctx, ce.staff[core.RoleOperator], traffic.ActionCheck, ids, "4 selected")
 	require.NoError(t, err)
 	_, err = e.App.Pool.Exec(ctx, `UPDATE run_items SET state = 'done', outcome = 'success', tries = 1, finished_at = now() WHERE run_id = $1 AND appid = $2`, run.ID, ids[0])
 	require.NoError(t, err)

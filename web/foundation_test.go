@@ -190,7 +190,7 @@ func TestStaffChangesRevokeSessions(t *testing.T) {
 	require.NoError(t, err)
 	var kinds []string
 	for _, ev := range events {
-		kinds = append(kinds, ev.Event)
+		kinds = append(kinds, string(ev.Event))
 	}
 	require.Contains(t, kinds, "staff_disable")
 	require.Contains(t, kinds, "staff_role")

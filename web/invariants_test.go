@@ -53,12 +53,12 @@ func TestCompletionCannotChangeIdentityColumns(t *testing.T) {
 	// The row is as it was, and completing it alone is still allowed.
 	a := e.attemptRow(t, id)
 	require.Equal(t, app, a.AppID)
-	require.Equal(t, core.ActionOpen, a.Action)
+	require.Equal(t, traffic.ActionOpen, a.Action)
 	require.Equal(t, first.ID, *a.StaffID)
 	require.EqualValues(t, 7, *a.RunID)
 	require.Equal(t, "req-1", a.RequestID)
 	require.Equal(t, "192.0.2.1", a.ClientIP)
-	require.Equal(t, core.AttemptPending, a.Status)
+	require.Equal(t, traffic.AttemptPending, a.Status)
 	_, err := db.Exec(ctx, "UPDATE attempts SET "+complete+" WHERE id = $1", id)
 	require.NoError(t, err)
 }
@@ -72,8 +72,8 @@ func TestSecondPendingAttemptIsRefused(t *testing.T) {
 	ctx := context.Background()
 	app := e.addAccount(t, account{})
 	other := e.addAccount(t, account{})
-	begin := func(appID string) (*core.Attempt, error) {
-		a := &core.Attempt{AppID: appID, Action: core.ActionOpen, StartedAt: time.Now()}
+	begin := func(appID string) (*traffic.Attempt, error) {
+		a := &traffic.Attempt{AppID: appID, Action: traffic.ActionOpen, StartedAt: time.Now()}
 		return a, e.App.Attempts.BeginAttempt(ctx, a, e.App.InstanceID)
 	}
 
@@ -87,8 +87,9 @@ func TestSecondPendingAttemptIsRefused(t *testing.T) {
 	require.NoError(t, err, "another account is not blocked")
 
 	now := time.Now()
-	held.Status, held.Outcome, held.FinishedAt = core.AttemptCompleted, core.OutcomeSuccess, &now
-	require.NoError(t, e.App.Attempts.CompleteAttempt(ctx, held))
+	held.Status, held.Outcome, held.FinishedAt = traffic.AttemptCompleted, traffic.OutcomeSuccess, &now
+	_, err = e.App.Attempts.CompleteAttempt(ctx, held)
+	require.NoError(t, err)
 	_, err = begin(app)
 	require.NoError(t, err, "once completed, the account may be tried again")
 	var pending int

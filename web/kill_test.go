@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -135,18 +136,18 @@ func TestKilledProcessLeavesInterruptedRows(t *testing.T) {
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_, _ = cmd.Process.Wait()
-	require.Equal(t, core.AttemptPending, (&trafficEnv{Env: e}).attemptRow(t, id).Status, "a killed process completes nothing")
+	require.Equal(t, traffic.AttemptPending, (&trafficEnv{Env: e}).attemptRow(t, id).Status, "a killed process completes nothing")
 
 	// The next start marks the orphan interrupted once the dead process's
 	// lease has run out.
 	start()
-	var a *core.Attempt
+	var a *traffic.Attempt
 	require.Eventually(t, func() bool {
 		a = (&trafficEnv{Env: e}).attemptRow(t, id)
-		return a.Status != core.AttemptPending
+		return a.Status != traffic.AttemptPending
 	}, 30*time.Second, 50*time.Millisecond)
-	require.Equal(t, core.AttemptInterrupted, a.Status)
-	require.Equal(t, core.OutcomeInterrupted, a.Outcome)
+	require.Equal(t, traffic.AttemptInterrupted, a.Status)
+	require.Equal(t, traffic.OutcomeInterrupted, a.Outcome)
 	require.NotNil(t, a.FinishedAt)
 	require.Equal(t, st.ID, *a.StaffID)
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, app), "nothing is called again by accident")

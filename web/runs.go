@@ -47,8 +47,8 @@ const confirmSample = 5
 func (s *Server) handleRunCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.RunForm{Action: c.FormValue("action"), State: c.FormValue("state"), Q: strings.TrimSpace(c.FormValue("q")), Status: c.FormValue("status")}
-	if form.Action != string(core.ActionOpen) {
-		form.Action = string(core.ActionCheck)
+	if form.Action != string(traffic.ActionOpen) {
+		form.Action = string(traffic.ActionCheck)
 	}
 	params, err := c.FormParams()
 	if err != nil {
@@ -72,8 +72,8 @@ func (s *Server) handleRunCreate(c echo.Context) error {
 		}
 	}
 	vm := views.RunConfirmVM{Base: s.base(c, "Start a bulk run?", "runs"), Form: form, Count: len(ids), Token: c.FormValue("token"),
-		TypeCount: form.Action == string(core.ActionOpen) && len(ids) > typeCountAbove}
-	if form.Action == string(core.ActionOpen) && len(ids) > 0 {
+		TypeCount: form.Action == string(traffic.ActionOpen) && len(ids) > typeCountAbove}
+	if form.Action == string(traffic.ActionOpen) && len(ids) > 0 {
 		if vm.Unknown, vm.NotOffered, err = s.Runs.OpenCautions(ctx, ids); err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *Server) handleRunCreate(c echo.Context) error {
 		}
 		return render(c, http.StatusOK, views.RunConfirmPage(vm))
 	}
-	run, existed, err := s.Runs.CreateOnce(ctx, core.StaffFrom(ctx), core.Action(form.Action), ids, desc, vm.Token)
+	run, existed, err := s.Runs.CreateOnce(ctx, core.StaffFrom(ctx), traffic.Action(form.Action), ids, desc, vm.Token)
 	if err != nil {
 		return s.flashOrFail(c, err, "/runs", flashRule{Shown: []string{core.EINVALID, core.EFORBIDDEN}})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -35,12 +36,12 @@ func TestRunPausedByPlatformWideErrorSaysWhy(t *testing.T) {
 		ids = append(ids, id)
 	}
 	_, op := e.Login(core.RoleOperator)
-	run, err := e.App.Jobs.Runs.Create(ctx, op, core.ActionOpen, ids, "test")
+	run, err := e.App.Jobs.Runs.Create(ctx, op, traffic.ActionOpen, ids, "test")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		r, err := e.App.Jobs.Runs.Get(ctx, run.ID)
 		require.NoError(t, err)
-		return r.Status == jobs.RunPaused && r.States[jobs.ItemCalling] == 0
+		return r.Status == jobs.RunPaused && r.States[traffic.ItemCalling] == 0
 	}, 30*time.Second, 50*time.Millisecond)
 	require.Less(t, len(e.Sim.CallLog()), len(ids), "the run does not burn through every account")
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -89,7 +90,7 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	// First every account is checked (the gate holds only openings).
 	checked, _ := start("check")
 	checked = waitRun(checked.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished })
-	require.Equal(t, accounts, checked.Outcomes[string(core.OutcomeSuccess)], "outcomes %v", checked.Outcomes)
+	require.Equal(t, accounts, checked.Outcomes[string(traffic.OutcomeSuccess)], "outcomes %v", checked.Outcomes)
 
 	// Then opened, paused and resumed from the run's page.
 	run, loc := start("open")
@@ -104,9 +105,9 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	require.Equal(t, loc, r.Header.Get("Location"))
 	gate.Release()
 
-	paused := waitRun(run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemCalling] == 0 })
+	paused := waitRun(run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemCalling] == 0 })
 	require.Equal(t, jobs.RunPaused, paused.Status)
-	require.Positive(t, paused.States[jobs.ItemPending], "the paused run has accounts left")
+	require.Positive(t, paused.States[traffic.ItemPending], "the paused run has accounts left")
 	calledAtPause := opens(e)
 	require.Less(t, calledAtPause, accounts)
 	page = c.Get(loc)
@@ -121,7 +122,7 @@ func TestBulkRunPauseAndResumeOverHTTPWithTheRealTokenManager(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, r.StatusCode)
 	require.Contains(t, c.Get(loc).Text(".flash"), "Run resumed.")
 	done := waitRun(run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished })
-	require.Equal(t, accounts, done.Outcomes[string(core.OutcomeSuccess)], "outcomes %v", done.Outcomes)
+	require.Equal(t, accounts, done.Outcomes[string(traffic.OutcomeSuccess)], "outcomes %v", done.Outcomes)
 	require.Equal(t, "finished", c.Get(loc).Doc.Find("#run-status").AttrOr("data-status", ""))
 
 	// Each account was checked once and opened once, with one token the

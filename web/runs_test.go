@@ -13,6 +13,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -57,8 +58,8 @@ func TestBulkRunFromFilterToAudit(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	require.Equal(t, jobs.RunFinished, run.Status)
-	require.Equal(t, 4, run.Outcomes[string(core.OutcomeSuccess)])
-	require.Equal(t, 1, run.States[jobs.ItemSkipped])
+	require.Equal(t, 4, run.Outcomes[string(traffic.OutcomeSuccess)])
+	require.Equal(t, 1, run.States[traffic.ItemSkipped])
 
 	page := c.Get(loc)
 	require.Equal(t, http.StatusOK, page.StatusCode)

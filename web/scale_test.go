@@ -13,6 +13,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -57,7 +58,7 @@ func TestExportStreamsInBatchesWithoutHoldingAConnection(t *testing.T) {
 	st := &postgres.TrafficStore{Pool: one}
 
 	var ids []int64
-	err = st.EachAttempt(ctx, postgres.AttemptFilter{}, func(a *core.Attempt) error {
+	err = st.EachAttempt(ctx, postgres.AttemptFilter{}, func(a *traffic.Attempt) error {
 		if len(ids)%postgres.EachBatch == 0 {
 			qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()

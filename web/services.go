@@ -55,20 +55,20 @@ type Accounts interface {
 	ListAccounts(ctx context.Context, f postgres.AccountFilter) (*postgres.AccountPage, error)
 	CountStates(ctx context.Context, f postgres.AccountFilter) (postgres.StateCounts, error)
 	Account(ctx context.Context, appID string) (*traffic.Account, error)
-	AccountRuns(ctx context.Context, appID string, before int64, limit int) ([]core.AccountRun, int64, error)
+	AccountRuns(ctx context.Context, appID string, before int64, limit int) ([]traffic.AccountRun, int64, error)
 }
 
 // AuditLog reads the attempts, one by one, a page at a time or streamed.
 type AuditLog interface {
-	Attempt(ctx context.Context, id int64) (*core.Attempt, error)
-	ListAttempts(ctx context.Context, f postgres.AttemptFilter) ([]*core.Attempt, int64, error)
-	EachAttempt(ctx context.Context, f postgres.AttemptFilter, fn func(*core.Attempt) error) error
+	Attempt(ctx context.Context, id int64) (*traffic.Attempt, error)
+	ListAttempts(ctx context.Context, f postgres.AttemptFilter) ([]*traffic.Attempt, int64, error)
+	EachAttempt(ctx context.Context, f postgres.AttemptFilter, fn func(*traffic.Attempt) error) error
 	StaffNames(ctx context.Context) ([]core.Staff, error)
 }
 
 // Attempter makes one audited check or open (the traffic service).
 type Attempter interface {
-	Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error)
+	Attempt(ctx context.Context, req traffic.AttemptRequest) (*traffic.Attempt, *traffic.Account, error)
 }
 
 // RunService starts, reads and controls bulk runs.
@@ -79,7 +79,7 @@ type RunService interface {
 	MatchFilter(ctx context.Context, f traffic.Filter) ([]string, error)
 	OpenCautions(ctx context.Context, appIDs []string) (unknown, notOffered int, err error)
 	Names(ctx context.Context, appIDs []string, limit int) ([]jobs.Named, error)
-	CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*jobs.Run, bool, error)
+	CreateOnce(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description, token string) (*jobs.Run, bool, error)
 	Pause(ctx context.Context, id int64) error
 	Resume(ctx context.Context, id int64) error
 	Cancel(ctx context.Context, id int64) error

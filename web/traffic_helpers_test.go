@@ -9,57 +9,15 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
-// simTokens hands out authorizer tokens straight from the simulator, so the
-// attempt tests exercise the real WeChat client without depending on how the
-// platform's sync stores refresh tokens.
-type simTokens struct {
-	e       *webtest.Env
-	mu      sync.Mutex
-	comp    string
-	tokens  map[string]string
-	refresh map[string]string
-}
-
-func (s *simTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.tokens[appID]; ok {
-		return t, nil
-	}
-	if s.comp == "" {
-		_ = s.e.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
-		tok, err := s.e.App.WeChat.ComponentToken(ctx, s.e.Sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		s.comp = tok.Value
-	}
-	at, err := s.e.App.WeChat.AuthorizerToken(ctx, s.comp, appID, s.refresh[appID])
-	if err != nil {
-		return "", err
-	}
-	s.tokens[appID] = at.AccessToken
-	return at.AccessToken, nil
-}
-
-func (s *simTokens) InvalidateAuthorizerToken(_ context.Context, appID, token string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tokens[appID] == token {
-		delete(s.tokens, appID)
-	}
-	return nil
-}
-
 // trafficEnv is a console whose token source is the simulator.
 type trafficEnv struct {
 	*webtest.Env
-	tokens *simTokens
+	tokens *wechatsim.Tokens
 	n      int
 	mu     sync.Mutex
 }
@@ -70,10 +28,10 @@ func newTrafficEnv(t testing.TB, opts ...webtest.Options) *trafficEnv {
 		opt = opts[0]
 	}
 	// The tokens read the environment only when asked, once it is built.
-	st := &simTokens{tokens: map[string]string{}, refresh: map[string]string{}}
+	st := &wechatsim.Tokens{}
 	opt.Tokens = st
 	e := webtest.New(t, opt)
-	st.e = e
+	st.Sim, st.Client = e.Sim, e.App.WeChat
 	_, err := e.App.Pool.Exec(context.Background(), "INSERT INTO platforms (component_appid) VALUES ($1) ON CONFLICT DO NOTHING", webtest.ComponentAppID)
 	require.NoError(t, err)
 	return &trafficEnv{Env: e, tokens: st}
@@ -110,10 +68,6 @@ func (e *trafficEnv) addAccount(t testing.TB, a account) string {
 	}
 	sa := wechatsim.Authorizer{AppID: a.AppID, NickName: a.Name, PrincipalName: a.Principal, MiniProgram: !a.Official, AccountStatus: a.Status}
 	e.Sim.AddAuthorizer(sa)
-	got, _ := e.Sim.Authorizer(a.AppID)
-	e.tokens.mu.Lock()
-	e.tokens.refresh[a.AppID] = got.RefreshToken
-	e.tokens.mu.Unlock()
 	var revoked *time.Time
 	if a.Revoked {
 		now := time.Now()
@@ -145,7 +99,7 @@ func hex16(v uint64) string {
 }
 
 // attemptRow reads an audit row straight from the table.
-func (e *trafficEnv) attemptRow(t *testing.T, id int64) *core.Attempt {
+func (e *trafficEnv) attemptRow(t *testing.T, id int64) *traffic.Attempt {
 	t.Helper()
 	a, err := e.App.Attempts.Attempt(context.Background(), id)
 	require.NoError(t, err)
@@ -153,9 +107,9 @@ func (e *trafficEnv) attemptRow(t *testing.T, id int64) *core.Attempt {
 }
 
 // attempts lists every audit row of an account, newest first.
-func (e *trafficEnv) attempts(t *testing.T, appID string) []*core.Attempt {
+func (e *trafficEnv) attempts(t *testing.T, appID string) []*traffic.Attempt {
 	t.Helper()
-	var out []*core.Attempt
+	var out []*traffic.Attempt
 	rows, err := e.App.Pool.Query(context.Background(), "SELECT id FROM attempts WHERE appid = $1 ORDER BY id DESC", appID)
 	require.NoError(t, err)
 	var ids []int64

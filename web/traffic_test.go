@@ -14,6 +14,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -21,7 +22,7 @@ import (
 var confirmed = url.Values{"confirmed": {"1"}}
 
 // resultOf checks the htmx result partial and returns its audit row.
-func resultOf(t *testing.T, e *trafficEnv, r *webtest.Response) *core.Attempt {
+func resultOf(t *testing.T, e *trafficEnv, r *webtest.Response) *traffic.Attempt {
 	t.Helper()
 	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
 	res := r.Doc.Find(".result")
@@ -42,26 +43,26 @@ func TestOpenOutcomeClasses(t *testing.T) {
 	cases := []struct {
 		name    string
 		b       *wechatsim.Behavior // nil: the simulator's default (opens)
-		outcome core.Outcome
+		outcome traffic.Outcome
 		code    *int
 		remedy  string
 		state   string
 	}{
-		{"0", nil, core.OutcomeSuccess, ptr(0), "", "open"},
-		{"2021", &wechatsim.Behavior{Ret: 2021}, core.OutcomeAlreadyDone, ptr(2021), "Nothing to do", "open"},
-		{"-202", &wechatsim.Behavior{Ret: -202}, core.OutcomeRetryable, ptr(-202), "Retry after a while", "retry_later"},
-		{"1735", &wechatsim.Behavior{Ret: 1735}, core.OutcomeNeedsMerchant, ptr(1735), "sign the agreement", "needs_merchant"},
-		{"1737", &wechatsim.Behavior{Ret: 1737}, core.OutcomeRateLimited, ptr(1737), "Wait a minute", "retry_later"},
-		{"1807", &wechatsim.Behavior{Ret: 1807}, core.OutcomeNeedsMerchant, ptr(1807), "Open the traffic master", "needs_merchant"},
-		{"2013", &wechatsim.Behavior{Ret: 2013}, core.OutcomeNotYetEligible, ptr(2013), "Retry periodically", "below_threshold"},
-		{"2056", &wechatsim.Behavior{Ret: 2056}, core.OutcomeProviderConfig, ptr(2056), "monetization account", "platform_setup"},
-		{"48001", &wechatsim.Behavior{Ret: 48001, Shape: "errcode"}, core.OutcomeProviderConfig, ptr(48001), "Apply for the permission", "platform_setup"},
-		{"1735-errcode", &wechatsim.Behavior{Ret: 1735, Shape: "errcode"}, core.OutcomeNeedsMerchant, ptr(1735), "sign the agreement", "needs_merchant"},
-		{"2013-errcode", &wechatsim.Behavior{Ret: 2013, Shape: "errcode"}, core.OutcomeNotYetEligible, ptr(2013), "Retry periodically", "below_threshold"},
-		{"-202-errcode", &wechatsim.Behavior{Ret: -202, Shape: "errcode"}, core.OutcomeRetryable, ptr(-202), "Retry after a while", "retry_later"},
-		{"5xx", &wechatsim.Behavior{HTTPStatus: 502}, core.OutcomeFailed, nil, "Retry later", "our_bug"},
-		{"garbage", &wechatsim.Behavior{Garbage: true}, core.OutcomeFailed, nil, "Retry later", "our_bug"},
-		{"unknown-code", &wechatsim.Behavior{Ret: 99999}, core.OutcomeFailed, ptr(99999), "raw reply", "our_bug"},
+		{"0", nil, traffic.OutcomeSuccess, ptr(0), "", "open"},
+		{"2021", &wechatsim.Behavior{Ret: 2021}, traffic.OutcomeAlreadyDone, ptr(2021), "Nothing to do", "open"},
+		{"-202", &wechatsim.Behavior{Ret: -202}, traffic.OutcomeRetryable, ptr(-202), "Retry after a while", "retry_later"},
+		{"1735", &wechatsim.Behavior{Ret: 1735}, traffic.OutcomeNeedsMerchant, ptr(1735), "sign the agreement", "needs_merchant"},
+		{"1737", &wechatsim.Behavior{Ret: 1737}, traffic.OutcomeRateLimited, ptr(1737), "Wait a minute", "retry_later"},
+		{"1807", &wechatsim.Behavior{Ret: 1807}, traffic.OutcomeNeedsMerchant, ptr(1807), "Open the traffic master", "needs_merchant"},
+		{"2013", &wechatsim.Behavior{Ret: 2013}, traffic.OutcomeNotYetEligible, ptr(2013), "Retry periodically", "below_threshold"},
+		{"2056", &wechatsim.Behavior{Ret: 2056}, traffic.OutcomeProviderConfig, ptr(2056), "monetization account", "platform_setup"},
+		{"48001", &wechatsim.Behavior{Ret: 48001, Shape: "errcode"}, traffic.OutcomeProviderConfig, ptr(48001), "Apply for the permission", "platform_setup"},
+		{"1735-errcode", &wechatsim.Behavior{Ret: 1735, Shape: "errcode"}, traffic.OutcomeNeedsMerchant, ptr(1735), "sign the agreement", "needs_merchant"},
+		{"2013-errcode", &wechatsim.Behavior{Ret: 2013, Shape: "errcode"}, traffic.OutcomeNotYetEligible, ptr(2013), "Retry periodically", "below_threshold"},
+		{"-202-errcode", &wechatsim.Behavior{Ret: -202, Shape: "errcode"}, traffic.OutcomeRetryable, ptr(-202), "Retry after a while", "retry_later"},
+		{"5xx", &wechatsim.Behavior{HTTPStatus: 502}, traffic.OutcomeFailed, nil, "Retry later", "our_bug"},
+		{"garbage", &wechatsim.Behavior{Garbage: true}, traffic.OutcomeFailed, nil, "Retry later", "our_bug"},
+		{"unknown-code", &wechatsim.Behavior{Ret: 99999}, traffic.OutcomeFailed, ptr(99999), "raw reply", "our_bug"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +74,7 @@ func TestOpenOutcomeClasses(t *testing.T) {
 			r := c.HTMXPost("/apps/"+app+"/open", confirmed)
 			a := resultOf(t, e, r)
 			require.Equal(t, tc.outcome, a.Outcome)
-			require.Equal(t, core.AttemptCompleted, a.Status)
+			require.Equal(t, traffic.AttemptCompleted, a.Status)
 			require.Equal(t, tc.code, a.Code)
 			if tc.code != nil {
 				require.Equal(t, strconv.Itoa(*tc.code), r.Text(".result code[data-code]"))
@@ -90,7 +91,7 @@ func TestOpenOutcomeClasses(t *testing.T) {
 			require.Equal(t, tc.state, stateOf(t, e, app))
 			// The audit row is complete.
 			require.Equal(t, app, a.AppID)
-			require.Equal(t, core.ActionOpen, a.Action)
+			require.Equal(t, traffic.ActionOpen, a.Action)
 			require.Equal(t, st.ID, *a.StaffID)
 			require.NotEmpty(t, a.RequestID)
 			require.NotEmpty(t, a.ClientIP)
@@ -118,8 +119,8 @@ func TestOpenTimeoutIsUnknownNotFailed(t *testing.T) {
 	e.Sim.Script(app, wechatsim.ActionCreate, wechatsim.Behavior{Hang: true})
 	r := c.HTMXPost("/apps/"+app+"/open", confirmed)
 	a := resultOf(t, e, r)
-	require.Equal(t, core.OutcomeUnknown, a.Outcome)
-	require.Equal(t, core.AttemptCompleted, a.Status)
+	require.Equal(t, traffic.OutcomeUnknown, a.Outcome)
+	require.Equal(t, traffic.AttemptCompleted, a.Status)
 	require.Nil(t, a.Code)
 	require.NotEmpty(t, a.TransportError)
 	require.GreaterOrEqual(t, a.LatencyMS, 350)
@@ -133,11 +134,9 @@ func TestTokenRejectedIsRefreshedOnceAndRetriedOnce(t *testing.T) {
 	c, _ := e.Login(core.RoleOperator)
 	app := e.addAccount(t, account{})
 	// A stale token the simulator rejects with 40001; the service must refresh and retry.
-	e.tokens.mu.Lock()
-	e.tokens.tokens[app] = "stale-token"
-	e.tokens.mu.Unlock()
+	e.tokens.Use(app, "stale-token")
 	a := resultOf(t, e, c.HTMXPost("/apps/"+app+"/open", confirmed))
-	require.Equal(t, core.OutcomeSuccess, a.Outcome)
+	require.Equal(t, traffic.OutcomeSuccess, a.Outcome)
 	require.True(t, e.Sim.Opened(app))
 }
 
@@ -151,7 +150,7 @@ func TestCheckEligibility(t *testing.T) {
 	e.Sim.Script(can, wechatsim.ActionCheck, wechatsim.Behavior{Status: 1})
 
 	a := resultOf(t, e, c.HTMXPost("/apps/"+can+"/check", nil))
-	require.Equal(t, core.OutcomeSuccess, a.Outcome)
+	require.Equal(t, traffic.OutcomeSuccess, a.Outcome)
 	require.Equal(t, 1, *a.CheckStatus)
 	require.Equal(t, "eligible", stateOf(t, e, can))
 
@@ -198,8 +197,8 @@ func TestRolesAndButtons(t *testing.T) {
 	rows := e.attempts(t, app)
 	require.Len(t, rows, 2)
 	for _, a := range rows {
-		require.Equal(t, core.AttemptRejected, a.Status)
-		require.Equal(t, core.OutcomeNotAllowed, a.Outcome)
+		require.Equal(t, traffic.AttemptRejected, a.Status)
+		require.Equal(t, traffic.OutcomeNotAllowed, a.Outcome)
 		require.Equal(t, vst.ID, *a.StaffID)
 	}
 	require.Equal(t, 0, e.Sim.Calls(wechatsim.ActionCreate, app)+e.Sim.Calls(wechatsim.ActionCheck, app))
@@ -241,8 +240,8 @@ func TestDoubleClickCallsWeChatOnce(t *testing.T) {
 		t.Fatal("neither click was answered while one call was held")
 	}
 	first := resultOf(t, e, results[0])
-	require.Equal(t, core.OutcomeInProgress, first.Outcome, "the click that lost is told another attempt is in flight")
-	require.Equal(t, core.AttemptRejected, first.Status)
+	require.Equal(t, traffic.OutcomeInProgress, first.Outcome, "the click that lost is told another attempt is in flight")
+	require.Equal(t, traffic.AttemptRejected, first.Status)
 	// The winner's call reaches WeChat (it may still have been fetching its
 	// token when the loser was answered) and is held there.
 	require.NoError(t, gate.WaitArrived(ctx, 1))
@@ -255,18 +254,18 @@ func TestDoubleClickCallsWeChatOnce(t *testing.T) {
 		t.Fatal("the held click was not answered after the release")
 	}
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, app), "exactly one upstream call")
-	outcomes := map[core.Outcome]int{}
+	outcomes := map[traffic.Outcome]int{}
 	for _, r := range results {
 		outcomes[resultOf(t, e, r).Outcome]++
 	}
-	require.Equal(t, map[core.Outcome]int{core.OutcomeSuccess: 1, core.OutcomeInProgress: 1}, outcomes)
+	require.Equal(t, map[traffic.Outcome]int{traffic.OutcomeSuccess: 1, traffic.OutcomeInProgress: 1}, outcomes)
 	rows := e.attempts(t, app)
 	require.Len(t, rows, 2)
-	byStatus := map[core.AttemptStatus]int{}
+	byStatus := map[traffic.AttemptStatus]int{}
 	for _, a := range rows {
 		byStatus[a.Status]++
 	}
-	require.Equal(t, map[core.AttemptStatus]int{core.AttemptCompleted: 1, core.AttemptRejected: 1}, byStatus)
+	require.Equal(t, map[traffic.AttemptStatus]int{traffic.AttemptCompleted: 1, traffic.AttemptRejected: 1}, byStatus)
 
 	// Once open, the row says so instead of offering the button.
 	row := c.Get("/").Doc.Find("#app-" + app)
@@ -288,8 +287,8 @@ func TestRevokedAndOfficialAccountsCannotBeOpened(t *testing.T) {
 
 		r := c.HTMXPost("/apps/"+app+"/open", confirmed)
 		a := resultOf(t, e, r)
-		require.Equal(t, core.AttemptRejected, a.Status)
-		require.Equal(t, core.OutcomeNotAllowed, a.Outcome)
+		require.Equal(t, traffic.AttemptRejected, a.Status)
+		require.Equal(t, traffic.OutcomeNotAllowed, a.Outcome)
 		require.Contains(t, r.Text(".result"), reason)
 		require.Equal(t, 0, e.Sim.Calls(wechatsim.ActionCreate, app))
 	}
@@ -390,10 +389,10 @@ func TestPendingRowsOfDeadInstancesBecomeInterrupted(t *testing.T) {
 	n, err := e.App.Attempts.RecoverInterrupted(ctx, e.App.InstanceID)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
-	require.Equal(t, core.AttemptInterrupted, e.attemptRow(t, ids[dead]).Status)
-	require.Equal(t, core.OutcomeInterrupted, e.attemptRow(t, ids[dead]).Outcome)
-	require.Equal(t, core.AttemptPending, e.attemptRow(t, ids[alive]).Status, "a live neighbour's call is left alone")
-	require.Equal(t, core.AttemptPending, e.attemptRow(t, ids[own]).Status)
+	require.Equal(t, traffic.AttemptInterrupted, e.attemptRow(t, ids[dead]).Status)
+	require.Equal(t, traffic.OutcomeInterrupted, e.attemptRow(t, ids[dead]).Outcome)
+	require.Equal(t, traffic.AttemptPending, e.attemptRow(t, ids[alive]).Status, "a live neighbour's call is left alone")
+	require.Equal(t, traffic.AttemptPending, e.attemptRow(t, ids[own]).Status)
 
 	// The neighbour dies: its row is recovered next time.
 	release()
@@ -403,11 +402,11 @@ func TestPendingRowsOfDeadInstancesBecomeInterrupted(t *testing.T) {
 		require.NoError(t, err)
 		return n == 1
 	}, 5*time.Second, 20*time.Millisecond)
-	require.Equal(t, core.AttemptInterrupted, e.attemptRow(t, ids[alive]).Status)
+	require.Equal(t, traffic.AttemptInterrupted, e.attemptRow(t, ids[alive]).Status)
 
 	// This instance's own row whose completion failed would block its
 	// account for good; once older than any call can last, it is taken too.
-	require.Equal(t, core.AttemptPending, e.attemptRow(t, ids[own]).Status)
+	require.Equal(t, traffic.AttemptPending, e.attemptRow(t, ids[own]).Status)
 	_, err = e.App.Pool.Exec(ctx, "ALTER TABLE attempts DISABLE TRIGGER attempts_append_only")
 	require.NoError(t, err)
 	_, err = e.App.Pool.Exec(ctx, "UPDATE attempts SET started_at = now() - $2::interval WHERE id = $1", ids[own], (postgres.OwnPendingLimit + time.Minute).String())
@@ -418,11 +417,11 @@ func TestPendingRowsOfDeadInstancesBecomeInterrupted(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
 	row := e.attemptRow(t, ids[own])
-	require.Equal(t, core.AttemptInterrupted, row.Status)
+	require.Equal(t, traffic.AttemptInterrupted, row.Status)
 	require.Contains(t, row.Message, "could not be recorded")
 	c, _ := e.Login(core.RoleOperator)
 	// Its outcome is unknown, so opening it takes an explicit confirmation.
-	require.Equal(t, core.OutcomeSuccess, resultOf(t, e, c.HTMXPost("/apps/"+own+"/open", url.Values{"confirmed": {"1"}, "unknown_ok": {"1"}})).Outcome, "the account is no longer blocked")
+	require.Equal(t, traffic.OutcomeSuccess, resultOf(t, e, c.HTMXPost("/apps/"+own+"/open", url.Values{"confirmed": {"1"}, "unknown_ok": {"1"}})).Outcome, "the account is no longer blocked")
 }
 
 func TestMiniProgramsList(t *testing.T) {

@@ -70,7 +70,7 @@ type Options struct {
 	Now func() time.Time
 	// Tokens replaces where the traffic service gets authorizer access
 	// tokens (by default the platform's token manager).
-	Tokens core.AuthorizerTokens
+	Tokens traffic.AuthorizerTokens
 }
 
 func (o Options) withDefaults() Options {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/trafficmaster/trafficmaster/internal/config"
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // tokenRefreshAhead is how long before expiry the schedule renews tokens, so
@@ -22,7 +22,7 @@ const tokenRefreshAhead = 20 * time.Minute
 // newJobs builds the queue client with its schedules; its workers call the
 // traffic service for each account of a run. They run in App.Background
 // (serve, dev) or alone (worker).
-func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID string, attempter core.Attempter, schedules []jobs.Schedule, now func() time.Time) (*jobs.Client, error) {
+func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID string, attempter traffic.Attempter, schedules []jobs.Schedule, now func() time.Time) (*jobs.Client, error) {
 	return jobs.New(jobs.Config{
 		ID: instanceID, Pool: pool, Store: &postgres.RunStore{Pool: pool}, Slots: &postgres.RateSlots{Pool: pool}, Log: log, Attempter: attempter,
 		RatePerSecond: cfg.RatePerSecond, Concurrency: cfg.Concurrency, RetryWait: cfg.RetryBackoff, Now: now,

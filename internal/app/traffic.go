@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
@@ -25,7 +24,7 @@ func newInstanceID() string {
 
 // newTraffic builds the attempts store and the traffic-master service that
 // makes the audited attempts for clicks and bulk runs alike.
-func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens core.AuthorizerTokens, instanceID string, log *slog.Logger, now func() time.Time) (*postgres.TrafficStore, *traffic.Service) {
+func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, instanceID string, log *slog.Logger, now func() time.Time) (*postgres.TrafficStore, *traffic.Service) {
 	store := &postgres.TrafficStore{Pool: pool, HandOverJobKinds: []string{jobs.RunItemArgs{}.Kind()}}
 	svc := &traffic.Service{Store: store, WeChat: wc, Tokens: tokens, InstanceID: instanceID, Now: now, Log: log}
 	// Recovery must not take the attempts this instance is completing for orphans.

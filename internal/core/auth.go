@@ -13,11 +13,26 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
+// EventName names what a security-log line records; the names are stored
+// as they are in security_log.event, so they never change.
+type EventName string
+
+// Security-log events.
+const (
+	EventLogin         EventName = "login"
+	EventLogout        EventName = "logout"
+	EventStaffCreate   EventName = "staff_create"
+	EventStaffRole     EventName = "staff_role"
+	EventStaffPassword EventName = "staff_password"
+	EventStaffDisable  EventName = "staff_disable"
+	EventStaffEnable   EventName = "staff_enable"
+)
+
 // SecurityEvent is one line of the append-only security log.
 type SecurityEvent struct {
 	ID        int64
 	At        time.Time
-	Event     string // login, logout, staff_create, staff_role, staff_password, staff_disable, staff_enable
+	Event     EventName
 	Success   bool
 	ActorID   *int64
 	TargetID  *int64
@@ -236,7 +251,7 @@ func (s *AuthService) tooMany() error {
 // within a hashing slot and logs the attempt.
 func (s *AuthService) Login(ctx context.Context, username, password string, m Meta) (*Staff, error) {
 	username = CleanText(strings.TrimSpace(username), MaxStoredLen)
-	ev := SecurityEvent{Event: "login", Username: username, ClientIP: m.ClientIP, RequestID: m.RequestID}
+	ev := SecurityEvent{Event: EventLogin, Username: username, ClientIP: m.ClientIP, RequestID: m.RequestID}
 	if username == "" || password == "" {
 		return nil, FieldError("username", "Enter your username and password.")
 	}
@@ -317,7 +332,7 @@ func (s *AuthService) Login(ctx context.Context, username, password string, m Me
 
 // RecordLogout logs a logout.
 func (s *AuthService) RecordLogout(ctx context.Context, st *Staff, m Meta) error {
-	return s.Log.RecordSecurity(ctx, SecurityEvent{Event: "logout", Success: true, ActorID: &st.ID, TargetID: &st.ID, Username: st.Username, ClientIP: m.ClientIP, RequestID: m.RequestID})
+	return s.Log.RecordSecurity(ctx, SecurityEvent{Event: EventLogout, Success: true, ActorID: &st.ID, TargetID: &st.ID, Username: st.Username, ClientIP: m.ClientIP, RequestID: m.RequestID})
 }
 
 // CreateStaff adds a staff member. actor is nil when created from the command line.
@@ -341,7 +356,7 @@ func (s *AuthService) CreateStaff(ctx context.Context, actor *Staff, username, p
 		if st, err = tx.CreateStaff(ctx, username, hash, role); err != nil {
 			return err
 		}
-		return logChange(ctx, tx, actor, st, "staff_create", "role="+string(role), m)
+		return logChange(ctx, tx, actor, st, EventStaffCreate, "role="+string(role), m)
 	})
 	if err != nil {
 		return nil, err
@@ -365,7 +380,7 @@ func (s *AuthService) SetRole(ctx context.Context, actor *Staff, id int64, role 
 		if err := tx.RevokeStaffSessions(ctx, id); err != nil {
 			return err
 		}
-		return logChange(ctx, tx, actor, st, "staff_role", fmt.Sprintf("%s -> %s", st.Role, role), m)
+		return logChange(ctx, tx, actor, st, EventStaffRole, fmt.Sprintf("%s -> %s", st.Role, role), m)
 	})
 }
 
@@ -395,7 +410,7 @@ func (s *AuthService) ResetPassword(ctx context.Context, actor *Staff, id int64,
 		if err := tx.RevokeStaffSessions(ctx, id); err != nil {
 			return err
 		}
-		return logChange(ctx, tx, actor, st, "staff_password", "", m)
+		return logChange(ctx, tx, actor, st, EventStaffPassword, "", m)
 	})
 }
 
@@ -429,7 +444,7 @@ func (s *AuthService) ChangeOwnPassword(ctx context.Context, st *Staff, current,
 		}
 	}
 	if !ok {
-		ev := SecurityEvent{Event: "staff_password", ActorID: &st.ID, TargetID: &st.ID, Username: st.Username, ClientIP: m.ClientIP, RequestID: m.RequestID, Detail: "wrong current password"}
+		ev := SecurityEvent{Event: EventStaffPassword, ActorID: &st.ID, TargetID: &st.ID, Username: st.Username, ClientIP: m.ClientIP, RequestID: m.RequestID, Detail: "wrong current password"}
 		if err := s.Log.RecordSecurity(ctx, ev); err != nil {
 			return err
 		}
@@ -449,7 +464,7 @@ func (s *AuthService) ChangeOwnPassword(ctx context.Context, st *Staff, current,
 		if err := tx.RevokeStaffSessions(ctx, st.ID); err != nil {
 			return err
 		}
-		return logChange(ctx, tx, st, st, "staff_password", "own password", m)
+		return logChange(ctx, tx, st, st, EventStaffPassword, "own password", m)
 	})
 }
 
@@ -463,9 +478,9 @@ func (s *AuthService) SetDisabled(ctx context.Context, actor *Staff, id int64, d
 		if err := tx.SetDisabled(ctx, id, disabled); err != nil {
 			return err
 		}
-		event := "staff_enable"
+		event := EventStaffEnable
 		if disabled {
-			event = "staff_disable"
+			event = EventStaffDisable
 			if err := tx.RevokeStaffSessions(ctx, id); err != nil {
 				return err
 			}
@@ -483,7 +498,7 @@ func changeable(ctx context.Context, tx StaffTx, actor *Staff, id int64) (*Staff
 	return tx.StaffByID(ctx, id)
 }
 
-func logChange(ctx context.Context, log SecurityLog, actor, target *Staff, event, detail string, m Meta) error {
+func logChange(ctx context.Context, log SecurityLog, actor, target *Staff, event EventName, detail string, m Meta) error {
 	ev := SecurityEvent{Event: event, Success: true, TargetID: &target.ID, Username: target.Username, ClientIP: m.ClientIP, RequestID: m.RequestID, Detail: detail}
 	if actor != nil {
 		ev.ActorID = &actor.ID

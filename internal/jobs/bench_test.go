@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 func envInt(name string, def int) int {
@@ -46,7 +46,7 @@ func BenchmarkBulkRun(b *testing.B) {
 				}
 			}
 		}()
-		run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "bench")
+		run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "bench")
 		require.NoError(b, err)
 		e.start(c)
 		e.waitRun(c, run.ID, finished, 10*time.Minute)

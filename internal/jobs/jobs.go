@@ -15,8 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // Queue names. Bulk calls have their own queue so a long run never delays
@@ -38,7 +37,7 @@ type Config struct {
 	Slots SlotStore
 	Log   *slog.Logger
 	// Attempter makes the audited call for each account of a run.
-	Attempter core.Attempter
+	Attempter traffic.Attempter
 	// RatePerSecond is the global call rate across every instance.
 	RatePerSecond float64
 	// Concurrency is how many accounts this instance calls at once.
@@ -49,7 +48,7 @@ type Config struct {
 	// Backoff returns the wait before retry number tries (1-based) after
 	// outcome; the default is exponential with jitter from RetryWait (see
 	// BackoffFrom).
-	Backoff func(tries int, o core.Outcome) time.Duration
+	Backoff func(tries int, o traffic.Outcome) time.Duration
 	// RetryWait is the first wait before an account is called again after a
 	// transient error (RETRY_BACKOFF); default 5 s.
 	RetryWait time.Duration
@@ -171,13 +170,13 @@ const DefaultRetryWait = 5 * time.Second
 // 5 s), doubling per try up to 180 times base (15 minutes), with ±50% jitter
 // so accounts throttled together do not return together. A base of zero or
 // less is DefaultRetryWait.
-func BackoffFrom(base time.Duration) func(tries int, o core.Outcome) time.Duration {
+func BackoffFrom(base time.Duration) func(tries int, o traffic.Outcome) time.Duration {
 	if base <= 0 {
 		base = DefaultRetryWait
 	}
-	return func(tries int, o core.Outcome) time.Duration {
+	return func(tries int, o traffic.Outcome) time.Duration {
 		first := base
-		if o == core.OutcomeRateLimited {
+		if o == traffic.OutcomeRateLimited {
 			first = 6 * base
 		}
 		d := first << min(tries-1, 5)

@@ -82,7 +82,7 @@ func (e *env) openPool() *pgxpool.Pool {
 func (e *env) worker(rate float64, conc int, mod ...func(*jobs.Config)) *jobs.Client {
 	pool := e.openPool()
 	cfg := jobs.Config{Pool: pool, Store: &postgres.RunStore{Pool: pool}, Slots: &postgres.RateSlots{Pool: pool}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Attempter: e.attempter(pool), RatePerSecond: rate, Concurrency: conc,
-		Backoff: func(int, core.Outcome) time.Duration { return 50 * time.Millisecond }, FetchPoll: 50 * time.Millisecond}
+		Backoff: func(int, traffic.Outcome) time.Duration { return 50 * time.Millisecond }, FetchPoll: 50 * time.Millisecond}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -129,53 +129,9 @@ func (e *env) callsPerApp() map[string]int {
 	return n
 }
 
-// simTokens hands out authorizer tokens straight from the simulator: the
-// platform's token manager is tested on its own, and the runs here exercise
-// the real traffic service and its audit trail.
-type simTokens struct {
-	e    *env
-	mu   sync.Mutex
-	comp string
-	toks map[string]string
-}
-
-func (a *simTokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.toks == nil {
-		a.toks = map[string]string{}
-	}
-	if t, ok := a.toks[appID]; ok {
-		return t, nil
-	}
-	if a.comp == "" {
-		ct, err := a.e.wc.ComponentToken(ctx, a.e.sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		a.comp = ct.Value
-	}
-	au, _ := a.e.sim.Authorizer(appID)
-	at, err := a.e.wc.AuthorizerToken(ctx, a.comp, appID, au.RefreshToken)
-	if err != nil {
-		return "", err
-	}
-	a.toks[appID] = at.AccessToken
-	return at.AccessToken, nil
-}
-
-func (a *simTokens) InvalidateAuthorizerToken(_ context.Context, appID, token string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.toks[appID] == token {
-		delete(a.toks, appID)
-	}
-	return nil
-}
-
 // attempter is the real traffic service of one worker "process", holding its
 // own instance lock as the console does.
-func (e *env) attempter(pool *pgxpool.Pool) core.Attempter {
+func (e *env) attempter(pool *pgxpool.Pool) traffic.Attempter {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
@@ -185,7 +141,7 @@ func (e *env) attempter(pool *pgxpool.Pool) core.Attempter {
 	e.mu.Lock()
 	e.die = append(e.die, release)
 	e.mu.Unlock()
-	return &traffic.Service{Store: &postgres.TrafficStore{Pool: pool}, WeChat: e.wc, Tokens: &simTokens{e: e}, InstanceID: id,
+	return &traffic.Service{Store: &postgres.TrafficStore{Pool: pool}, WeChat: e.wc, Tokens: &wechatsim.Tokens{Sim: e.sim, Client: e.wc}, InstanceID: id,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
@@ -193,7 +149,7 @@ func TestTenThousandAccountsTwoWorkersExactlyOnce(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 10000)
 	a, b := e.worker(2000, 16), e.worker(2000, 16)
-	run, err := a.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "test")
+	run, err := a.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "test")
 	require.NoError(t, err)
 	require.Equal(t, 10000, run.Total)
 	e.start(a)
@@ -201,8 +157,8 @@ func TestTenThousandAccountsTwoWorkersExactlyOnce(t *testing.T) {
 	// A bound for a stalled run, not a speed claim: under -race on a loaded
 	// machine 10,000 audited calls take minutes.
 	r := e.waitRun(a, run.ID, finished, 10*time.Minute)
-	require.Equal(t, 10000, r.States[jobs.ItemDone])
-	require.Equal(t, 10000, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 10000, r.States[traffic.ItemDone])
+	require.Equal(t, 10000, r.Outcomes[string(traffic.OutcomeSuccess)])
 
 	calls := e.callsPerApp()
 	require.Len(t, calls, 10000)
@@ -238,12 +194,12 @@ func TestEveryCallTakesARateSlot(t *testing.T) {
 			mu.Unlock()
 		}
 	}
-	run, err := a.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := a.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(a)
 	e.start(b)
 	r := e.waitRun(a, run.ID, finished, time.Minute)
-	require.Equal(t, 150, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 150, r.Outcomes[string(traffic.OutcomeSuccess)])
 	// Two retries after 1737, a call again after the token refresh, and
 	// maybe more of those: the test's workers keep their tokens apart, so a
 	// retry on the other worker can find its token replaced.
@@ -280,9 +236,9 @@ func TestRefusedConnectionsAreNotSentAndRetried(t *testing.T) {
 	sw.Down()
 	c := e.worker(1000, 4, func(cfg *jobs.Config) {
 		cfg.MaxTries = 20
-		cfg.Backoff = func(int, core.Outcome) time.Duration { return 200 * time.Millisecond }
+		cfg.Backoff = func(int, traffic.Outcome) time.Duration { return 200 * time.Millisecond }
 	})
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
 	require.Eventually(t, func() bool {
@@ -292,7 +248,7 @@ func TestRefusedConnectionsAreNotSentAndRetried(t *testing.T) {
 	}, 30*time.Second, 20*time.Millisecond)
 	require.NoError(t, sw.Up())
 	r := e.waitRun(c, run.ID, finished, time.Minute)
-	require.Equal(t, 20, r.Outcomes[string(core.OutcomeSuccess)], "outcomes %v", r.Outcomes)
+	require.Equal(t, 20, r.Outcomes[string(traffic.OutcomeSuccess)], "outcomes %v", r.Outcomes)
 	for _, id := range e.apps {
 		require.Equal(t, 1, e.callsPerApp()[id], id)
 	}
@@ -315,15 +271,15 @@ func TestPlatformWideErrorPausesTheRun(t *testing.T) {
 		e.sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{Ret: 48001, Shape: "errcode"})
 	}
 	c := e.worker(1000, 2)
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
-	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunPaused && r.States[jobs.ItemCalling] == 0 }, time.Minute)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunPaused && r.States[traffic.ItemCalling] == 0 }, time.Minute)
 	require.NotNil(t, r.PauseCode)
 	require.Equal(t, 48001, *r.PauseCode)
 	require.NotEmpty(t, r.PauseMessage)
 	require.LessOrEqual(t, len(e.sim.CallLog()), 4, "the run stops at the first answers, not after every account")
-	require.Equal(t, 40, r.States[jobs.ItemPending], "the accounts are called again on resume")
+	require.Equal(t, 40, r.States[traffic.ItemPending], "the accounts are called again on resume")
 
 	for _, id := range e.apps {
 		e.sim.Script(id, wechatsim.ActionCreate, wechatsim.Behavior{})
@@ -331,7 +287,7 @@ func TestPlatformWideErrorPausesTheRun(t *testing.T) {
 	require.NoError(t, c.Runs.Resume(context.Background(), run.ID))
 	r = e.waitRun(c, run.ID, finished, time.Minute)
 	require.Nil(t, r.PauseCode)
-	require.Equal(t, 40, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 40, r.Outcomes[string(traffic.OutcomeSuccess)])
 }
 
 // TestDeadProcessJobsAreHandedOverAtOnce: a process died while its job was
@@ -345,7 +301,7 @@ func TestDeadProcessJobsAreHandedOverAtOnce(t *testing.T) {
 	c := e.worker(1000, 2)
 	dead, err := postgres.StartLiveness(ctx, e.pool, "dead-instance", time.Second, nil)
 	require.NoError(t, err)
-	run, err := c.Runs.Create(ctx, e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(ctx, e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	// The dead process had fetched one job and claimed its account.
 	var jobID int64
@@ -364,7 +320,7 @@ func TestDeadProcessJobsAreHandedOverAtOnce(t *testing.T) {
 		return r.Jobs == 1
 	}, 30*time.Second, 50*time.Millisecond)
 	r := e.waitRun(c, run.ID, finished, 30*time.Second)
-	require.Equal(t, 3, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 3, r.Outcomes[string(traffic.OutcomeSuccess)])
 	require.Equal(t, map[string]int{e.apps[0]: 1, e.apps[1]: 1, e.apps[2]: 1}, e.callsPerApp())
 }
 
@@ -375,7 +331,7 @@ func TestRetriesBackOffBounded(t *testing.T) {
 	e.sim.Script(e.apps[1], "agency_create_publisher", wechatsim.Behavior{Ret: -202, Times: 1})
 	e.sim.Script(e.apps[2], "agency_create_publisher", wechatsim.Behavior{Ret: -1})
 	c := e.worker(1000, 4, func(cfg *jobs.Config) { cfg.MaxTries = 3 })
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
 	r := e.waitRun(c, run.ID, finished, time.Minute)
@@ -384,25 +340,25 @@ func TestRetriesBackOffBounded(t *testing.T) {
 	require.Equal(t, 2, calls[e.apps[1]])
 	require.Equal(t, 3, calls[e.apps[2]], "bounded by MaxTries")
 	require.Equal(t, 1, calls[e.apps[3]])
-	require.Equal(t, 3, r.Outcomes[string(core.OutcomeSuccess)])
-	require.Equal(t, 1, r.Outcomes[string(core.OutcomeRetryable)])
+	require.Equal(t, 3, r.Outcomes[string(traffic.OutcomeSuccess)])
+	require.Equal(t, 1, r.Outcomes[string(traffic.OutcomeRetryable)])
 }
 
 func TestCancelStopsNewCallsPromptly(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 400)
 	c := e.worker(100, 4)
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	e.start(c)
-	e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemDone] >= 20 }, time.Minute)
+	e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemDone] >= 20 }, time.Minute)
 	require.NoError(t, c.Runs.Cancel(context.Background(), run.ID))
 	atCancel := len(e.sim.CallLog())
-	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemCalling] == 0 }, 30*time.Second)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemCalling] == 0 }, 30*time.Second)
 	require.Equal(t, jobs.RunCancelled, r.Status)
 	// Calls already claimed may land; nothing new starts after the cancel.
 	require.LessOrEqual(t, len(e.sim.CallLog()), atCancel+4)
-	require.Positive(t, r.States[jobs.ItemCancelled])
+	require.Positive(t, r.States[traffic.ItemCancelled])
 	require.Equal(t, 400, r.Done())
 	require.Error(t, c.Runs.Resume(context.Background(), run.ID))
 }
@@ -411,7 +367,7 @@ func TestPauseAndResume(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 200)
 	c := e.worker(200, 4)
-	run, err := c.Runs.Create(context.Background(), e.staff, core.ActionCheck, e.apps, "")
+	run, err := c.Runs.Create(context.Background(), e.staff, traffic.ActionCheck, e.apps, "")
 	require.NoError(t, err)
 	// Every call is held at WeChat until the run is paused, so the pause
 	// always meets a run with work left, however slow the machine.
@@ -423,11 +379,11 @@ func TestPauseAndResume(t *testing.T) {
 	require.NoError(t, gate.WaitArrived(ctx, 1))
 	require.NoError(t, c.Runs.Pause(context.Background(), run.ID))
 	gate.Release()
-	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemCalling] == 0 }, 30*time.Second)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemCalling] == 0 }, 30*time.Second)
 	require.Equal(t, jobs.RunPaused, r.Status)
 	paused := len(e.sim.CallLog())
 	require.Less(t, paused, 200)
-	require.Positive(t, r.States[jobs.ItemPending], "the paused run has accounts left")
+	require.Positive(t, r.States[traffic.ItemPending], "the paused run has accounts left")
 	require.NoError(t, c.Runs.Resume(context.Background(), run.ID))
 	e.waitRun(c, run.ID, finished, time.Minute)
 	calls := e.callsPerApp()
@@ -441,11 +397,11 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	t.Parallel()
 	e := setup(t, 600)
 	a := e.worker(300, 8)
-	run, err := a.Runs.Create(context.Background(), e.staff, core.ActionOpen, e.apps, "")
+	run, err := a.Runs.Create(context.Background(), e.staff, traffic.ActionOpen, e.apps, "")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))
-	e.waitRun(a, run.ID, func(r *jobs.Run) bool { return r.States[jobs.ItemDone] >= 50 }, time.Minute)
+	e.waitRun(a, run.ID, func(r *jobs.Run) bool { return r.States[traffic.ItemDone] >= 50 }, time.Minute)
 	// The hard stop cancels jobs mid-wait and mid-call, as a killed process would.
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	require.NoError(t, a.River.StopAndCancel(sctx))
@@ -465,7 +421,7 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	require.NoError(t, err)
 	e.start(b)
 	r = e.waitRun(b, run.ID, finished, 2*time.Minute)
-	require.Equal(t, 600, r.States[jobs.ItemDone])
+	require.Equal(t, 600, r.States[traffic.ItemDone])
 	// No account is called twice. A call cut off by the stop may or may not
 	// have left the process, so its account is not called again: its attempt
 	// says the outcome is unknown (or interrupted) for staff to check.
@@ -485,7 +441,7 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	for _, o := range outcomes {
 		if calls[o[0]] == 0 {
 			uncalled++
-			require.Contains(t, []string{string(core.OutcomeUnknown), string(core.OutcomeInterrupted)}, o[1], o[0])
+			require.Contains(t, []string{string(traffic.OutcomeUnknown), string(traffic.OutcomeInterrupted)}, o[1], o[0])
 		}
 	}
 	require.LessOrEqual(t, uncalled, 8, "at most the calls in flight at the stop")
@@ -500,15 +456,15 @@ func TestCreateSkipsOpenAndInFlight(t *testing.T) {
 	_, err = e.pool.Exec(ctx, `INSERT INTO attempts (appid, action, status) VALUES ($1, 'open', 'pending')`, e.apps[1])
 	require.NoError(t, err)
 	c := e.worker(1000, 2)
-	run, err := c.Runs.Create(ctx, e.staff, core.ActionOpen, append(e.apps, e.apps[2], "wxunknown000000000"), "")
+	run, err := c.Runs.Create(ctx, e.staff, traffic.ActionOpen, append(e.apps, e.apps[2], "wxunknown000000000"), "")
 	require.NoError(t, err)
 	require.Equal(t, 3, run.Total)
-	require.Equal(t, 2, run.States[jobs.ItemSkipped])
+	require.Equal(t, 2, run.States[traffic.ItemSkipped])
 	e.start(c)
 	e.waitRun(c, run.ID, finished, time.Minute)
 	require.Equal(t, map[string]int{e.apps[2]: 1}, e.callsPerApp())
 
 	viewer := &core.Staff{ID: 1, Username: "v", Role: core.RoleViewer}
-	_, err = c.Runs.Create(ctx, viewer, core.ActionOpen, e.apps, "")
+	_, err = c.Runs.Create(ctx, viewer, traffic.ActionOpen, e.apps, "")
 	require.Equal(t, core.EFORBIDDEN, core.ErrorCode(err))
 }

@@ -12,7 +12,7 @@ import (
 // busy waiting and no burst after an idle spell. What it promises is about
 // slots: no two reservations are closer than 1/PerSecond on the database's
 // clock. Callers take their slot right before they send (see
-// core.AttemptRequest.Pace), so calls follow their slots closely.
+// traffic.AttemptRequest.Pace), so calls follow their slots closely.
 type RateLimiter struct {
 	// Slots reserves the slots, on the database shared by every instance.
 	Slots SlotStore

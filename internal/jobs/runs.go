@@ -25,19 +25,10 @@ const (
 	RunFinished  RunStatus = "finished"
 )
 
-// Item states of one account in a run.
-const (
-	ItemPending   = "pending"
-	ItemCalling   = "calling"
-	ItemDone      = "done"
-	ItemSkipped   = "skipped"
-	ItemCancelled = "cancelled"
-)
-
 // Run is a bulk run with its progress.
 type Run struct {
 	ID            int64
-	Action        core.Action
+	Action        traffic.Action
 	Status        RunStatus
 	CreatedBy     *int64
 	CreatedByName string
@@ -51,7 +42,7 @@ type Run struct {
 	PauseMessage string
 	PausedAt     *time.Time
 	// Counts by item state and by outcome (filled by Get and List).
-	States   map[string]int
+	States   map[traffic.ItemState]int
 	Outcomes map[string]int
 	// RatePerSecond is the recent rate of WeChat calls (retries included,
 	// over the last 30 seconds, or since the run started or resumed if later):
@@ -63,11 +54,11 @@ type Run struct {
 
 // Done is how many accounts need no more work.
 func (r *Run) Done() int {
-	return r.States[ItemDone] + r.States[ItemSkipped] + r.States[ItemCancelled]
+	return r.States[traffic.ItemDone] + r.States[traffic.ItemSkipped] + r.States[traffic.ItemCancelled]
 }
 
 // Remaining is how many accounts are still to be called.
-func (r *Run) Remaining() int { return r.States[ItemPending] + r.States[ItemCalling] }
+func (r *Run) Remaining() int { return r.States[traffic.ItemPending] + r.States[traffic.ItemCalling] }
 
 // Percent is the share done, 0–100.
 func (r *Run) Percent() int {
@@ -106,14 +97,14 @@ func (r *Run) TimeLeft() time.Duration {
 
 // Active reports whether the run may still change.
 func (r *Run) Active() bool {
-	return r.Status == RunRunning || r.Status == RunPaused || (r.Status == RunCancelled && r.States[ItemCalling] > 0)
+	return r.Status == RunRunning || r.Status == RunPaused || (r.Status == RunCancelled && r.States[traffic.ItemCalling] > 0)
 }
 
 // Item is one account's result in a run.
 type Item struct {
 	AppID      string
 	NickName   string
-	State      string
+	State      traffic.ItemState
 	Tries      int
 	AttemptID  *int64
 	Outcome    string
@@ -175,7 +166,7 @@ func (r *Runs) MatchFilter(ctx context.Context, f traffic.Filter) ([]string, err
 // schedule). Unknown appids are dropped; accounts already open or with an
 // attempt in flight are counted as skipped. One queue job per remaining
 // account is inserted in the same transaction as the run.
-func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description string) (*Run, error) {
+func (r *Runs) Create(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description string) (*Run, error) {
 	run, _, err := r.CreateOnce(ctx, staff, action, appIDs, description, "")
 	return run, err
 }
@@ -184,7 +175,7 @@ func (r *Runs) Create(ctx context.Context, staff *core.Staff, action core.Action
 // the first request with a token starts the run, any later one (a double
 // click, Back and submit again) returns that same run with existed set.
 // An empty token starts a run every time.
-func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (run *Run, existed bool, err error) {
+func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description, token string) (run *Run, existed bool, err error) {
 	run, err = r.create(ctx, staff, action, appIDs, description, token)
 	if token != "" && errors.Is(err, ErrRunExists) {
 		id, err := r.Store.RunIDByToken(ctx, token)
@@ -197,8 +188,8 @@ func (r *Runs) CreateOnce(ctx context.Context, staff *core.Staff, action core.Ac
 	return run, false, err
 }
 
-func (r *Runs) create(ctx context.Context, staff *core.Staff, action core.Action, appIDs []string, description, token string) (*Run, error) {
-	if action != core.ActionCheck && action != core.ActionOpen {
+func (r *Runs) create(ctx context.Context, staff *core.Staff, action traffic.Action, appIDs []string, description, token string) (*Run, error) {
+	if action != traffic.ActionCheck && action != traffic.ActionOpen {
 		return nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
 	if len(appIDs) == 0 {

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // Schedule is periodic work on the queue. River's leader enqueues it, so one
@@ -73,7 +72,7 @@ func RetryBelowThreshold(every time.Duration) Schedule {
 			if len(ids) == 0 {
 				return "no accounts below the threshold", nil
 			}
-			run, err := runs.Create(ctx, nil, core.ActionOpen, ids, "scheduled retry of accounts below the threshold (2013)")
+			run, err := runs.Create(ctx, nil, traffic.ActionOpen, ids, "scheduled retry of accounts below the threshold (2013)")
 			if err != nil {
 				return "", err
 			}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 )
 
@@ -63,11 +63,11 @@ func TestRetryBelowThresholdSchedule(t *testing.T) {
 	runs, err := c.Runs.List(ctx, 10, 0)
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
-	require.Equal(t, core.ActionOpen, runs[0].Action)
+	require.Equal(t, traffic.ActionOpen, runs[0].Action)
 	require.Nil(t, runs[0].CreatedBy, "started by the schedule, not by staff")
 	r := e.waitRun(c, runs[0].ID, finished, time.Minute)
 	require.Equal(t, 2, r.Total)
-	require.Equal(t, 2, r.Outcomes[string(core.OutcomeSuccess)])
+	require.Equal(t, 2, r.Outcomes[string(traffic.OutcomeSuccess)])
 	require.Equal(t, want, e.callsPerApp())
 	for app := range want {
 		require.True(t, e.sim.Opened(app))

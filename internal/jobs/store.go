@@ -78,14 +78,14 @@ type ItemStore interface {
 	LastRunAttempt(ctx context.Context, runID int64, appID string) (RunAttempt, error)
 	// RetryItem puts a called account back to pending (cancelled if the run
 	// was cancelled meanwhile) with at, to be called no earlier than notBefore.
-	RetryItem(ctx context.Context, runID int64, appID string, tries int, notBefore time.Time, at *core.Attempt) error
+	RetryItem(ctx context.Context, runID int64, appID string, tries int, notBefore time.Time, at *traffic.Attempt) error
 	// FinishItem records a pending or calling account's result, and finishes
 	// the run after its last account.
 	FinishItem(ctx context.Context, runID int64, appID string, r ItemResult) error
 	// PauseForPlatform puts a called account back to be called on resume
 	// and pauses the running run with at's code and message, in one
 	// transaction; paused is false when the run was no longer running.
-	PauseForPlatform(ctx context.Context, runID int64, appID string, tries int, at *core.Attempt) (paused bool, err error)
+	PauseForPlatform(ctx context.Context, runID int64, appID string, tries int, at *traffic.Attempt) (paused bool, err error)
 }
 
 // SlotStore reserves call slots shared by every instance (see RateLimiter);
@@ -115,9 +115,9 @@ type PendingItem struct {
 // calls it reads them.
 type WorkItem struct {
 	RunStatus  RunStatus
-	Action     core.Action
+	Action     traffic.Action
 	CreatedBy  *int64
-	State      string
+	State      traffic.ItemState
 	ClaimedJob *int64
 	Tries      int
 }
@@ -135,7 +135,7 @@ type RunAttempt struct {
 
 // ItemResult is an account's result in a run.
 type ItemResult struct {
-	State     string
+	State     traffic.ItemState
 	Tries     int
 	AttemptID *int64
 	Outcome   string

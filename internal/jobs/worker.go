@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // runItemWorker makes the call for one account of a run.
@@ -39,7 +40,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	}
 	tries := it.Tries
 
-	resumed := it.State == ItemCalling && it.ClaimedJob != nil && *it.ClaimedJob == job.ID
+	resumed := it.State == traffic.ItemCalling && it.ClaimedJob != nil && *it.ClaimedJob == job.ID
 	if resumed {
 		// An earlier try of this very job claimed the account and then died
 		// (process killed, job timed out). If it got as far as recording an
@@ -51,7 +52,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 		tries = n
 	} else {
-		if it.State != ItemPending || it.RunStatus != RunRunning {
+		if it.State != traffic.ItemPending || it.RunStatus != RunRunning {
 			// Done, claimed by another job, or the run is paused or
 			// cancelled: a resume queues the account again.
 			return nil
@@ -61,7 +62,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 			return err
 		}
 		if open {
-			return w.finish(ctx, a, ItemSkipped, tries, nil, string(core.OutcomeAlreadyDone), nil, "The traffic master is already open.")
+			return w.finish(ctx, a, traffic.ItemSkipped, tries, nil, string(traffic.OutcomeAlreadyDone), nil, "The traffic master is already open.")
 		}
 		// The claim re-checks the run's status in the same statement, so a
 		// pause or cancel that has committed stops this call.
@@ -78,7 +79,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 	}
 	runID := a.RunID
-	at, err := c.cfg.Attempter.Attempt(ctx, core.AttemptRequest{
+	at, _, err := c.cfg.Attempter.Attempt(ctx, traffic.AttemptRequest{
 		AppID: a.AppID, Action: it.Action, Staff: staff, RunID: &runID,
 		Meta: core.Meta{RequestID: fmt.Sprintf("run-%d", a.RunID)},
 		// The slot is taken right before the call is sent, by every call of
@@ -87,7 +88,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	})
 	if at == nil {
 		if code := core.ErrorCode(err); code == core.EINVALID || code == core.ENOTFOUND {
-			return w.finish(ctx, a, ItemSkipped, tries, nil, string(core.OutcomeNotAllowed), nil, core.ErrorMessage(err))
+			return w.finish(ctx, a, traffic.ItemSkipped, tries, nil, string(traffic.OutcomeNotAllowed), nil, core.ErrorMessage(err))
 		}
 		if err == nil {
 			err = errors.New("attempter returned no attempt")
@@ -97,11 +98,11 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 	}
 	tries++
 	switch {
-	case at.Status == core.AttemptRejected:
-		return w.finish(ctx, a, ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
+	case at.Status == traffic.AttemptRejected:
+		return w.finish(ctx, a, traffic.ItemSkipped, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
 	case at.Code != nil && PlatformWide(*at.Code):
 		return w.pauseRun(ctx, a, tries, at)
-	case (at.Outcome == core.OutcomeRateLimited || at.Outcome == core.OutcomeRetryable || at.Outcome == core.OutcomeNotSent) && tries < c.cfg.MaxTries:
+	case (at.Outcome == traffic.OutcomeRateLimited || at.Outcome == traffic.OutcomeRetryable || at.Outcome == traffic.OutcomeNotSent) && tries < c.cfg.MaxTries:
 		wait := c.cfg.Backoff(tries, at.Outcome)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -110,7 +111,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		}
 		return river.JobSnooze(wait)
 	}
-	return w.finish(ctx, a, ItemDone, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
+	return w.finish(ctx, a, traffic.ItemDone, tries, &at.ID, string(at.Outcome), at.Code, at.Message)
 }
 
 // adopt finishes the account with the attempt an interrupted try recorded,
@@ -125,17 +126,17 @@ func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bo
 	if n <= tries {
 		return false, tries, nil
 	}
-	if status == string(core.AttemptCompleted) && outcome == string(core.OutcomeNotSent) {
+	if status == string(traffic.AttemptCompleted) && outcome == string(traffic.OutcomeNotSent) {
 		return false, n, nil
 	}
-	if status == string(core.AttemptPending) || outcome == "" {
-		outcome = string(core.OutcomeInterrupted)
+	if status == string(traffic.AttemptPending) || outcome == "" {
+		outcome = string(traffic.OutcomeInterrupted)
 	}
-	return true, n, w.finish(ctx, a, ItemDone, n, &id, outcome, code, message)
+	return true, n, w.finish(ctx, a, traffic.ItemDone, n, &id, outcome, code, message)
 }
 
 // finish records the account's result and finishes the run after its last account.
-func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state string, tries int, attemptID *int64, outcome string, code *int, message string) error {
+func (w *runItemWorker) finish(ctx context.Context, a RunItemArgs, state traffic.ItemState, tries int, attemptID *int64, outcome string, code *int, message string) error {
 	// Recording must survive the job's context ending right after the call.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -157,7 +158,7 @@ func PlatformWide(code int) bool {
 
 // pauseRun puts the account back to be called again on resume and pauses
 // the run, saying why.
-func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *core.Attempt) error {
+func (w *runItemWorker) pauseRun(ctx context.Context, a RunItemArgs, tries int, at *traffic.Attempt) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	paused, err := w.c.items.PauseForPlatform(ctx, a.RunID, a.AppID, tries, at)

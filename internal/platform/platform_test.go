@@ -3,6 +3,7 @@ package platform_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/secretbox"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 )
@@ -175,7 +177,7 @@ func TestTokenErrorRefreshesOnceAndRetriesOnce(t *testing.T) {
 	// WeChat expires the tokens early (42001): one refresh, one retry, success.
 	b.sim.ExpireTokens()
 	calls := 0
-	err = tm.WithAuthorizerToken(ctx, ids[0], func(tok string) error {
+	err = traffic.WithAuthorizerToken(ctx, tm, ids[0], slog.Default(), func(tok string) error {
 		calls++
 		_, err := b.wc.CheckCanOpenPublisher(ctx, tok)
 		return err
@@ -194,7 +196,7 @@ func TestTokenErrorRefreshesOnceAndRetriesOnce(t *testing.T) {
 
 	// A call that keeps failing with 40001 is retried exactly once.
 	calls = 0
-	err = tm.WithAuthorizerToken(ctx, ids[0], func(string) error {
+	err = traffic.WithAuthorizerToken(ctx, tm, ids[0], slog.Default(), func(string) error {
 		calls++
 		return &wechat.Error{Code: 40001, Message: "invalid credential"}
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
@@ -19,7 +20,7 @@ var ErrNoTicket = core.Errorf(core.EINVALID, "No component_verify_ticket has arr
 
 // TokenManager hands out component and authorizer access tokens kept in
 // Postgres, refreshing each by one process at a time across every instance.
-// It implements core.AuthorizerTokens.
+// It implements traffic.AuthorizerTokens.
 type TokenManager struct {
 	Store          Store
 	WeChat         *wechat.Client
@@ -29,7 +30,7 @@ type TokenManager struct {
 	MinLife        time.Duration
 }
 
-var _ core.AuthorizerTokens = (*TokenManager)(nil)
+var _ traffic.AuthorizerTokens = (*TokenManager)(nil)
 
 // NewTokenManager builds a TokenManager with the default clock and margin.
 func NewTokenManager(store Store, wc *wechat.Client, log *slog.Logger) *TokenManager {
@@ -140,27 +141,6 @@ func (m *TokenManager) WithComponentToken(ctx context.Context, fn func(token str
 		return errors.Join(err, ierr)
 	}
 	if tok, err = m.ComponentAccessToken(ctx); err != nil {
-		return err
-	}
-	return fn(tok)
-}
-
-// WithAuthorizerToken runs fn with appID's token; when WeChat answers 40001,
-// 40014 or 42001 it refreshes once and retries once.
-func (m *TokenManager) WithAuthorizerToken(ctx context.Context, appID string, fn func(token string) error) error {
-	tok, err := m.AuthorizerAccessToken(ctx, appID)
-	if err != nil {
-		return err
-	}
-	err = fn(tok)
-	if !wechat.IsTokenError(err) {
-		return err
-	}
-	m.Log.Warn("authorizer token rejected; refreshing once", "appid", appID, "err", err)
-	if ierr := m.InvalidateAuthorizerToken(ctx, appID, tok); ierr != nil {
-		return errors.Join(err, ierr)
-	}
-	if tok, err = m.AuthorizerAccessToken(ctx, appID); err != nil {
 		return err
 	}
 	return fn(tok)

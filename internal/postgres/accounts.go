@@ -5,14 +5,13 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
 // AccountRuns returns the bulk runs an account was part of, newest first,
 // with ids below before (0 for the newest); next is the keyset of the
 // following page, 0 on the last.
-func (s *TrafficStore) AccountRuns(ctx context.Context, appID string, before int64, limit int) (list []core.AccountRun, next int64, err error) {
+func (s *TrafficStore) AccountRuns(ctx context.Context, appID string, before int64, limit int) (list []traffic.AccountRun, next int64, err error) {
 	if limit <= 0 {
 		limit = 20
 	}
@@ -27,12 +26,12 @@ func (s *TrafficStore) AccountRuns(ctx context.Context, appID string, before int
 	if err != nil {
 		return nil, 0, err
 	}
-	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.AccountRun, error) {
-		var x core.AccountRun
+	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (traffic.AccountRun, error) {
+		var x traffic.AccountRun
 		var action, outcome string
 		err := r.Scan(&x.RunID, &action, &x.RunStatus, &x.CreatedBy, &x.CreatedByName, &x.CreatedAt,
 			&x.ItemState, &outcome, &x.Code, &x.AttemptID, &x.FinishedAt)
-		x.Action, x.Outcome = core.Action(action), core.Outcome(outcome)
+		x.Action, x.Outcome = traffic.Action(action), traffic.Outcome(outcome)
 		return x, err
 	})
 	if err != nil {

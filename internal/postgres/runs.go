@@ -106,10 +106,11 @@ func (s *RunStore) CreateRun(ctx context.Context, run *jobs.Run, appIDs []string
 		}
 		var pending []jobs.PendingItem
 		total := 0
-		var appID, state string
+		var appID string
+		var state traffic.ItemState
 		if _, err := pgx.ForEachRow(rows, []any{&appID, &state}, func() error {
 			total++
-			if state == jobs.ItemPending {
+			if state == traffic.ItemPending {
 				pending = append(pending, jobs.PendingItem{RunID: run.ID, AppID: appID})
 			}
 			return nil
@@ -254,7 +255,7 @@ func (s *RunStore) CountItems(ctx context.Context, runs []*jobs.Run, withRate bo
 	byID := map[int64]*jobs.Run{}
 	ids := make([]int64, len(runs))
 	for i, run := range runs {
-		run.States, run.Outcomes = map[string]int{}, map[string]int{}
+		run.States, run.Outcomes = map[traffic.ItemState]int{}, map[string]int{}
 		byID[run.ID], ids[i] = run, run.ID
 	}
 	rows, err := s.Pool.Query(ctx, `
@@ -264,9 +265,10 @@ func (s *RunStore) CountItems(ctx context.Context, runs []*jobs.Run, withRate bo
 		return err
 	}
 	var (
-		id             int64
-		state, outcome string
-		n              int
+		id      int64
+		state   traffic.ItemState
+		outcome string
+		n       int
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&id, &state, &outcome, &n}, func() error {
 		run := byID[id]
@@ -384,7 +386,7 @@ func (s *RunStore) LastRunAttempt(ctx context.Context, runID int64, appID string
 
 // releaseItem puts a called account back to pending with its latest
 // attempt, or cancelled when a cancel came during the call.
-func releaseItem(ctx context.Context, db querier, runID int64, appID string, tries int, notBefore *time.Time, at *core.Attempt) error {
+func releaseItem(ctx context.Context, db querier, runID int64, appID string, tries int, notBefore *time.Time, at *traffic.Attempt) error {
 	_, err := db.Exec(ctx, `
 		UPDATE run_items SET claimed_job = NULL, tries = $3, not_before = $4, attempt_id = $5, outcome = $6, code = $7, message = $8,
 		       -- a cancel that came during the call has already passed this item by
@@ -395,7 +397,7 @@ func releaseItem(ctx context.Context, db querier, runID int64, appID string, tri
 }
 
 // RetryItem puts the account back to be called again no earlier than notBefore.
-func (s *RunStore) RetryItem(ctx context.Context, runID int64, appID string, tries int, notBefore time.Time, at *core.Attempt) error {
+func (s *RunStore) RetryItem(ctx context.Context, runID int64, appID string, tries int, notBefore time.Time, at *traffic.Attempt) error {
 	return releaseItem(ctx, s.Pool, runID, appID, tries, &notBefore, at)
 }
 
@@ -414,7 +416,7 @@ func (s *RunStore) FinishItem(ctx context.Context, runID int64, appID string, r 
 // PauseForPlatform puts the account back to be called on resume and pauses
 // the run with the attempt's code and message, in one transaction; paused
 // is false when the run was no longer running.
-func (s *RunStore) PauseForPlatform(ctx context.Context, runID int64, appID string, tries int, at *core.Attempt) (paused bool, err error) {
+func (s *RunStore) PauseForPlatform(ctx context.Context, runID int64, appID string, tries int, at *traffic.Attempt) (paused bool, err error) {
 	err = inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if err := releaseItem(ctx, tx, runID, appID, tries, nil, at); err != nil {
 			return err

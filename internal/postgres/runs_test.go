@@ -55,14 +55,14 @@ func TestCreateRun(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	seed(t, pool, runAccounts...)
-	inflight := &core.Attempt{AppID: "wx000000000000r004", Action: core.ActionCheck, StartedAt: time.Now()}
+	inflight := &traffic.Attempt{AppID: "wx000000000000r004", Action: traffic.ActionCheck, StartedAt: time.Now()}
 	require.NoError(t, (&postgres.TrafficStore{Pool: pool}).BeginAttempt(ctx, inflight, "instance-1"))
 	store := &postgres.RunStore{Pool: pool}
 
 	staffID := int64(0)
 	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO staff (username, password_hash, role) VALUES ('op', 'x', 'operator') RETURNING id`).Scan(&staffID))
 	var q queued
-	run := &jobs.Run{Action: core.ActionOpen, Status: jobs.RunRunning, Description: "state=never", CreatedBy: &staffID, CreatedByName: "op"}
+	run := &jobs.Run{Action: traffic.ActionOpen, Status: jobs.RunRunning, Description: "state=never", CreatedBy: &staffID, CreatedByName: "op"}
 	ids := []string{"wx000000000000r001", "wx000000000000r002", "wx000000000000r003", "wx000000000000r004", "wx000000000000r005", "wx000000000000r005", "wx000000000000zzzz"}
 	require.NoError(t, store.CreateRun(ctx, run, ids, "token-1", q.fn))
 	require.NotZero(t, run.ID)
@@ -76,13 +76,13 @@ func TestCreateRun(t *testing.T) {
 	got, err := store.Run(ctx, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, jobs.RunRunning, got.Status)
-	require.Equal(t, core.ActionOpen, got.Action)
+	require.Equal(t, traffic.ActionOpen, got.Action)
 	require.Equal(t, "state=never", got.Description)
 	require.Equal(t, staffID, *got.CreatedBy)
 	require.Equal(t, 5, got.Total)
 	require.NoError(t, store.CountItems(ctx, []*jobs.Run{got}, true))
-	require.Equal(t, map[string]int{jobs.ItemPending: 2, jobs.ItemSkipped: 3}, got.States)
-	require.Equal(t, map[string]int{string(core.OutcomeAlreadyDone): 1, string(core.OutcomeInProgress): 1, string(core.OutcomeNotAllowed): 1}, got.Outcomes)
+	require.Equal(t, map[traffic.ItemState]int{traffic.ItemPending: 2, traffic.ItemSkipped: 3}, got.States)
+	require.Equal(t, map[string]int{string(traffic.OutcomeAlreadyDone): 1, string(traffic.OutcomeInProgress): 1, string(traffic.OutcomeNotAllowed): 1}, got.Outcomes)
 	items, err := store.Items(ctx, run.ID, 10)
 	require.NoError(t, err)
 	reasons := map[string]string{}
@@ -93,17 +93,17 @@ func TestCreateRun(t *testing.T) {
 
 	// The same token again: the run exists; nothing new is written.
 	var again queued
-	require.ErrorIs(t, store.CreateRun(ctx, &jobs.Run{Action: core.ActionOpen}, ids, "token-1", again.fn), jobs.ErrRunExists)
+	require.ErrorIs(t, store.CreateRun(ctx, &jobs.Run{Action: traffic.ActionOpen}, ids, "token-1", again.fn), jobs.ErrRunExists)
 	require.Empty(t, again.items)
 	id, err := store.RunIDByToken(ctx, "token-1")
 	require.NoError(t, err)
 	require.Equal(t, run.ID, id)
 
 	// A check does not skip the frozen account; no known account, no run.
-	check := &jobs.Run{Action: core.ActionCheck}
+	check := &jobs.Run{Action: traffic.ActionCheck}
 	require.NoError(t, store.CreateRun(ctx, check, []string{"wx000000000000r003"}, "", q.fn))
 	require.Equal(t, 1, check.Total)
-	none := &jobs.Run{Action: core.ActionCheck}
+	none := &jobs.Run{Action: traffic.ActionCheck}
 	require.NoError(t, store.CreateRun(ctx, none, []string{"wx000000000000zzzz"}, "", q.fn))
 	require.Zero(t, none.Total)
 	list, err := store.ListRuns(ctx, 10, 0)
@@ -112,7 +112,7 @@ func TestCreateRun(t *testing.T) {
 	require.Equal(t, check.ID, list[0].ID, "newest first")
 
 	// A run whose accounts are all skipped is finished at once.
-	done := &jobs.Run{Action: core.ActionOpen}
+	done := &jobs.Run{Action: traffic.ActionOpen}
 	require.NoError(t, store.CreateRun(ctx, done, []string{"wx000000000000r002"}, "", q.fn))
 	got, err = store.Run(ctx, done.ID)
 	require.NoError(t, err)
@@ -135,13 +135,13 @@ func TestRunItemLifecycle(t *testing.T) {
 	store := &postgres.RunStore{Pool: pool}
 	attempts := &postgres.TrafficStore{Pool: pool}
 	var q queued
-	run := &jobs.Run{Action: core.ActionCheck}
+	run := &jobs.Run{Action: traffic.ActionCheck}
 	require.NoError(t, store.CreateRun(ctx, run, []string{"wx000000000000r001", "wx000000000000r004", "wx000000000000r005"}, "", q.fn))
 	a1, a4, a5 := "wx000000000000r001", "wx000000000000r004", "wx000000000000r005"
 
 	w, err := store.WorkItem(ctx, run.ID, a1)
 	require.NoError(t, err)
-	require.Equal(t, jobs.WorkItem{RunStatus: jobs.RunRunning, Action: core.ActionCheck, State: jobs.ItemPending}, *w)
+	require.Equal(t, jobs.WorkItem{RunStatus: jobs.RunRunning, Action: traffic.ActionCheck, State: traffic.ItemPending}, *w)
 	_, err = store.WorkItem(ctx, run.ID+1, a1)
 	require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))
 
@@ -160,19 +160,20 @@ func TestRunItemLifecycle(t *testing.T) {
 	require.False(t, ok, "claimed once")
 	w, err = store.WorkItem(ctx, run.ID, a1)
 	require.NoError(t, err)
-	require.Equal(t, jobs.ItemCalling, w.State)
+	require.Equal(t, traffic.ItemCalling, w.State)
 	require.EqualValues(t, 77, *w.ClaimedJob)
 
 	// The call's attempt, then a retry later.
 	last, err := store.LastRunAttempt(ctx, run.ID, a1)
 	require.NoError(t, err)
 	require.Zero(t, last.Count)
-	at := &core.Attempt{AppID: a1, Action: core.ActionCheck, RunID: &run.ID, StartedAt: time.Now()}
+	at := &traffic.Attempt{AppID: a1, Action: traffic.ActionCheck, RunID: &run.ID, StartedAt: time.Now()}
 	require.NoError(t, attempts.BeginAttempt(ctx, at, "instance-1"))
 	now := time.Now()
 	code := -1
-	at.Status, at.Outcome, at.Code, at.Message, at.FinishedAt = core.AttemptCompleted, core.OutcomeRetryable, &code, "system error", &now
-	require.NoError(t, attempts.CompleteAttempt(ctx, at))
+	at.Status, at.Outcome, at.Code, at.Message, at.FinishedAt = traffic.AttemptCompleted, traffic.OutcomeRetryable, &code, "system error", &now
+	_, err = attempts.CompleteAttempt(ctx, at)
+	require.NoError(t, err)
 	last, err = store.LastRunAttempt(ctx, run.ID, a1)
 	require.NoError(t, err)
 	require.Equal(t, jobs.RunAttempt{Count: 1, ID: at.ID, Status: "completed", Outcome: "retryable", Code: &code, Message: "system error"}, last)
@@ -180,7 +181,7 @@ func TestRunItemLifecycle(t *testing.T) {
 	require.NoError(t, store.RetryItem(ctx, run.ID, a1, 1, notBefore, at))
 	w, err = store.WorkItem(ctx, run.ID, a1)
 	require.NoError(t, err)
-	require.Equal(t, jobs.ItemPending, w.State)
+	require.Equal(t, traffic.ItemPending, w.State)
 	require.Nil(t, w.ClaimedJob)
 	require.Equal(t, 1, w.Tries)
 
@@ -216,7 +217,7 @@ func TestRunItemLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	code48001 := 48001
-	pa := &core.Attempt{ID: at.ID, Outcome: core.OutcomeProviderConfig, Code: &code48001, Message: "api unauthorized"}
+	pa := &traffic.Attempt{ID: at.ID, Outcome: traffic.OutcomeProviderConfig, Code: &code48001, Message: "api unauthorized"}
 	paused, err := store.PauseForPlatform(ctx, run.ID, a4, 1, pa)
 	require.NoError(t, err)
 	require.True(t, paused)
@@ -227,7 +228,7 @@ func TestRunItemLifecycle(t *testing.T) {
 	require.Equal(t, "api unauthorized", got.PauseMessage)
 	w, err = store.WorkItem(ctx, run.ID, a4)
 	require.NoError(t, err)
-	require.Equal(t, jobs.ItemPending, w.State)
+	require.Equal(t, traffic.ItemPending, w.State)
 	paused, err = store.PauseForPlatform(ctx, run.ID, a4, 1, pa)
 	require.NoError(t, err)
 	require.False(t, paused, "already paused")
@@ -235,12 +236,12 @@ func TestRunItemLifecycle(t *testing.T) {
 	// Resumed, two accounts finish; the last one finishes the run.
 	_, err = store.ResumeRun(ctx, run.ID, q.fn)
 	require.NoError(t, err)
-	require.NoError(t, store.FinishItem(ctx, run.ID, a1, jobs.ItemResult{State: jobs.ItemDone, Tries: 2, AttemptID: &at.ID, Outcome: "success", Message: "ok"}))
-	require.NoError(t, store.FinishItem(ctx, run.ID, a4, jobs.ItemResult{State: jobs.ItemSkipped, Outcome: "already_done"}))
+	require.NoError(t, store.FinishItem(ctx, run.ID, a1, jobs.ItemResult{State: traffic.ItemDone, Tries: 2, AttemptID: &at.ID, Outcome: "success", Message: "ok"}))
+	require.NoError(t, store.FinishItem(ctx, run.ID, a4, jobs.ItemResult{State: traffic.ItemSkipped, Outcome: "already_done"}))
 	got, err = store.Run(ctx, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, jobs.RunRunning, got.Status, "one account is left")
-	require.NoError(t, store.FinishItem(ctx, run.ID, a1, jobs.ItemResult{State: jobs.ItemSkipped, Outcome: "not_allowed"}))
+	require.NoError(t, store.FinishItem(ctx, run.ID, a1, jobs.ItemResult{State: traffic.ItemSkipped, Outcome: "not_allowed"}))
 	items, err := store.Items(ctx, run.ID, 10)
 	require.NoError(t, err)
 	require.Len(t, items, 2)
@@ -251,7 +252,7 @@ func TestRunItemLifecycle(t *testing.T) {
 			require.Equal(t, at.ID, *it.AttemptID)
 		}
 	}
-	require.NoError(t, store.FinishItem(ctx, run.ID, a5, jobs.ItemResult{State: jobs.ItemDone, Outcome: "success"}))
+	require.NoError(t, store.FinishItem(ctx, run.ID, a5, jobs.ItemResult{State: traffic.ItemDone, Outcome: "success"}))
 	got, err = store.Run(ctx, run.ID)
 	require.NoError(t, err)
 	require.Equal(t, jobs.RunFinished, got.Status)
@@ -270,7 +271,7 @@ func TestCancelRun(t *testing.T) {
 	seed(t, pool, runAccounts...)
 	store := &postgres.RunStore{Pool: pool}
 	var q queued
-	run := &jobs.Run{Action: core.ActionCheck}
+	run := &jobs.Run{Action: traffic.ActionCheck}
 	require.NoError(t, store.CreateRun(ctx, run, []string{"wx000000000000r001", "wx000000000000r005"}, "", q.fn))
 	ok, err := store.ClaimItem(ctx, run.ID, "wx000000000000r001", 1)
 	require.NoError(t, err)
@@ -282,13 +283,13 @@ func TestCancelRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, jobs.RunCancelled, got.Status)
 	require.NoError(t, store.CountItems(ctx, []*jobs.Run{got}, false))
-	require.Equal(t, map[string]int{jobs.ItemCalling: 1, jobs.ItemCancelled: 1}, got.States)
+	require.Equal(t, map[traffic.ItemState]int{traffic.ItemCalling: 1, traffic.ItemCancelled: 1}, got.States)
 	require.True(t, got.Active(), "the call in progress still finishes")
 
 	code := -1
-	require.NoError(t, store.RetryItem(ctx, run.ID, "wx000000000000r001", 1, time.Now(), &core.Attempt{Outcome: core.OutcomeRetryable, Code: &code}))
+	require.NoError(t, store.RetryItem(ctx, run.ID, "wx000000000000r001", 1, time.Now(), &traffic.Attempt{Outcome: traffic.OutcomeRetryable, Code: &code}))
 	require.NoError(t, store.CountItems(ctx, []*jobs.Run{got}, false))
-	require.Equal(t, map[string]int{jobs.ItemCancelled: 2}, got.States)
+	require.Equal(t, map[traffic.ItemState]int{traffic.ItemCancelled: 2}, got.States)
 	changed, err = store.CancelRun(ctx, run.ID)
 	require.NoError(t, err)
 	require.False(t, changed)

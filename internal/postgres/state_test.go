@@ -9,7 +9,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
@@ -18,13 +17,13 @@ import (
 
 // stateOfGroup is the list state an account takes after a finished attempt
 // of each group (done depends on the action and is checked separately).
-var stateOfGroup = map[core.Group]traffic.State{
-	core.GroupRetry:     traffic.StateRetryLater,
-	core.GroupMerchant:  traffic.StateNeedsMerchant,
-	core.GroupPlatform:  traffic.StatePlatformSetup,
-	core.GroupThreshold: traffic.StateBelowThreshold,
-	core.GroupOurBug:    traffic.StateOurBug,
-	core.GroupUnknown:   traffic.StateUnknown,
+var stateOfGroup = map[traffic.Group]traffic.State{
+	traffic.GroupRetry:     traffic.StateRetryLater,
+	traffic.GroupMerchant:  traffic.StateNeedsMerchant,
+	traffic.GroupPlatform:  traffic.StatePlatformSetup,
+	traffic.GroupThreshold: traffic.StateBelowThreshold,
+	traffic.GroupOurBug:    traffic.StateOurBug,
+	traffic.GroupUnknown:   traffic.StateUnknown,
 }
 
 // The database derives states from the same outcome → group table the pages
@@ -33,7 +32,7 @@ func TestStateDerivationFollowsTheOutcomeTable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	for _, o := range core.Outcomes {
+	for _, o := range traffic.Outcomes {
 		want, ok := stateOfGroup[o.Group]
 		if !ok {
 			continue
@@ -50,15 +49,15 @@ func TestStateDerivationFollowsTheOutcomeTable(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		action  string
-		outcome core.Outcome
+		outcome traffic.Outcome
 		check   *int
 		want    traffic.State
 	}{
-		{"open", core.OutcomeSuccess, nil, traffic.StateOpen},
-		{"check", core.OutcomeSuccess, ptr(1), traffic.StateEligible},
-		{"check", core.OutcomeSuccess, ptr(0), traffic.StateNotEligible},
-		{"check", core.OutcomeAlreadyDone, nil, traffic.StateOpen},
-		{"open", core.OutcomeInProgress, nil, traffic.StateNever},
+		{"open", traffic.OutcomeSuccess, nil, traffic.StateOpen},
+		{"check", traffic.OutcomeSuccess, ptr(1), traffic.StateEligible},
+		{"check", traffic.OutcomeSuccess, ptr(0), traffic.StateNotEligible},
+		{"check", traffic.OutcomeAlreadyDone, nil, traffic.StateOpen},
+		{"open", traffic.OutcomeInProgress, nil, traffic.StateNever},
 	} {
 		var got string
 		require.NoError(t, pool.QueryRow(ctx, `SELECT tm_next_state('never', $1, $2, $3)`, tc.action, string(tc.outcome), tc.check).Scan(&got))
@@ -84,7 +83,7 @@ func TestInterruptedAttemptLeavesTheAccountUnknown(t *testing.T) {
 		('wx00000000000000a1', 'wxcomponent0000001', true, 'a', 1), ('wx00000000000000a2', 'wxcomponent0000001', true, 'b', 1)`)
 	require.NoError(t, err)
 
-	dead := &core.Attempt{AppID: "wx00000000000000a1", Action: core.ActionOpen, StartedAt: time.Now()}
+	dead := &traffic.Attempt{AppID: "wx00000000000000a1", Action: traffic.ActionOpen, StartedAt: time.Now()}
 	require.NoError(t, store.BeginAttempt(ctx, dead, "dead-instance"))
 	n, err := store.RecoverInterrupted(ctx, "live-instance")
 	require.NoError(t, err)
@@ -93,15 +92,17 @@ func TestInterruptedAttemptLeavesTheAccountUnknown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, traffic.StateUnknown, acct.State)
 	require.Equal(t, dead.ID, *acct.LastAttemptID)
-	require.Equal(t, core.OutcomeInterrupted, acct.LastOutcome)
+	require.Equal(t, traffic.OutcomeInterrupted, acct.LastOutcome)
 
-	timeout := &core.Attempt{AppID: "wx00000000000000a2", Action: core.ActionOpen, StartedAt: time.Now()}
+	timeout := &traffic.Attempt{AppID: "wx00000000000000a2", Action: traffic.ActionOpen, StartedAt: time.Now()}
 	require.NoError(t, store.BeginAttempt(ctx, timeout, "live-instance"))
 	now := time.Now()
-	timeout.Status, timeout.Outcome, timeout.FinishedAt = core.AttemptCompleted, core.OutcomeUnknown, &now
-	require.NoError(t, store.CompleteAttempt(ctx, timeout))
+	timeout.Status, timeout.Outcome, timeout.FinishedAt = traffic.AttemptCompleted, traffic.OutcomeUnknown, &now
+	state, err := store.CompleteAttempt(ctx, timeout)
+	require.NoError(t, err)
 	acct, err = store.Account(ctx, timeout.AppID)
 	require.NoError(t, err)
+	require.Equal(t, acct.State, state, "the state returned is the state the trigger wrote")
 	require.Equal(t, traffic.StateUnknown, acct.State)
 
 	page, err := store.ListAccounts(ctx, postgres.AccountFilter{State: traffic.StateNever})

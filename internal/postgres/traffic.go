@@ -49,7 +49,7 @@ func scanAccount(row pgx.Row) (*traffic.Account, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	a.State, a.LastOutcome = traffic.State(state), core.Outcome(outcome)
+	a.State, a.LastOutcome = traffic.State(state), traffic.Outcome(outcome)
 	return &a, nil
 }
 
@@ -60,8 +60,8 @@ func (s *TrafficStore) Account(ctx context.Context, appID string) (*traffic.Acco
 
 // BeginAttempt inserts the pending row in its own transaction; the partial
 // unique index on pending rows makes it the per-account lock.
-func (s *TrafficStore) BeginAttempt(ctx context.Context, a *core.Attempt, instanceID string) error {
-	a.Status = core.AttemptPending
+func (s *TrafficStore) BeginAttempt(ctx context.Context, a *traffic.Attempt, instanceID string) error {
+	a.Status = traffic.AttemptPending
 	err := s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, instance_id, started_at, status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING id`,
 		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, instanceID, a.StartedAt).Scan(&a.ID)
@@ -73,7 +73,7 @@ func (s *TrafficStore) BeginAttempt(ctx context.Context, a *core.Attempt, instan
 }
 
 // RecordRejected inserts a finished refusal.
-func (s *TrafficStore) RecordRejected(ctx context.Context, a *core.Attempt) error {
+func (s *TrafficStore) RecordRejected(ctx context.Context, a *traffic.Attempt) error {
 	return s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, started_at, finished_at, status, outcome, message)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'rejected', $9, $10) RETURNING id`,
 		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, a.StartedAt, a.FinishedAt, a.Outcome, a.Message).Scan(&a.ID)
@@ -81,19 +81,27 @@ func (s *TrafficStore) RecordRejected(ctx context.Context, a *core.Attempt) erro
 
 // CompleteAttempt completes the pending row; the attempts_derive_state
 // trigger moves the account's state in the same statement.
-func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *core.Attempt) error {
-	tag, err := s.Pool.Exec(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
+//
+// It returns the state the trigger derives, computed in the same statement by
+// the same function from the state before it (RETURNING sees the row as the
+// statement found it, the trigger runs after), so the caller has the
+// account's new state without reading it again.
+func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *traffic.Attempt) (traffic.State, error) {
+	var state traffic.State
+	err := s.Pool.QueryRow(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
 		raw = $7, latency_ms = $8, transport_error = $9, finished_at = $10
-		WHERE id = $1 AND status = 'pending'`,
-		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt)
-	if err != nil {
-		return completeErr(err)
-	}
-	if tag.RowsAffected() != 1 {
+		WHERE id = $1 AND status = 'pending'
+		RETURNING tm_next_state(COALESCE((SELECT s.state FROM authorizer_state s WHERE s.appid = attempts.appid), 'never'),
+			action, outcome, check_status)`,
+		a.ID, a.Status, a.Outcome, a.Code, a.Message, a.CheckStatus, a.Raw, a.LatencyMS, a.TransportError, a.FinishedAt).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
 		// Another instance decided this process was gone and marked it interrupted.
-		return fmt.Errorf("attempt %d: %w", a.ID, traffic.ErrNotPending)
+		return "", fmt.Errorf("attempt %d: %w", a.ID, traffic.ErrNotPending)
 	}
-	return nil
+	if err != nil {
+		return "", completeErr(err)
+	}
+	return state, nil
 }
 
 // completeErr marks the errors retrying cannot mend, so the service stops
@@ -548,7 +556,7 @@ func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur 
 			rows.Close()
 			return nil, err
 		}
-		a.State, a.LastOutcome = traffic.State(state), core.Outcome(outcome)
+		a.State, a.LastOutcome = traffic.State(state), traffic.Outcome(outcome)
 		page.Accounts = append(page.Accounts, &a)
 	}
 	if err := rows.Err(); err != nil {
@@ -598,10 +606,10 @@ const timeSkew = 10 * time.Minute
 type AttemptFilter struct {
 	AppID   string
 	StaffID int64
-	Action  core.Action
-	Outcome core.Outcome
+	Action  traffic.Action
+	Outcome traffic.Outcome
 	// Group selects every outcome of a group (what staff do next).
-	Group  core.Group
+	Group  traffic.Group
 	RunID  int64
 	Code   *int
 	From   *time.Time
@@ -622,17 +630,17 @@ func (f AttemptFilter) where() *where {
 		w.add("t.action = ?", string(f.Action))
 	}
 	if f.Outcome != "" {
-		if f.Outcome == core.Outcome("pending") {
+		if f.Outcome == traffic.Outcome("pending") {
 			w.add("t.status = 'pending'")
 		} else {
 			w.add("t.outcome = ?", string(f.Outcome))
 		}
 	}
-	if f.Group == core.GroupPending {
+	if f.Group == traffic.GroupPending {
 		w.add("t.status = 'pending'")
 	} else if f.Group != "" {
 		var in []string
-		for _, o := range core.OutcomesIn(f.Group) {
+		for _, o := range traffic.OutcomesIn(f.Group) {
 			in = append(in, string(o))
 		}
 		w.add("t.outcome = ANY(?) AND t.status <> 'pending'", in)
@@ -668,12 +676,12 @@ const attemptCols = `t.id, t.appid, t.action, t.staff_id, COALESCE(st.username, 
 // account's primary key, so each row finds at most one.
 const attemptFrom = ` FROM attempts t LEFT JOIN staff st ON st.id = t.staff_id LEFT JOIN authorizers au ON au.appid = t.appid`
 
-func scanAttempt(row pgx.Row, withRaw bool) (*core.Attempt, error) {
-	var a core.Attempt
+func scanAttempt(row pgx.Row, withRaw bool) (*traffic.Attempt, error) {
+	var a traffic.Attempt
 	var action, status, outcome string
 	dest := []any{&a.ID, &a.AppID, &action, &a.StaffID, &a.StaffName, &a.RunID, &a.RequestID, &a.ClientIP,
 		&a.StartedAt, &a.FinishedAt, &status, &outcome, &a.Code, &a.Message, &a.CheckStatus, &a.LatencyMS, &a.TransportError,
-		&a.AppName}
+		&a.AccountName}
 	if withRaw {
 		dest = append(dest, &a.Raw)
 	}
@@ -682,22 +690,22 @@ func scanAttempt(row pgx.Row, withRaw bool) (*core.Attempt, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	a.Action, a.Status, a.Outcome = core.Action(action), core.AttemptStatus(status), core.Outcome(outcome)
+	a.Action, a.Status, a.Outcome = traffic.Action(action), traffic.AttemptStatus(status), traffic.Outcome(outcome)
 	return &a, nil
 }
 
 // Attempt returns one audit entry with its raw reply.
-func (s *TrafficStore) Attempt(ctx context.Context, id int64) (*core.Attempt, error) {
+func (s *TrafficStore) Attempt(ctx context.Context, id int64) (*traffic.Attempt, error) {
 	return scanAttempt(s.Pool.QueryRow(ctx, "SELECT "+attemptCols+", t.raw"+attemptFrom+" WHERE t.id = $1", id), true)
 }
 
 // ListAttempts returns entries newest first; next is the keyset for the
 // following page, 0 on the last.
-func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+func (s *TrafficStore) ListAttempts(ctx context.Context, f AttemptFilter) (list []*traffic.Attempt, next int64, err error) {
 	return listAttempts(ctx, s.Pool, f)
 }
 
-func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*traffic.Attempt, next int64, err error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
@@ -732,7 +740,7 @@ const EachBatch = 10_000
 // in id order (never a sort of the whole filter), read whole, and the pool
 // connection goes back before fn sees its rows, so a slow reader holds no
 // connection and the first rows come at once however large the export.
-func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func(*core.Attempt) error) error {
+func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func(*traffic.Attempt) error) error {
 	f.Limit = EachBatch
 	for {
 		list, next, err := s.exportBatch(ctx, f)
@@ -756,7 +764,7 @@ func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func
 // than a page's statement may take.
 const ExportStatementTimeout = 5 * time.Minute
 
-func (s *TrafficStore) exportBatch(ctx context.Context, f AttemptFilter) (list []*core.Attempt, next int64, err error) {
+func (s *TrafficStore) exportBatch(ctx context.Context, f AttemptFilter) (list []*traffic.Attempt, next int64, err error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, 0, err

@@ -25,29 +25,30 @@ func TestAttemptBeginAndComplete(t *testing.T) {
 	store := &postgres.TrafficStore{Pool: pool}
 
 	started := time.Now().Add(-time.Second).Truncate(time.Microsecond)
-	a := &core.Attempt{AppID: "wx000000000000a001", Action: core.ActionOpen, RequestID: "req-1", ClientIP: "192.0.2.1", StartedAt: started}
+	a := &traffic.Attempt{AppID: "wx000000000000a001", Action: traffic.ActionOpen, RequestID: "req-1", ClientIP: "192.0.2.1", StartedAt: started}
 	require.NoError(t, store.BeginAttempt(ctx, a, "instance-1"))
 	require.NotZero(t, a.ID)
-	require.Equal(t, core.AttemptPending, a.Status)
-	second := &core.Attempt{AppID: a.AppID, Action: core.ActionCheck, StartedAt: time.Now()}
+	require.Equal(t, traffic.AttemptPending, a.Status)
+	second := &traffic.Attempt{AppID: a.AppID, Action: traffic.ActionCheck, StartedAt: time.Now()}
 	require.ErrorIs(t, store.BeginAttempt(ctx, second, "instance-2"), traffic.ErrInFlight, "one attempt in flight per account")
-	other := &core.Attempt{AppID: "wx000000000000a002", Action: core.ActionCheck, StartedAt: time.Now()}
+	other := &traffic.Attempt{AppID: "wx000000000000a002", Action: traffic.ActionCheck, StartedAt: time.Now()}
 	require.NoError(t, store.BeginAttempt(ctx, other, "instance-2"), "another account is not held up")
 
 	got, err := store.Attempt(ctx, a.ID)
 	require.NoError(t, err)
-	require.Equal(t, core.AttemptPending, got.Status)
+	require.Equal(t, traffic.AttemptPending, got.Status)
 	require.Equal(t, "req-1", got.RequestID)
-	require.Equal(t, "甲", got.AppName)
+	require.Equal(t, "甲", got.AccountName)
 
 	finished := time.Now().Truncate(time.Microsecond)
-	a.Status, a.Outcome, a.Code, a.Message, a.FinishedAt = core.AttemptCompleted, core.OutcomeSuccess, new(int), "ok", &finished
+	a.Status, a.Outcome, a.Code, a.Message, a.FinishedAt = traffic.AttemptCompleted, traffic.OutcomeSuccess, new(int), "ok", &finished
 	a.Raw, a.LatencyMS = []byte(`{"errcode":0,"errmsg":"ok"}`), 120
-	require.NoError(t, store.CompleteAttempt(ctx, a))
+	_, err = store.CompleteAttempt(ctx, a)
+	require.NoError(t, err)
 	got, err = store.Attempt(ctx, a.ID)
 	require.NoError(t, err)
-	require.Equal(t, core.AttemptCompleted, got.Status)
-	require.Equal(t, core.OutcomeSuccess, got.Outcome)
+	require.Equal(t, traffic.AttemptCompleted, got.Status)
+	require.Equal(t, traffic.OutcomeSuccess, got.Outcome)
 	require.Equal(t, 0, *got.Code)
 	require.Equal(t, "ok", got.Message)
 	require.JSONEq(t, `{"errcode":0,"errmsg":"ok"}`, string(got.Raw))
@@ -61,20 +62,20 @@ func TestAttemptBeginAndComplete(t *testing.T) {
 	require.Equal(t, a.ID, *acct.LastAttemptID)
 
 	// Completing twice is refused: the row is no longer pending.
-	err = store.CompleteAttempt(ctx, a)
+	_, err = store.CompleteAttempt(ctx, a)
 	require.True(t, errors.Is(err, traffic.ErrNotPending), "%v", err)
 
 	// Once completed, the account takes another attempt.
-	again := &core.Attempt{AppID: a.AppID, Action: core.ActionCheck, StartedAt: time.Now()}
+	again := &traffic.Attempt{AppID: a.AppID, Action: traffic.ActionCheck, StartedAt: time.Now()}
 	require.NoError(t, store.BeginAttempt(ctx, again, "instance-1"))
 
-	rejected := &core.Attempt{AppID: "wx000000000000a002", Action: core.ActionOpen, StartedAt: time.Now(), FinishedAt: &finished,
-		Outcome: core.OutcomeNotAllowed, Message: "Your role does not allow this."}
+	rejected := &traffic.Attempt{AppID: "wx000000000000a002", Action: traffic.ActionOpen, StartedAt: time.Now(), FinishedAt: &finished,
+		Outcome: traffic.OutcomeNotAllowed, Message: "Your role does not allow this."}
 	require.NoError(t, store.RecordRejected(ctx, rejected))
 	got, err = store.Attempt(ctx, rejected.ID)
 	require.NoError(t, err)
-	require.Equal(t, core.AttemptRejected, got.Status)
-	require.Equal(t, core.OutcomeNotAllowed, got.Outcome)
+	require.Equal(t, traffic.AttemptRejected, got.Status)
+	require.Equal(t, traffic.OutcomeNotAllowed, got.Outcome)
 
 	_, err = store.Attempt(ctx, 1<<40)
 	require.Equal(t, core.ENOTFOUND, core.ErrorCode(err))

@@ -36,6 +36,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/pgcluster"
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 )
 
@@ -225,7 +226,7 @@ func (w *world) seed(first *proc, n int) []string {
 }
 
 func (w *world) run(apps []string) int64 {
-	run, err := w.queue.Runs.Create(context.Background(), nil, core.ActionOpen, apps, "reliability")
+	run, err := w.queue.Runs.Create(context.Background(), nil, traffic.ActionOpen, apps, "reliability")
 	require.NoError(w.t, err)
 	return run.ID
 }
@@ -500,7 +501,7 @@ func TestReliability(t *testing.T) {
 		f := w.audit(id, set, nil)
 		fc := w.audit(0, []string{clicked}, nil)
 		f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted = f.Accounts+1, f.Duplicates+fc.Duplicates, f.Pending+fc.Pending, f.FalseInterrupted+fc.FalseInterrupted
-		lost := len(set) - r.Outcomes[string(core.OutcomeSuccess)]
+		lost := len(set) - r.Outcomes[string(traffic.OutcomeSuccess)]
 		t.Logf("RELIABILITY pg-stop-20s (run + a click answered while the database was down): accounts=%d duplicates=%d pending=%d false_interrupted=%d lost_outcomes=%d unaccounted=%d database_down=%s pages_back_after=%s run_finished_after=%s outcomes=%v",
 			f.Accounts, f.Duplicates, f.Pending, f.FalseInterrupted, lost, f.Unaccounted, down.Round(10*time.Millisecond), pageBack.Round(10*time.Millisecond), runBack.Round(10*time.Millisecond), r.Outcomes)
 		require.Zero(t, f.Duplicates)
@@ -565,8 +566,8 @@ func TestReliability(t *testing.T) {
 		// was written; the simulator may or may not have read it): unknown,
 		// and not called again. Every other account is opened: calls refused
 		// before anything was sent are retried.
-		unknown := r.Outcomes[string(core.OutcomeUnknown)]
-		require.Equal(t, len(set), r.Outcomes[string(core.OutcomeSuccess)]+unknown, "a short outage ends no account badly")
+		unknown := r.Outcomes[string(traffic.OutcomeUnknown)]
+		require.Equal(t, len(set), r.Outcomes[string(traffic.OutcomeSuccess)]+unknown, "a short outage ends no account badly")
 		require.Positive(t, notSent)
 		var hungOutcome string
 		require.NoError(t, w.pool.QueryRow(context.Background(), `SELECT outcome FROM run_items WHERE run_id = $1 AND appid = $2`, id, hung).Scan(&hungOutcome))
@@ -816,7 +817,7 @@ func (w *world) flat(t *testing.T, p *proc, set []string) {
 		return n
 	}
 	runOnce := func() {
-		run, err := w.queue.Runs.Create(ctx, nil, core.ActionCheck, set, "reliability: flat")
+		run, err := w.queue.Runs.Create(ctx, nil, traffic.ActionCheck, set, "reliability: flat")
 		require.NoError(t, err)
 		w.waitRun(run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunFinished }, 50*time.Second)
 		var called int

@@ -70,44 +70,9 @@ func (w *world) service(name string, wrap func(traffic.Store) traffic.Store) *tr
 	if wrap != nil {
 		store = wrap(store)
 	}
-	return &traffic.Service{Store: store, WeChat: w.wc, Tokens: &tokens{w: w}, InstanceID: name,
+	return &traffic.Service{Store: store, WeChat: w.wc, Tokens: &wechatsim.Tokens{Sim: w.sim, Client: w.wc}, InstanceID: name,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CompleteTimeout: 2 * time.Second}
 }
-
-// tokens hands out authorizer tokens straight from the simulator.
-type tokens struct {
-	w    *world
-	mu   sync.Mutex
-	comp string
-	toks map[string]string
-}
-
-func (a *tokens) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if t, ok := a.toks[appID]; ok {
-		return t, nil
-	}
-	if a.comp == "" {
-		ct, err := a.w.wc.ComponentToken(ctx, a.w.sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		a.comp = ct.Value
-	}
-	au, _ := a.w.sim.Authorizer(appID)
-	at, err := a.w.wc.AuthorizerToken(ctx, a.comp, appID, au.RefreshToken)
-	if err != nil {
-		return "", err
-	}
-	if a.toks == nil {
-		a.toks = map[string]string{}
-	}
-	a.toks[appID] = at.AccessToken
-	return at.AccessToken, nil
-}
-
-func (a *tokens) InvalidateAuthorizerToken(context.Context, string, string) error { return nil }
 
 // operator is nil: attempts without staff are those of scheduled runs.
 var operator *core.Staff
@@ -129,20 +94,20 @@ func TestOutcomeLandsAfterTheDatabaseComesBack(t *testing.T) {
 	const app = "wx00000000000c0001"
 	w := newWorld(t, dsn, app)
 	// Warm the token so the only database work after the call is the record.
-	_, err := (&tokens{w: w}).AuthorizerAccessToken(context.Background(), app)
+	_, err := (&wechatsim.Tokens{Sim: w.sim, Client: w.wc}).AuthorizerAccessToken(context.Background(), app)
 	require.NoError(t, err)
 	s := w.service("instance-a", nil)
 	s.CompleteBackoff, s.CompleteBackoffMax = 50*time.Millisecond, 200*time.Millisecond
 	release := make(chan struct{})
 	type result struct {
-		a   *core.Attempt
+		a   *traffic.Attempt
 		err error
 	}
 	done := make(chan result, 1)
 	hold := &holdingWeChat{WeChat: w.wc, release: release, called: make(chan struct{})}
 	s.WeChat = hold
 	go func() {
-		a, err := s.Attempt(context.Background(), core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: operator})
+		a, _, err := s.Attempt(context.Background(), traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 		done <- result{a, err}
 	}()
 	select {
@@ -166,7 +131,7 @@ func TestOutcomeLandsAfterTheDatabaseComesBack(t *testing.T) {
 		t.Fatal("the outcome was not recorded after the database came back")
 	}
 	require.NoError(t, r.err)
-	require.Equal(t, core.OutcomeSuccess, r.a.Outcome)
+	require.Equal(t, traffic.OutcomeSuccess, r.a.Outcome)
 	status, outcome := w.row(r.a.ID)
 	require.Equal(t, "completed", status)
 	require.Equal(t, "success", outcome)
@@ -223,21 +188,48 @@ func TestOpenAfterTheClaimRereadsTheState(t *testing.T) {
 	a := w.service("instance-a", nil)
 	b := w.service("instance-b", func(s traffic.Store) traffic.Store { stale.Store = s; return stale })
 	ctx := context.Background()
-	done := make(chan *core.Attempt, 1)
+	done := make(chan *traffic.Attempt, 1)
 	go func() {
-		at, err := b.Attempt(ctx, core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: operator})
+		at, _, err := b.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 		require.NoError(t, err)
 		done <- at
 	}()
 	<-stale.read // b has read "never tried"
-	first, err := a.Attempt(ctx, core.AttemptRequest{AppID: app, Action: core.ActionOpen, Staff: operator})
+	first, _, err := a.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: traffic.ActionOpen, Staff: operator})
 	require.NoError(t, err)
-	require.Equal(t, core.OutcomeSuccess, first.Outcome)
+	require.Equal(t, traffic.OutcomeSuccess, first.Outcome)
 	close(stale.proceed)
 	second := <-done
 	require.Equal(t, 1, w.sim.Calls(wechatsim.ActionCreate, app), "one call for one account")
-	require.Equal(t, core.OutcomeAlreadyDone, second.Outcome)
+	require.Equal(t, traffic.OutcomeAlreadyDone, second.Outcome)
 	status, outcome := w.row(second.ID)
 	require.Equal(t, "completed", status)
 	require.Equal(t, "already_done", outcome)
+}
+
+// TestAttemptReturnsTheAccountItLeft: the service returns the account with
+// the state the attempt gave it, the same a fresh read shows, so a caller
+// (the row an htmx click swaps) need not read the account again.
+func TestAttemptReturnsTheAccountItLeft(t *testing.T) {
+	t.Parallel()
+	const app = "wx00000000000c0003"
+	w := newWorld(t, pgtest.URL(t), app)
+	s := w.service("instance-a", nil)
+	store := &postgres.TrafficStore{Pool: w.pool}
+	ctx := context.Background()
+	for _, step := range []struct {
+		action traffic.Action
+		want   traffic.State
+	}{{traffic.ActionCheck, traffic.StateEligible}, {traffic.ActionOpen, traffic.StateOpen}, {traffic.ActionCheck, traffic.StateOpen}} {
+		at, acct, err := s.Attempt(ctx, traffic.AttemptRequest{AppID: app, Action: step.action, Staff: operator})
+		require.NoError(t, err)
+		require.NotNil(t, acct)
+		require.Equal(t, step.want, acct.State, step.action)
+		read, err := store.Account(ctx, app)
+		require.NoError(t, err)
+		require.Equal(t, read.State, acct.State, step.action)
+		require.Equal(t, at.ID, *acct.LastAttemptID)
+		require.Equal(t, read.LastOutcome, acct.LastOutcome)
+		require.Equal(t, read.NickName, acct.NickName)
+	}
 }

@@ -55,7 +55,7 @@ type Account struct {
 	State         State
 	LastAttemptID *int64
 	LastAttemptAt *time.Time
-	LastOutcome   core.Outcome
+	LastOutcome   Outcome
 	LastCode      *int
 }
 
@@ -80,12 +80,12 @@ type Store interface {
 	Account(ctx context.Context, appID string) (*Account, error)
 	// BeginAttempt inserts and commits a pending attempt, filling its ID; it
 	// returns ErrInFlight when another attempt for the account is pending.
-	BeginAttempt(ctx context.Context, a *core.Attempt, instanceID string) error
+	BeginAttempt(ctx context.Context, a *Attempt, instanceID string) error
 	// RecordRejected inserts a finished rejected attempt.
-	RecordRejected(ctx context.Context, a *core.Attempt) error
+	RecordRejected(ctx context.Context, a *Attempt) error
 	// CompleteAttempt completes a pending attempt once; the account's state
-	// follows in the same transaction.
-	CompleteAttempt(ctx context.Context, a *core.Attempt) error
+	// follows in the same transaction, and is returned.
+	CompleteAttempt(ctx context.Context, a *Attempt) (State, error)
 }
 
 // ErrInFlight means another attempt for the same account is pending.
@@ -117,11 +117,11 @@ type WeChat interface {
 // HTML error page is not.
 const MaxRaw = 16 << 10
 
-// Service makes audited traffic-master attempts. It implements core.Attempter.
+// Service makes audited traffic-master attempts. It implements Attempter.
 type Service struct {
 	Store  Store
 	WeChat WeChat
-	Tokens core.AuthorizerTokens
+	Tokens AuthorizerTokens
 	// InstanceID names this process on the pending rows it owns.
 	InstanceID string
 	Now        func() time.Time
@@ -139,7 +139,7 @@ type Service struct {
 	completing sync.Map // attempt id → struct{}
 }
 
-var _ core.Attempter = (*Service)(nil)
+var _ Attempter = (*Service)(nil)
 
 var appIDPattern = regexp.MustCompile(`^wx[0-9a-zA-Z]{16}$`)
 
@@ -160,47 +160,51 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Attempt makes one audited call. Refusals after the account is known
-// (revoked, Official Account, role, already in flight) are recorded as
-// rejected attempts and returned without error, except the role refusal,
-// which also returns a forbidden error. Malformed and unknown appids return
-// an error and leave no row (there is no account to attach it to).
-func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.Attempt, error) {
-	if req.Action != core.ActionCheck && req.Action != core.ActionOpen {
-		return nil, core.Errorf(core.EINVALID, "Unknown action.")
+// Attempt makes one audited call and returns it with the account as the
+// call left it (its new state), so a caller need not read it again.
+// Refusals after the account is known (revoked, Official Account, role,
+// already in flight) are recorded as rejected attempts and returned without
+// error, except the role refusal, which also returns a forbidden error.
+// Malformed and unknown appids return an error and leave no row (there is no
+// account to attach it to).
+func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *Account, error) {
+	if req.Action != ActionCheck && req.Action != ActionOpen {
+		return nil, nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
 	if !ValidAppID(req.AppID) {
-		if req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator) {
-			return nil, errForbidden
+		if req.Staff != nil && !req.Staff.CanOperate() {
+			return nil, nil, errForbidden
 		}
-		return nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
+		return nil, nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
 	}
-	forbidden := req.Staff != nil && !req.Staff.Role.AtLeast(core.RoleOperator)
+	// No staff is a scheduled run, which may act.
+	forbidden := req.Staff != nil && !req.Staff.CanOperate()
 	acct, err := s.Store.Account(ctx, req.AppID)
 	if err != nil {
 		if forbidden && core.ErrorCode(err) == core.ENOTFOUND {
 			// Refuse the role first: a viewer learns nothing about which appids exist.
-			return nil, errForbidden
+			return nil, nil, errForbidden
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	a := &core.Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
+	a := &Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
 	if req.Staff != nil {
 		a.StaffID, a.StaffName = &req.Staff.ID, req.Staff.Username
 	}
+	// A refusal is inserted finished and leaves the account's state as it was.
 	if forbidden {
-		if err := s.reject(ctx, a, core.OutcomeNotAllowed, "Your role does not allow this."); err != nil {
-			return nil, err
+		if err := s.reject(ctx, a, OutcomeNotAllowed, "Your role does not allow this."); err != nil {
+			return nil, nil, err
 		}
-		return a, errForbidden
+		return a, acct, errForbidden
 	}
 	if reason := acct.Refusal(); reason != "" {
-		return a, s.reject(ctx, a, core.OutcomeNotAllowed, reason)
+		return a, acct, s.reject(ctx, a, OutcomeNotAllowed, reason)
 	}
 	if err := s.Store.BeginAttempt(ctx, a, s.InstanceID); errors.Is(err, ErrInFlight) {
-		return a, s.reject(ctx, a, core.OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
+		return a, acct, s.reject(ctx, a, OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.completing.Store(a.ID, struct{}{})
 	defer s.completing.Delete(a.ID)
@@ -211,7 +215,7 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 	// (A check asks nothing that could be done twice.)
 	var fresh *Account
 	var readErr error
-	if req.Action == core.ActionOpen {
+	if req.Action == ActionOpen {
 		fresh, readErr = s.Store.Account(ctx, req.AppID)
 	}
 	switch {
@@ -219,18 +223,24 @@ func (s *Service) Attempt(ctx context.Context, req core.AttemptRequest) (*core.A
 		s.notSent(a, "The Mini Program's state could not be read again before the call.", readErr)
 	case fresh != nil && fresh.State == StateOpen:
 		now := s.now()
-		a.FinishedAt, a.Status, a.Outcome = &now, core.AttemptCompleted, core.OutcomeAlreadyDone
+		a.FinishedAt, a.Status, a.Outcome = &now, AttemptCompleted, OutcomeAlreadyDone
 		a.Message = "The traffic master was opened by another attempt just before this one; WeChat was not called."
 	default:
 		s.call(ctx, a, req.Pace)
 	}
 
 	// The call is over: record it even if the caller has gone away.
-	if err := s.complete(ctx, a); err != nil {
+	state, err := s.complete(ctx, a)
+	if err != nil {
 		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "outcome", a.Outcome, "err", err)
-		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
+		return nil, nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
 	}
-	return a, nil
+	if fresh != nil {
+		acct = fresh
+	}
+	after := *acct
+	after.State, after.LastAttemptID, after.LastAttemptAt, after.LastOutcome, after.LastCode = state, &a.ID, &a.StartedAt, a.Outcome, a.Code
+	return a, &after, nil
 }
 
 // Completing lists the attempts this service is recording right now, which
@@ -249,7 +259,7 @@ func (s *Service) Completing() []int64 {
 // and staff decide what to do next from this row. Only a refusal retrying
 // cannot mend (the row was taken by recovery) ends it early. The account
 // stays blocked (its row pending) exactly until the outcome lands.
-func (s *Service) complete(ctx context.Context, a *core.Attempt) error {
+func (s *Service) complete(ctx context.Context, a *Attempt) (State, error) {
 	timeout := s.CompleteTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -264,16 +274,16 @@ func (s *Service) complete(ctx context.Context, a *core.Attempt) error {
 	ctx = context.WithoutCancel(ctx)
 	for try := 1; ; try++ {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		err := s.Store.CompleteAttempt(cctx, a)
+		state, err := s.Store.CompleteAttempt(cctx, a)
 		cancel()
 		if err == nil {
 			if try > 1 {
 				s.log().Info("attempt recorded after retries", "attempt_id", a.ID, "appid", a.AppID, "tries", try)
 			}
-			return nil
+			return state, nil
 		}
 		if !retryable(err) {
-			return err
+			return "", err
 		}
 		if try == 1 || try%10 == 0 {
 			s.log().Warn("recording the attempt failed; retrying until the database is back", "attempt_id", a.ID, "appid", a.AppID, "outcome", a.Outcome, "tries", try, "err", err)
@@ -284,23 +294,23 @@ func (s *Service) complete(ctx context.Context, a *core.Attempt) error {
 }
 
 // notSent fills an attempt that ended before anything was sent to WeChat.
-func (s *Service) notSent(a *core.Attempt, msg string, err error) {
+func (s *Service) notSent(a *Attempt, msg string, err error) {
 	now := s.now()
-	a.FinishedAt, a.Status, a.Outcome, a.Message = &now, core.AttemptCompleted, core.OutcomeNotSent, msg
+	a.FinishedAt, a.Status, a.Outcome, a.Message = &now, AttemptCompleted, OutcomeNotSent, msg
 	if err != nil {
 		a.TransportError = err.Error()
 	}
 }
 
-func (s *Service) reject(ctx context.Context, a *core.Attempt, o core.Outcome, msg string) error {
+func (s *Service) reject(ctx context.Context, a *Attempt, o Outcome, msg string) error {
 	now := s.now()
-	a.Status, a.Outcome, a.Message, a.FinishedAt = core.AttemptRejected, o, msg, &now
+	a.Status, a.Outcome, a.Message, a.FinishedAt = AttemptRejected, o, msg, &now
 	return s.Store.RecordRejected(ctx, a)
 }
 
 // call performs the WeChat call (refreshing a rejected token once) and fills
 // the attempt's outcome. pace, when set, waits for a rate slot right before each call.
-func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.Context) error) {
+func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Context) error) {
 	// The call itself is not cancelled with the request either: a closed tab
 	// must not turn a call WeChat may have received into a mystery. The HTTP
 	// client's timeout bounds it. Only the wait for a rate slot ends with
@@ -310,28 +320,17 @@ func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.C
 	start := time.Now()
 	var raw []byte
 	var checkStatus int
-	var err error
-	for try := 0; try < 2; try++ {
-		if s.Tokens == nil {
-			err = errNoTokens
-			break
-		}
-		var tok string
-		tok, err = s.Tokens.AuthorizerAccessToken(ctx, a.AppID)
-		if err != nil {
-			err = &tokenError{err}
-			break
-		}
+	err := WithAuthorizerToken(ctx, s.Tokens, a.AppID, s.log(), func(tok string) error {
 		if pace != nil {
 			// Every call of a run takes a rate slot right before it is
 			// sent, the second call after a token refresh included.
 			if perr := pace(paceCtx); perr != nil {
-				err = &notSentError{fmt.Errorf("wait for a rate slot: %w", perr)}
-				break
+				return &notSentError{fmt.Errorf("wait for a rate slot: %w", perr)}
 			}
 		}
+		var err error
 		switch a.Action {
-		case core.ActionCheck:
+		case ActionCheck:
 			var r wechat.CheckResult
 			r, err = s.WeChat.CheckCanOpenPublisher(ctx, tok)
 			raw, checkStatus = r.Raw, r.Status
@@ -340,19 +339,38 @@ func (s *Service) call(ctx context.Context, a *core.Attempt, pace func(context.C
 			r, err = s.WeChat.CreatePublisher(ctx, tok)
 			raw = r.Raw
 		}
-		if try == 0 && wechat.IsTokenError(err) {
-			if ierr := s.Tokens.InvalidateAuthorizerToken(ctx, a.AppID, tok); ierr != nil {
-				s.log().Warn("invalidate authorizer token", "appid", a.AppID, "err", ierr)
-			}
-			continue
-		}
-		break
-	}
+		return err
+	})
 	now := s.now()
 	a.LatencyMS = int(time.Since(start).Milliseconds())
 	a.FinishedAt = &now
-	a.Status = core.AttemptCompleted
+	a.Status = AttemptCompleted
 	classify(a, err, raw, checkStatus)
+}
+
+// WithAuthorizerToken runs call with appID's authorizer access token; when
+// WeChat rejects the token (40001, 40014, 42001) it forgets it, takes a fresh
+// one and calls once more, and no more. A token that cannot be had is
+// returned as such (the call was not made). It is the one place that
+// refreshes and retries a rejected authorizer token.
+func WithAuthorizerToken(ctx context.Context, tokens AuthorizerTokens, appID string, log *slog.Logger, call func(token string) error) error {
+	if tokens == nil {
+		return errNoTokens
+	}
+	for try := 0; ; try++ {
+		tok, err := tokens.AuthorizerAccessToken(ctx, appID)
+		if err != nil {
+			return &tokenError{err}
+		}
+		err = call(tok)
+		if try > 0 || !wechat.IsTokenError(err) {
+			return err
+		}
+		log.Warn("authorizer token rejected; refreshing once", "appid", appID, "err", err)
+		if ierr := tokens.InvalidateAuthorizerToken(ctx, appID, tok); ierr != nil {
+			log.Warn("invalidate authorizer token", "appid", appID, "err", ierr)
+		}
+	}
 }
 
 var errForbidden = core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
@@ -383,7 +401,7 @@ func nothingSent(err error) bool {
 }
 
 // classify fills outcome, code, message, raw reply and transport error.
-func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
+func classify(a *Attempt, err error, raw []byte, checkStatus int) {
 	var (
 		we *wechat.Error
 		he *wechat.HTTPStatusError
@@ -394,28 +412,28 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 	)
 	switch {
 	case errors.As(err, &ne):
-		a.Outcome, a.TransportError = core.OutcomeNotSent, ne.Error()
+		a.Outcome, a.TransportError = OutcomeNotSent, ne.Error()
 		a.Message = "Nothing was sent to WeChat."
 	case errors.As(err, &ke) && !errors.As(ke.err, &we):
 		// No token, and WeChat did not refuse one (it could not be reached,
 		// or the database could not be read): the action was not sent.
-		a.Outcome, a.TransportError = core.OutcomeNotSent, ke.Error()
+		a.Outcome, a.TransportError = OutcomeNotSent, ke.Error()
 		a.Message = "Nothing was sent to WeChat: no access token could be obtained."
 	case err == nil:
 		zero := 0
-		a.Code, a.Outcome = &zero, core.OutcomeSuccess
-		if a.Action == core.ActionCheck {
+		a.Code, a.Outcome = &zero, OutcomeSuccess
+		if a.Action == ActionCheck {
 			a.CheckStatus = &checkStatus
 		}
 	case errors.As(err, &we):
 		code := we.Code
 		a.Code, a.Message = &code, we.Message
-		a.Outcome = outcomeOf(wechat.LookupCode(code).Class)
+		a.Outcome = OutcomeOfCode(code)
 		if len(raw) == 0 {
 			raw = we.Raw
 		}
 	case errors.As(err, &ke):
-		a.Outcome = core.OutcomeToken
+		a.Outcome = OutcomeToken
 		a.Message = "Could not get an access token for this Mini Program."
 		a.TransportError = ke.Error()
 		if errors.As(ke.err, &we) {
@@ -423,47 +441,22 @@ func classify(a *core.Attempt, err error, raw []byte, checkStatus int) {
 			a.Code, a.Message = &code, we.Message
 		}
 	case errors.As(err, &he):
-		a.Outcome, a.Message = core.OutcomeFailed, fmt.Sprintf("HTTP %d from WeChat", he.Status)
+		a.Outcome, a.Message = OutcomeFailed, fmt.Sprintf("HTTP %d from WeChat", he.Status)
 		raw = he.Raw
 	case errors.As(err, &de):
-		a.Outcome, a.Message = core.OutcomeFailed, "WeChat's reply could not be understood"
+		a.Outcome, a.Message = OutcomeFailed, "WeChat's reply could not be understood"
 		raw = de.Raw
 	case errors.As(err, &te) && nothingSent(te):
-		a.Outcome, a.TransportError = core.OutcomeNotSent, te.Error()
+		a.Outcome, a.TransportError = OutcomeNotSent, te.Error()
 		a.Message = "Nothing was sent to WeChat: the connection could not be made."
 	case errors.As(err, &te):
 		// The request may have reached WeChat: never call this a failure.
-		a.Outcome, a.TransportError = core.OutcomeUnknown, te.Error()
+		a.Outcome, a.TransportError = OutcomeUnknown, te.Error()
 	default:
-		a.Outcome, a.TransportError = core.OutcomeFailed, err.Error()
+		a.Outcome, a.TransportError = OutcomeFailed, err.Error()
 	}
 	if len(raw) > MaxRaw {
 		raw = raw[:MaxRaw]
 	}
 	a.Raw = raw
-}
-
-// outcomeOf maps a catalog class to an outcome; unknown codes are failures.
-func outcomeOf(c wechat.Class) core.Outcome {
-	switch c {
-	case wechat.ClassSuccess:
-		return core.OutcomeSuccess
-	case wechat.ClassAlreadyDone:
-		return core.OutcomeAlreadyDone
-	case wechat.ClassRetryable:
-		return core.OutcomeRetryable
-	case wechat.ClassRateLimited:
-		return core.OutcomeRateLimited
-	case wechat.ClassNeedsMerchant:
-		return core.OutcomeNeedsMerchant
-	case wechat.ClassNotYetEligible:
-		return core.OutcomeNotYetEligible
-	case wechat.ClassProviderConfig:
-		return core.OutcomeProviderConfig
-	case wechat.ClassToken:
-		return core.OutcomeToken
-	case wechat.ClassOurBug:
-		return core.OutcomeOurBug
-	}
-	return core.OutcomeFailed
 }

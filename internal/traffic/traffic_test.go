@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
@@ -19,24 +18,24 @@ func TestClassify(t *testing.T) {
 		name    string
 		err     error
 		raw     []byte
-		outcome core.Outcome
+		outcome Outcome
 		code    *int
 	}{
-		{"success", nil, []byte(`{"ret":0}`), core.OutcomeSuccess, ptr(0)},
-		{"already", &wechat.Error{Code: 2021}, []byte(`{"ret":2021}`), core.OutcomeAlreadyDone, ptr(2021)},
-		{"merchant", &wechat.Error{Code: 1735, Shape: "errcode"}, nil, core.OutcomeNeedsMerchant, ptr(1735)},
-		{"unknown code", &wechat.Error{Code: 99999}, nil, core.OutcomeFailed, ptr(99999)},
-		{"5xx", &wechat.HTTPStatusError{Status: 502, Raw: big}, nil, core.OutcomeFailed, nil},
-		{"garbage", &wechat.DecodeError{HTTPStatus: 200, Raw: []byte("<html>"), Err: errors.New("x")}, nil, core.OutcomeFailed, nil},
-		{"timeout", &wechat.TransportError{Op: "POST", Err: errors.New("deadline"), Timeout: true}, nil, core.OutcomeUnknown, nil},
-		{"dropped", &wechat.TransportError{Op: "POST", Err: errors.New("EOF")}, nil, core.OutcomeUnknown, nil},
-		{"refused token", &tokenError{&wechat.Error{Code: 61023}}, nil, core.OutcomeToken, ptr(61023)},
-		{"no token, nothing sent", &tokenError{errors.New("connect: connection refused")}, nil, core.OutcomeNotSent, nil},
-		{"refused", &wechat.TransportError{Op: "POST", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, nil, core.OutcomeNotSent, nil},
-		{"no slot", &notSentError{errors.New("wait for a rate slot: context canceled")}, nil, core.OutcomeNotSent, nil},
+		{"success", nil, []byte(`{"ret":0}`), OutcomeSuccess, ptr(0)},
+		{"already", &wechat.Error{Code: 2021}, []byte(`{"ret":2021}`), OutcomeAlreadyDone, ptr(2021)},
+		{"merchant", &wechat.Error{Code: 1735, Shape: "errcode"}, nil, OutcomeNeedsMerchant, ptr(1735)},
+		{"unknown code", &wechat.Error{Code: 99999}, nil, OutcomeFailed, ptr(99999)},
+		{"5xx", &wechat.HTTPStatusError{Status: 502, Raw: big}, nil, OutcomeFailed, nil},
+		{"garbage", &wechat.DecodeError{HTTPStatus: 200, Raw: []byte("<html>"), Err: errors.New("x")}, nil, OutcomeFailed, nil},
+		{"timeout", &wechat.TransportError{Op: "POST", Err: errors.New("deadline"), Timeout: true}, nil, OutcomeUnknown, nil},
+		{"dropped", &wechat.TransportError{Op: "POST", Err: errors.New("EOF")}, nil, OutcomeUnknown, nil},
+		{"refused token", &tokenError{&wechat.Error{Code: 61023}}, nil, OutcomeToken, ptr(61023)},
+		{"no token, nothing sent", &tokenError{errors.New("connect: connection refused")}, nil, OutcomeNotSent, nil},
+		{"refused", &wechat.TransportError{Op: "POST", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, nil, OutcomeNotSent, nil},
+		{"no slot", &notSentError{errors.New("wait for a rate slot: context canceled")}, nil, OutcomeNotSent, nil},
 	}
 	for _, tc := range cases {
-		a := &core.Attempt{Action: core.ActionOpen}
+		a := &Attempt{Action: ActionOpen}
 		classify(a, tc.err, tc.raw, 0)
 		require.Equal(t, tc.outcome, a.Outcome, tc.name)
 		require.Equal(t, tc.code, a.Code, tc.name)

@@ -22,6 +22,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 )
 
@@ -56,7 +57,7 @@ type Options struct {
 	// HTTPClient is what the console uses to call WeChat.
 	HTTPClient *http.Client
 	// Tokens replaces where the traffic service gets authorizer tokens.
-	Tokens core.AuthorizerTokens
+	Tokens traffic.AuthorizerTokens
 }
 
 // New starts a console on a fresh database with a simulator beside it.

@@ -1,8 +1,10 @@
-package core
+package traffic
 
 import (
 	"context"
 	"time"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
 )
 
 // AuthorizerTokens hands out a valid authorizer access token for a Mini
@@ -28,10 +30,10 @@ const (
 type AttemptRequest struct {
 	AppID  string
 	Action Action
-	Staff  *Staff
+	Staff  *core.Staff
 	// RunID is set when the attempt is part of a bulk run.
 	RunID *int64
-	Meta  Meta
+	Meta  core.Meta
 	// Pace, when set, is called right before each call to WeChat (a token
 	// refresh's second call included) and may wait: the bulk-run rate
 	// limiter. An error means the call is not made.
@@ -75,15 +77,15 @@ const (
 type Attempt struct {
 	ID    int64
 	AppID string
-	// AppName is the account's name when read back for display ("" if it has none).
-	AppName   string
-	Action    Action
-	StaffID   *int64
-	StaffName string
-	RunID     *int64
-	RequestID string
-	ClientIP  string
-	StartedAt time.Time
+	// AccountName is the account's name when read back for display ("" if it has none).
+	AccountName string
+	Action      Action
+	StaffID     *int64
+	StaffName   string
+	RunID       *int64
+	RequestID   string
+	ClientIP    string
+	StartedAt   time.Time
 	// FinishedAt is nil while pending.
 	FinishedAt *time.Time
 	Status     AttemptStatus
@@ -101,5 +103,7 @@ type Attempt struct {
 // Attempter makes one audited call: the traffic-master service, used by the
 // web handlers and the bulk-run workers alike.
 type Attempter interface {
-	Attempt(ctx context.Context, req AttemptRequest) (*Attempt, error)
+	// Attempt returns the attempt and the account as the attempt left it
+	// (nil when there is no account to speak of).
+	Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *Account, error)
 }
