@@ -109,7 +109,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"audit/group-deep", "/audit?group=unknown&before=" + strconv.FormatInt(deepBefore, 10), func() error {
 			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Group: traffic.GroupUnknown, Before: deepBefore})
 		}},
-		{"audit/code-and-time", fmt.Sprintf("/audit?code=1735&from=%s&to=%s", from.In(e.App.Server.Loc).Format("2006-01-02T15:04"), to.In(e.App.Server.Loc).Format("2006-01-02T15:04")), func() error {
+		{"audit/code-and-time", fmt.Sprintf("/audit?code=1735&from=%s&to=%s", from.In(e.Server.Loc).Format("2006-01-02T15:04"), to.In(e.Server.Loc).Format("2006-01-02T15:04")), func() error {
 			f, t := from.Truncate(time.Minute), to.Truncate(time.Minute)
 			return auditBare(ctx, st, postgres.AttemptFilter{Limit: 50, Code: &code, From: &f, To: &t})
 		}},
@@ -164,7 +164,7 @@ func sessionQueries(e *trafficEnv, c *webtest.Client) error {
 	for _, ck := range c.HTTP.Jar.Cookies(req.URL) {
 		req.AddCookie(ck)
 	}
-	sess, err := e.App.Server.Sessions.Get(req, "tm_session")
+	sess, err := e.Server.Sessions.Get(req, "tm_session")
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func TestEveryRouteAgainstEveryRole(t *testing.T) {
 	}
 	rank := map[string]int{"none": 0, "viewer": 1, "operator": 2, "admin": 3}
 
-	routes := e.App.Server.Echo.Routes()
+	routes := e.Server.Echo.Routes()
 	sort.Slice(routes, func(i, j int) bool { return routes[i].Path+routes[i].Method < routes[j].Path+routes[j].Method })
 	checked := 0
 	for _, rt := range routes {

@@ -20,6 +20,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/pgcluster"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
+	"github.com/trafficmaster/trafficmaster/web"
 )
 
 // Demo staff created on first start; the passwords are printed, as this is a
@@ -103,7 +104,8 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "  sign in as %-9s password %-20s (%s)\n", s.name, s.password, s.role)
 	}
 	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop; the database stays in", filepath.Join(*dataDir, "pgdata"))
-	return a.Run(ctx, cfg.Addr)
+	console := web.ForApp(a)
+	return a.Run(ctx, func(ctx context.Context) error { return console.Run(ctx, cfg.Addr) })
 }
 
 // Fixed demo platform identity, shared with the in-process simulator.

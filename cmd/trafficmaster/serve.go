@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/web"
 )
 
 // serveMemoryTarget is the heap size the collector works to stay under
@@ -29,5 +30,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	cfg := a.Config
 	log.Info("serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
-	return a.Run(ctx, cfg.Addr)
+	console := web.ForApp(a)
+	return a.Run(ctx, func(ctx context.Context) error { return console.Run(ctx, cfg.Addr) })
 }

@@ -18,5 +18,5 @@ func cmdWorker(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	cfg := a.Config
 	log.Info("worker started", "rate_per_second", cfg.RatePerSecond, "concurrency", cfg.Concurrency)
-	return a.RunBackground(ctx)
+	return a.Run(ctx)
 }

@@ -1,8 +1,9 @@
-// Package app is the composition root: the one package that imports every
-// layer, web included, and builds the program from them once, in dependency
-// order (platform → traffic → jobs → web). Only main (cmd/trafficmaster) and
-// the test harness (web/webtest) import it; TestOnlyTheRootImportsEveryLayer
-// keeps it so.
+// Package app builds the program's parts once, in dependency order
+// (platform → traffic → jobs), and runs their background work. It imports
+// every package under internal/ and nothing above it: the web console is
+// built over an App by web.ForApp, so every arrow points down, and the
+// packages that start the program (main, the test harness) sit on top.
+// TestOnlyTheRootImportsEveryLayer keeps it so.
 package app
 
 import (
@@ -24,7 +25,6 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
-	"github.com/trafficmaster/trafficmaster/web"
 )
 
 // App is the wired program.
@@ -54,8 +54,12 @@ type App struct {
 	// Jobs is the Postgres job queue: bulk runs and scheduled work.
 	Jobs *jobs.Client
 
-	// Server is the web console.
-	Server *web.Server
+	// Sessions keeps the staff's signed-in sessions.
+	Sessions *postgres.SessionStore
+	// Loc is the zone times are shown in.
+	Loc *time.Location
+	// Now is the program's clock.
+	Now func() time.Time
 
 	// Background is the work run beside the server until the context ends.
 	Background []func(ctx context.Context) error
@@ -98,8 +102,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		pool.Close()
 		return nil, fmt.Errorf("TIME_ZONE: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Pool: pool}
-	if err := a.build(ctx, loc, opt.withDefaults()); err != nil {
+	a := &App{Config: cfg, Log: log, Pool: pool, Loc: loc}
+	if err := a.build(ctx, opt.withDefaults()); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -108,7 +112,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 
 // build makes every part once, in dependency order: each step uses only what
 // the steps before it made, and App's fields are set here alone.
-func (a *App) build(ctx context.Context, loc *time.Location, opt Options) error {
+func (a *App) build(ctx context.Context, opt Options) error {
+	a.Now = opt.Now
 	// What every layer stands on: staff and sign-in, and the WeChat client.
 	a.Staff = &postgres.StaffStore{Pool: a.Pool}
 	a.Auth = newAuth(a.Staff, opt.Now)
@@ -143,17 +148,11 @@ func (a *App) build(ctx context.Context, loc *time.Location, opt Options) error 
 		return err
 	}
 
-	// Web: the console, over all of the above.
-	sessions := newSessionStore(a.Config, a.Pool)
-	a.Server = web.New(web.Deps{
-		Config: a.Config, Logger: a.Log, Loc: loc, Now: opt.Now,
-		DB: a.Pool, Sessions: sessions, Auth: a.Auth, Staff: a.Staff,
-		Accounts: a.Attempts, Audit: a.Attempts, Attempter: a.Traffic,
-		Runs: a.Jobs.Runs, Schedules: a.Jobs, Platform: a.Platform,
-	})
+	// Sessions, for the console that web.ForApp builds over all of the above.
+	a.Sessions = newSessionStore(a.Config, a.Pool)
 
 	a.Background = []func(context.Context) error{
-		a.sweepSessions(sessions, opt.Now),
+		a.sweepSessions(a.Sessions, opt.Now),
 		a.askForTicket,
 		a.watchOrphans(live.Lease),
 		a.Jobs.Run,
@@ -210,11 +209,12 @@ func (a *App) Close() {
 	a.Pool.Close()
 }
 
-// Run serves HTTP on addr and runs the background work until ctx ends or one fails.
-func (a *App) Run(ctx context.Context, addr string) error {
+// Run runs the background work and the queue's workers, with whatever else
+// is given (the web console's server), until ctx ends or one of them fails.
+// Without more it is the worker-only process.
+func (a *App) Run(ctx context.Context, more ...func(ctx context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.Server.Run(gctx, addr) })
-	for _, bg := range a.Background {
+	for _, bg := range append(append([]func(context.Context) error{}, a.Background...), more...) {
 		g.Go(func() error { return bg(gctx) })
 	}
 	return g.Wait()

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
@@ -66,14 +64,4 @@ func (a *App) schedules() []jobs.Schedule {
 		})
 	}
 	return s
-}
-
-// RunBackground runs the background work and the queue's workers without
-// the HTTP server: the worker-only process.
-func (a *App) RunBackground(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	for _, bg := range a.Background {
-		g.Go(func() error { return bg(gctx) })
-	}
-	return g.Wait()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
+	"github.com/trafficmaster/trafficmaster/web"
 )
 
 // Fixed test platform identity, shared by the console and the simulator.
@@ -36,8 +37,10 @@ const (
 
 // Env is one whole console and its simulator.
 type Env struct {
-	T      testing.TB
-	App    *app.App
+	T   testing.TB
+	App *app.App
+	// Server is the console built over App, as serve builds it.
+	Server *web.Server
 	Sim    *wechatsim.Sim
 	SimURL string
 	URL    string
@@ -114,10 +117,11 @@ func New(t testing.TB, opts ...Options) *Env {
 	t.Cleanup(a.Close)
 	// Cheap hashing keeps tests fast; production uses argon2id's defaults.
 	a.Auth.Params = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-	console.Config.Handler = a.Server
+	srv := web.ForApp(a)
+	console.Config.Handler = srv
 	console.Start()
 	t.Cleanup(console.Close)
-	return &Env{T: t, App: a, Sim: sim, SimURL: simSrv.URL, URL: consoleURL, Vars: vars, Log: log}
+	return &Env{T: t, App: a, Server: srv, Sim: sim, SimURL: simSrv.URL, URL: consoleURL, Vars: vars, Log: log}
 }
 
 type testWriter struct{ t testing.TB }
