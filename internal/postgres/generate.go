@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -88,7 +89,9 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 		if err := rows.Scan(&name, &def); err != nil {
 			return err
 		}
-		names, defs = append(names, name), append(defs, def)
+		// A partitioned table's index is listed as ON ONLY the parent; built
+		// again it must reach every partition.
+		names, defs = append(names, name), append(defs, strings.Replace(def, " ON ONLY ", " ON ", 1))
 	}
 	rows.Close()
 	for _, name := range names {
