@@ -79,21 +79,10 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 		return err
 	}
 	// Drop the attempts' secondary indexes for the load and rebuild them after.
-	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'attempts' AND indexname <> 'attempts_pkey'`)
+	names, defs, err := genIndexes(ctx, pool, "attempts")
 	if err != nil {
 		return err
 	}
-	var names, defs []string
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			return err
-		}
-		// A partitioned table's index is listed as ON ONLY the parent; built
-		// again it must reach every partition.
-		names, defs = append(names, name), append(defs, strings.Replace(def, " ON ONLY ", " ON ", 1))
-	}
-	rows.Close()
 	for _, name := range names {
 		if err := step("drop index "+name, "DROP INDEX "+name); err != nil {
 			return err
@@ -134,6 +123,17 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 			return err
 		}
 	}
+	// Every list row is updated once: its indexes (the bigram index holds
+	// dozens of entries per row) are dropped meanwhile and built again.
+	snames, sdefs, err := genIndexes(ctx, pool, "authorizer_state")
+	if err != nil {
+		return err
+	}
+	for _, name := range snames {
+		if err := step("drop index "+name, "DROP INDEX "+name); err != nil {
+			return err
+		}
+	}
 	if err := step("derive account states", `UPDATE authorizer_state s SET last_attempt_id = x.id, last_attempt_at = x.started_at, last_outcome = x.outcome, last_code = x.code,
 			state = tm_next_state('never', x.action, x.outcome, x.check_status)
 		FROM (SELECT DISTINCT ON (appid) appid, id, started_at, outcome, code, action, check_status FROM attempts
@@ -141,7 +141,32 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 		WHERE x.appid = s.appid`); err != nil {
 		return err
 	}
+	for i, def := range sdefs {
+		if err := step("create index "+snames[i], def); err != nil {
+			return err
+		}
+	}
 	// VACUUM as autovacuum would have by then: it sets the visibility map that
 	// index-only scans rely on.
 	return step("vacuum analyze", "VACUUM ANALYZE authorizers, authorizer_state, attempts, staff")
+}
+
+// genIndexes lists a table's secondary indexes (not its primary key) with
+// the statements that build them again.
+func genIndexes(ctx context.Context, pool *pgxpool.Pool, table string) (names, defs []string, err error) {
+	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 AND indexname <> $1 || '_pkey'`, table)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return nil, nil, err
+		}
+		// A partitioned table's index is listed as ON ONLY the parent; built
+		// again it must reach every partition.
+		names, defs = append(names, name), append(defs, strings.Replace(def, " ON ONLY ", " ON ", 1))
+	}
+	return names, defs, rows.Err()
 }
