@@ -222,7 +222,7 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 		{"search/花间", "/?q=" + url.QueryEscape("花间") + "&status=normal", list(postgres.AccountFilter{Q: "花间", Status: "normal"})},
 		{"search/花", "/?q=" + url.QueryEscape("花"), list(postgres.AccountFilter{Q: "花"})},
 		{"search/appid", "/?q=" + appid, list(postgres.AccountFilter{Q: appid})},
-		{"search/appid-prefix", "/?q=" + appid[:10], list(postgres.AccountFilter{Q: appid[:10]})},
+		{"search/appid-prefix", "/?q=" + appid[:16], list(postgres.AccountFilter{Q: appid[:16]})}, // 256 appids
 		{"search/gh_", "/?q=" + gh, list(postgres.AccountFilter{Q: gh})},
 		{"audit", "/audit", audit(postgres.AttemptFilter{})},
 	}
