@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -12,8 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -91,4 +95,123 @@ func TestRenderedPagesAreBuffered(t *testing.T) {
 		require.Equal(t, int64(len(r.Body)), r.ContentLength, "%s has a Content-Length", path)
 		require.Empty(t, r.TransferEncoding, path)
 	}
+}
+
+// stateCountsAgree fails unless the maintained counts per state and status
+// class (account_state_counts) equal a recount of the list rows.
+func stateCountsAgree(t *testing.T, e *trafficEnv, when string) {
+	t.Helper()
+	ctx := context.Background()
+	read := func(q string) map[string]int64 {
+		rows, err := e.App.Pool.Query(ctx, q)
+		require.NoError(t, err)
+		m := map[string]int64{}
+		for rows.Next() {
+			var class, state string
+			var n int64
+			require.NoError(t, rows.Scan(&class, &state, &n))
+			m[class+"/"+state] = n
+		}
+		require.NoError(t, rows.Err())
+		return m
+	}
+	kept := read("SELECT status_class, state, sum(n)::bigint FROM account_state_counts GROUP BY 1, 2 HAVING sum(n) <> 0")
+	recount := read("SELECT status_class, state, count(*) FROM authorizer_state GROUP BY 1, 2")
+	require.NotEmpty(t, recount, when)
+	require.Equal(t, recount, kept, when)
+}
+
+// The counts per state that a list page without a search reads are kept by
+// the transactions that change states: clicks, bulk runs, an unauthorized
+// push and a sync each leave them equal to a recount, folded or not, and the
+// page shows them.
+func TestStateCountsFollowEveryChange(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	e := newTrafficEnv(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "100"}})
+	require.NoError(t, e.App.Jobs.Start(ctx))
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = e.App.Jobs.Stop(sctx)
+		cancel()
+	})
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, e.addAccount(t, account{Status: map[bool]int{true: 16}[i == 11]}))
+	}
+	ids = append(ids, e.addAccount(t, account{Official: true}), e.addAccount(t, account{Revoked: true}))
+	stateCountsAgree(t, e, "after adding accounts")
+
+	// Clicks: one check, three opens with different answers.
+	c, _ := e.Login(core.RoleOperator)
+	e.Sim.Script(ids[1], wechatsim.ActionCreate, wechatsim.Behavior{Ret: 1735})
+	e.Sim.Script(ids[2], wechatsim.ActionCreate, wechatsim.Behavior{Ret: -202})
+	require.Equal(t, http.StatusOK, c.HTMXPost("/apps/"+ids[0]+"/check", nil).StatusCode)
+	for _, id := range ids[:3] {
+		require.Equal(t, http.StatusOK, c.HTMXPost("/apps/"+id+"/open", confirmed).StatusCode)
+	}
+	stateCountsAgree(t, e, "after clicks")
+
+	// A bulk run over every account of the list.
+	r := c.PostForm("/runs", url.Values{"action": {"check"}})
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	r = c.PostForm("/runs", formValues(r.Doc.Find(`form[action="/runs"]`)))
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		runs, err := e.App.Jobs.Runs.List(ctx, 10, 0)
+		require.NoError(t, err)
+		require.Len(t, runs, 1)
+		if runs[0].Status == jobs.RunFinished {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the run finishes")
+		time.Sleep(50 * time.Millisecond)
+	}
+	stateCountsAgree(t, e, "after a bulk run")
+
+	// An unauthorized push revokes an account; a sync changes another's status.
+	require.NoError(t, e.Sim.PushTicket(ctx))
+	require.NoError(t, e.Sim.Unauthorize(ctx, ids[3]))
+	var revoked int
+	require.NoError(t, e.App.Pool.QueryRow(ctx, "SELECT count(*) FROM authorizer_state WHERE appid = $1 AND status_class = 'revoked'", ids[3]).Scan(&revoked))
+	require.Equal(t, 1, revoked)
+	stateCountsAgree(t, e, "after an unauthorized push")
+	a4, ok := e.Sim.Authorizer(ids[4])
+	require.True(t, ok)
+	a4.AccountStatus = 19
+	e.Sim.AddAuthorizer(a4)
+	admin, _ := e.Login(core.RoleAdmin)
+	// The scheduled sync may hold the sync's lock at that moment: sync again
+	// until one has run after the change.
+	for abnormal := 0; abnormal == 0; {
+		require.Equal(t, http.StatusSeeOther, admin.PostForm("/platform/sync", nil).StatusCode)
+		require.NoError(t, e.App.Pool.QueryRow(ctx, "SELECT count(*) FROM authorizer_state WHERE appid = $1 AND status_class = 'abnormal'", ids[4]).Scan(&abnormal))
+		require.True(t, abnormal == 1 || time.Now().Before(deadline.Add(30*time.Second)), "the sync stores the new status: %s", admin.Get("/platform").Text(".flash"))
+		if abnormal == 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	stateCountsAgree(t, e, "after a sync")
+
+	// Folding changes nothing, and the page shows the kept counts.
+	_, err := e.App.Pool.Exec(ctx, "SELECT tm_fold_state_counts()")
+	require.NoError(t, err)
+	stateCountsAgree(t, e, "after folding")
+	var rows int
+	require.NoError(t, e.App.Pool.QueryRow(ctx, "SELECT count(*) FROM account_state_counts").Scan(&rows))
+	var keys int
+	require.NoError(t, e.App.Pool.QueryRow(ctx, "SELECT count(DISTINCT (status_class, state)) FROM authorizer_state").Scan(&keys))
+	require.Equal(t, keys, rows, "one row per key once folded")
+	sc, err := e.App.Attempts.CountStates(ctx, postgres.AccountFilter{})
+	require.NoError(t, err)
+	require.Equal(t, len(ids), sc.Total)
+	sc, err = e.App.Attempts.CountStates(ctx, postgres.AccountFilter{Status: "revoked"})
+	require.NoError(t, err)
+	require.NoError(t, e.App.Pool.QueryRow(ctx, "SELECT count(*) FROM authorizer_state WHERE status_class = 'revoked'").Scan(&revoked))
+	require.Equal(t, revoked, sc.Total)
+	require.Positive(t, sc.Total)
+	page := c.Get("/")
+	require.Equal(t, http.StatusOK, page.StatusCode)
 }

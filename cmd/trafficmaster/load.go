@@ -173,10 +173,16 @@ type loadPage struct {
 }
 
 // loadPages are the list, search and audit pages, with the store queries
-// each runs. Generated data (trafficmaster gen) names an appid that exists.
+// each runs: the list with and without filters, the searches, and the audit
+// with every filter its form offers alone and in pairs (the pairs that never
+// occur together in generated data among them: a staff member and an outcome
+// they never had, a run and another staff member). Generated data
+// (trafficmaster gen) names accounts, staff and runs that exist.
 func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 	var st *postgres.TrafficStore
 	appid, gh := postgres.GenAppID(0), "gh_000000000000"
+	var staff0, run int64 = 1, 1
+	now := time.Now()
 	if pool != nil {
 		st = &postgres.TrafficStore{Pool: pool}
 		var n int
@@ -184,6 +190,13 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 			return nil, err
 		}
 		appid, gh = postgres.GenAppID(n/3), fmt.Sprintf("gh_%012x", n/3)
+		// The first generated staff member has only the first outcome
+		// (success); the middle run is one of hers when its number is a
+		// multiple of 20 past the first.
+		if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT min(id) FROM staff WHERE username LIKE 'gen-operator-%'), 1),
+			coalesce((SELECT id FROM runs WHERE description = 'generated' ORDER BY id OFFSET (SELECT count(*) / 2 FROM runs WHERE description = 'generated') LIMIT 1), 1)`).Scan(&staff0, &run); err != nil {
+			return nil, err
+		}
 	}
 	list := func(f postgres.AccountFilter) func(context.Context) error {
 		return func(ctx context.Context) error {
@@ -204,13 +217,52 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 	}
 	pages := []loadPage{
 		{"list", "/", list(postgres.AccountFilter{})},
+		{"list/status", "/?status=abnormal", list(postgres.AccountFilter{Status: "abnormal"})},
 		{"list/state", "/?state=retry_later&sort=recent", list(postgres.AccountFilter{State: "retry_later", Sort: "recent"})},
 		{"search/花间", "/?q=" + url.QueryEscape("花间") + "&status=normal", list(postgres.AccountFilter{Q: "花间", Status: "normal"})},
 		{"search/花", "/?q=" + url.QueryEscape("花"), list(postgres.AccountFilter{Q: "花"})},
 		{"search/appid", "/?q=" + appid, list(postgres.AccountFilter{Q: appid})},
+		{"search/appid-prefix", "/?q=" + appid[:16], list(postgres.AccountFilter{Q: appid[:16]})}, // 256 appids
 		{"search/gh_", "/?q=" + gh, list(postgres.AccountFilter{Q: gh})},
 		{"audit", "/audit", audit(postgres.AttemptFilter{})},
-		{"audit/app+outcome", "/audit?appid=" + appid + "&outcome=needs_merchant", audit(postgres.AttemptFilter{AppID: appid, Outcome: "needs_merchant"})},
+	}
+	// The audit's filters, each with its query parameter and filter field.
+	type filter struct {
+		name, param string
+		set         func(*postgres.AttemptFilter)
+	}
+	day := now.AddDate(0, 0, -60)
+	from, to := day.Truncate(time.Minute), day.Add(24*time.Hour).Truncate(time.Minute)
+	const local = "2006-01-02T15:04"
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	if loc == nil {
+		loc = time.UTC
+	}
+	filters := []filter{
+		{"account", "appid=" + appid, func(f *postgres.AttemptFilter) { f.AppID = appid }},
+		{"staff", "staff=" + strconv.FormatInt(staff0, 10), func(f *postgres.AttemptFilter) { f.StaffID = staff0 }},
+		{"action", "action=check", func(f *postgres.AttemptFilter) { f.Action = "check" }},
+		{"outcome", "outcome=retryable", func(f *postgres.AttemptFilter) { f.Outcome = "retryable" }},
+		{"group", "group=merchant", func(f *postgres.AttemptFilter) { f.Group = "merchant" }},
+		{"run", "run=" + strconv.FormatInt(run, 10), func(f *postgres.AttemptFilter) { f.RunID = run }},
+		{"dates", "from=" + from.In(loc).Format(local) + "&to=" + to.In(loc).Format(local), func(f *postgres.AttemptFilter) {
+			a, b := from.In(loc), to.In(loc)
+			f.From, f.To = &a, &b
+		}},
+	}
+	for i, a := range filters {
+		var f postgres.AttemptFilter
+		a.set(&f)
+		pages = append(pages, loadPage{"audit/" + a.name, "/audit?" + a.param, audit(f)})
+		for _, b := range filters[i+1:] {
+			if a.name == "outcome" && b.name == "group" {
+				continue // an outcome and a group: the outcome alone, or nothing
+			}
+			var f postgres.AttemptFilter
+			a.set(&f)
+			b.set(&f)
+			pages = append(pages, loadPage{"audit/" + a.name + "+" + b.name, "/audit?" + a.param + "&" + b.param, audit(f)})
+		}
 	}
 	if st == nil {
 		for i := range pages {

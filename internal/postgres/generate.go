@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -11,6 +12,9 @@ import (
 
 // GenComponentAppID is the platform the generated accounts belong to.
 const GenComponentAppID = "wxgencomponent00001"
+
+// genRunBands is how many bands of time the generated bulk runs fall in.
+const genRunBands = 50
 
 // GenAppID is the appid of generated account i (0-based), the same formula
 // the SQL below uses, so benchmarks can name accounts that exist.
@@ -62,33 +66,41 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 		FROM generate_series(0, $1 - 1) g`, accounts, GenComponentAppID); err != nil {
 		return err
 	}
+	// Bulk runs: genRunBands time bands of 60 runs each; run k of a band has
+	// the action and staff of the attempts whose number is k modulo 60 (60 is
+	// a multiple of the 3 actions and the 20 staff), so a run's attempts agree
+	// with it and lie close together in time, as a real run's do.
+	if err := step(fmt.Sprintf("%d runs", genRunBands*60), `INSERT INTO runs (action, status, created_by, created_by_name, description, total, created_at, started_at, finished_at)
+		SELECT CASE WHEN k % 3 = 0 THEN 'check' ELSE 'open' END, 'finished', (SELECT min(id) FROM staff) + k % 20,
+			'gen-operator-' || (1 + k % 20), 'generated', 0, t, t, t
+		FROM generate_series(0, $1 - 1) b, generate_series(0, 59) k,
+			LATERAL (SELECT now() - interval '365 days' + (b::float8 / $1) * interval '365 days' AS t) x
+		ORDER BY b, k`, genRunBands); err != nil {
+		return err
+	}
 	// Drop the attempts' secondary indexes for the load and rebuild them after.
-	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'attempts' AND indexname <> 'attempts_pkey'`)
+	names, defs, err := genIndexes(ctx, pool, "attempts")
 	if err != nil {
 		return err
 	}
-	var names, defs []string
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			return err
-		}
-		names, defs = append(names, name), append(defs, def)
-	}
-	rows.Close()
 	for _, name := range names {
 		if err := step("drop index "+name, "DROP INDEX "+name); err != nil {
 			return err
 		}
 	}
+	var runBase int64
+	if err := pool.QueryRow(ctx, "SELECT coalesce(max(id), 0) - $1 + 1 FROM runs", genRunBands*60).Scan(&runBase); err != nil {
+		return err
+	}
 	const batch = 1_000_000
 	// Attempts are spread over the last 365 days, ids ascending with time.
 	for from := 0; from < attempts; from += batch {
 		to := min(from+batch, attempts)
-		if err := step(fmt.Sprintf("attempts %d-%d", from, to), `INSERT INTO attempts (appid, action, staff_id, request_id, client_ip, instance_id, started_at, finished_at, status, outcome, code, message, check_status, raw, latency_ms)
+		if err := step(fmt.Sprintf("attempts %d-%d", from, to), `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, instance_id, started_at, finished_at, status, outcome, code, message, check_status, raw, latency_ms)
 			SELECT 'wx' || lpad(to_hex(x'6e0000000000'::bigint + (g * 7919) % $3), 16, '0'),
 				CASE WHEN g % 3 = 0 THEN 'check' ELSE 'open' END,
 				(SELECT min(id) FROM staff) + g % 20,
+				CASE WHEN g % 7 = 0 THEN $5::bigint + least($6::bigint - 1, g * $6::bigint / $4::bigint) * 60 + g % 60 END,
 				'gen-' || g, '10.0.' || (g % 250) || '.' || (g % 200),
 				'gen',
 				now() - interval '365 days' + (g::float8 / $4) * interval '365 days',
@@ -102,12 +114,23 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 			CROSS JOIN LATERAL (SELECT (ARRAY['success','already_done','retryable','needs_merchant','rate_limited','not_yet_eligible','provider_config','failed','unknown','needs_merchant'])[1 + g % 10] AS outcome,
 				(ARRAY[0, 2021, -202, 1735, 1737, 2013, 2056, NULL, NULL, 1807])[1 + g % 10] AS code,
 				(ARRAY['', 'traffic master already open', 'system error', 'publisher have not authorized agency', 'operate too fast', 'not reach threshold', 'no ams account', 'HTTP 502 from WeChat', '', 'invalid publisher'])[1 + g % 10] AS msg) o`,
-			from, to, accounts, attempts); err != nil {
+			from, to, accounts, attempts, runBase, genRunBands); err != nil {
 			return err
 		}
 	}
 	for i, def := range defs {
 		if err := step("create index "+names[i], def); err != nil {
+			return err
+		}
+	}
+	// Every list row is updated once: its indexes (the bigram index holds
+	// dozens of entries per row) are dropped meanwhile and built again.
+	snames, sdefs, err := genIndexes(ctx, pool, "authorizer_state")
+	if err != nil {
+		return err
+	}
+	for _, name := range snames {
+		if err := step("drop index "+name, "DROP INDEX "+name); err != nil {
 			return err
 		}
 	}
@@ -118,7 +141,32 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 		WHERE x.appid = s.appid`); err != nil {
 		return err
 	}
+	for i, def := range sdefs {
+		if err := step("create index "+snames[i], def); err != nil {
+			return err
+		}
+	}
 	// VACUUM as autovacuum would have by then: it sets the visibility map that
 	// index-only scans rely on.
 	return step("vacuum analyze", "VACUUM ANALYZE authorizers, authorizer_state, attempts, staff")
+}
+
+// genIndexes lists a table's secondary indexes (not its primary key) with
+// the statements that build them again.
+func genIndexes(ctx context.Context, pool *pgxpool.Pool, table string) (names, defs []string, err error) {
+	rows, err := pool.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 AND indexname <> $1 || '_pkey'`, table)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return nil, nil, err
+		}
+		// A partitioned table's index is listed as ON ONLY the parent; built
+		// again it must reach every partition.
+		names, defs = append(names, name), append(defs, strings.Replace(def, " ON ONLY ", " ON ", 1))
+	}
+	return names, defs, rows.Err()
 }

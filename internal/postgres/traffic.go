@@ -475,14 +475,24 @@ type StateCounts struct {
 	Matching, Runnable int
 }
 
-// CountStates counts the accounts per state for the filter. It reads the
-// narrow list table alone.
+// CountStates counts the accounts per state for the filter. Without a
+// search it reads the maintained counts (account_state_counts, a few hundred
+// rows whatever the number of accounts: the status filter is part of their
+// key); a search counts its matches on the narrow list table.
 func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateCounts, error) {
 	sc := StateCounts{Counts: map[traffic.State]int{}}
 	cw := &where{}
-	cfrom := f.from(cw)
-	f.status(cw)
-	crows, err := s.Pool.Query(ctx, "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))"+cfrom+cw.sql()+" GROUP BY s.state", cw.args...)
+	var q string
+	if strings.TrimSpace(f.Q) == "" {
+		f.status(cw)
+		q = "SELECT s.state, sum(s.n)::bigint, coalesce(sum(s.n) FILTER (WHERE s.status_class IN ('normal', 'abnormal')), 0)::bigint FROM account_state_counts s" +
+			cw.sql() + " GROUP BY s.state HAVING sum(s.n) <> 0"
+	} else {
+		cfrom := f.from(cw)
+		f.status(cw)
+		q = "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))" + cfrom + cw.sql() + " GROUP BY s.state"
+	}
+	crows, err := s.Pool.Query(ctx, q, cw.args...)
 	if err != nil {
 		return sc, err
 	}
@@ -616,10 +626,15 @@ type AttemptFilter struct {
 	To     *time.Time
 	Before int64 // keyset: entries with a smaller id
 	Limit  int
+
+	// idAbove and idBelow are the id range From and To come to, once
+	// looked up (idBounds, which sets idsKnown).
+	idAbove, idBelow int64
+	idsKnown         bool
 }
 
-func (f AttemptFilter) where() *where {
-	w := &where{}
+// into adds the filter's conditions to w.
+func (f AttemptFilter) into(w *where) *where {
 	if f.AppID != "" {
 		w.add("t.appid = ?", f.AppID)
 	}
@@ -647,20 +662,40 @@ func (f AttemptFilter) where() *where {
 	}
 	if f.RunID > 0 {
 		w.add("t.run_id = ?", f.RunID)
+		// A run has one action and one creator, which its attempts carry: a
+		// run of the other action or of someone else has none of them, known
+		// from its row before any attempt is read (a one-time filter).
+		if f.Action != "" {
+			w.add("EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.action = ?)", f.RunID, string(f.Action))
+		}
+		if f.StaffID > 0 {
+			w.add("EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.created_by = ?)", f.RunID, f.StaffID)
+		}
 	}
 	if f.Code != nil {
 		w.add("t.code = ?", *f.Code)
 	}
 	// Ids follow start times to within timeSkew, so a time range also bounds
 	// the ids (two probes of the started_at index); the pages then walk the
-	// primary key inside the range instead of from the newest row down.
+	// primary key, or another filter's index (each ends in id), inside the
+	// range instead of from the newest row down. Bounds looked up already
+	// (idBounds) are written as numbers, so the planner knows how wide the
+	// range is and reads a narrow one whole rather than walk an index.
 	if f.From != nil {
 		w.add("t.started_at >= ?", *f.From)
-		w.add("t.id > coalesce((SELECT id FROM attempts WHERE started_at < ? ORDER BY started_at DESC, id DESC LIMIT 1), 0)", f.From.Add(-timeSkew))
+		if f.idsKnown {
+			w.add("t.id > " + strconv.FormatInt(f.idAbove, 10))
+		} else {
+			w.add("t.id > coalesce((SELECT id FROM attempts WHERE started_at < ? ORDER BY started_at DESC, id DESC LIMIT 1), 0)", f.From.Add(-timeSkew))
+		}
 	}
 	if f.To != nil {
 		w.add("t.started_at < ?", *f.To)
-		w.add("t.id < coalesce((SELECT id FROM attempts WHERE started_at >= ? ORDER BY started_at, id LIMIT 1), 9223372036854775807)", f.To.Add(timeSkew))
+		if f.idsKnown {
+			w.add("t.id < " + strconv.FormatInt(f.idBelow, 10))
+		} else {
+			w.add("t.id < coalesce((SELECT id FROM attempts WHERE started_at >= ? ORDER BY started_at, id LIMIT 1), 9223372036854775807)", f.To.Add(timeSkew))
+		}
 	}
 	if f.Before > 0 {
 		w.add("t.id < ?", f.Before)
@@ -709,8 +744,54 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	w := f.where()
-	rows, err := db.Query(ctx, "SELECT "+attemptCols+attemptFrom+w.sql()+" ORDER BY t.id DESC LIMIT "+strconv.Itoa(f.Limit+1), w.args...)
+	if f.Group != "" && f.Outcome != "" {
+		// An outcome and a group: the outcome alone, or nothing when it is
+		// not in the group (decided here, not by reading the outcome's rows).
+		in := f.Group == traffic.GroupPending && f.Outcome == traffic.Outcome("pending")
+		for _, o := range traffic.OutcomesIn(f.Group) {
+			in = in || o == f.Outcome
+		}
+		if !in {
+			return nil, 0, nil
+		}
+		f.Group = ""
+	}
+	if err := f.idBounds(ctx, db); err != nil {
+		return nil, 0, err
+	}
+	limit := " ORDER BY t.id DESC LIMIT " + strconv.Itoa(f.Limit+1)
+	w := &where{}
+	// One account's attempts are few: they are read through its index and
+	// the other filters applied to them, rather than letting the planner
+	// intersect them with another filter's index (all of a staff member's or
+	// an outcome's entries).
+	table := " attempts t"
+	if f.AppID != "" {
+		table = " (SELECT * FROM attempts WHERE appid = $1 OFFSET 0) t"
+		w.args = []any{f.AppID}
+	}
+	q := "SELECT " + attemptCols + strings.Replace(attemptFrom, " attempts t ", table+" ", 1)
+	if outcomes := traffic.OutcomesIn(f.Group); f.Group != "" && f.Group != traffic.GroupPending && f.Outcome == "" && len(outcomes) > 0 {
+		// A group is several outcomes: each is read newest first through an
+		// index on its own (outcome alone, or beside staff, action or run)
+		// and the few rows of each merged, where outcome = ANY(...) could
+		// only walk the newest rows of everything looking for the group, or
+		// sort all of its rows.
+		arms := make([]string, 0, len(outcomes))
+		for _, o := range outcomes {
+			fo := f
+			fo.Group, fo.Outcome = "", o
+			aw := fo.into(&where{args: w.args})
+			w.args = aw.args
+			arms = append(arms, "(SELECT t.id FROM"+table+aw.sql()+limit+")")
+		}
+		q = "SELECT " + attemptCols + attemptFrom +
+			" WHERE t.id IN (SELECT id FROM (" + strings.Join(arms, " UNION ALL ") + ") u ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit+1) + ")"
+	} else {
+		w = f.into(w)
+		q += w.sql()
+	}
+	rows, err := db.Query(ctx, q+limit, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -732,6 +813,26 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 	return list, next, nil
 }
 
+// idBounds looks up the id range of the filter's dates, once.
+func (f *AttemptFilter) idBounds(ctx context.Context, db querier) error {
+	if (f.From == nil && f.To == nil) || f.idsKnown {
+		return nil
+	}
+	var from, to *time.Time
+	if f.From != nil {
+		v := f.From.Add(-timeSkew)
+		from = &v
+	}
+	if f.To != nil {
+		v := f.To.Add(timeSkew)
+		to = &v
+	}
+	err := db.QueryRow(ctx, `SELECT coalesce((SELECT id FROM attempts WHERE started_at < $1 ORDER BY started_at DESC, id DESC LIMIT 1), 0),
+		coalesce((SELECT id FROM attempts WHERE started_at >= $2 ORDER BY started_at, id LIMIT 1), 9223372036854775807)`, from, to).Scan(&f.idAbove, &f.idBelow)
+	f.idsKnown = true
+	return err
+}
+
 // EachBatch is how many entries EachAttempt reads per statement.
 const EachBatch = 10_000
 
@@ -742,6 +843,9 @@ const EachBatch = 10_000
 // connection and the first rows come at once however large the export.
 func (s *TrafficStore) EachAttempt(ctx context.Context, f AttemptFilter, fn func(*traffic.Attempt) error) error {
 	f.Limit = EachBatch
+	if err := f.idBounds(ctx, s.Pool); err != nil {
+		return err
+	}
 	for {
 		list, next, err := s.exportBatch(ctx, f)
 		if err != nil {

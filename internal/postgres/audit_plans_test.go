@@ -1,0 +1,208 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+)
+
+// lastQuery records the SQL and arguments of the pool's latest query.
+type lastQuery struct {
+	mu   sync.Mutex
+	sql  string
+	args []any
+}
+
+func (l *lastQuery) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sql, l.args = d.SQL, d.Args
+	return ctx
+}
+
+func (l *lastQuery) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// planNode is the part of EXPLAIN (ANALYZE, FORMAT JSON) this test reads.
+type planNode struct {
+	NodeType       string     `json:"Node Type"`
+	Relation       string     `json:"Relation Name"`
+	Index          string     `json:"Index Name"`
+	ActualRows     float64    `json:"Actual Rows"`
+	Loops          float64    `json:"Actual Loops"`
+	RemovedFilter  float64    `json:"Rows Removed by Filter"`
+	RemovedRecheck float64    `json:"Rows Removed by Index Recheck"`
+	Plans          []planNode `json:"Plans"`
+}
+
+// outline is a plan as one line per node: type, relation or index, rows.
+func outline(n planNode, depth int) string {
+	s := fmt.Sprintf("%s%s %s %s rows=%v×%v removed=%v\n", strings.Repeat("  ", depth), n.NodeType, n.Relation, n.Index, n.ActualRows, n.Loops, n.RemovedFilter+n.RemovedRecheck)
+	for _, c := range n.Plans {
+		s += outline(c, depth+1)
+	}
+	return s
+}
+
+// attemptsRead sums the attempts rows and index entries a plan read
+// (returned or filtered away), and says whether it scanned the table whole.
+func attemptsRead(n planNode) (read float64, seq bool) {
+	onAttempts := n.Relation == "attempts" || strings.HasPrefix(n.Index, "attempts")
+	if onAttempts {
+		if n.NodeType == "Seq Scan" {
+			seq = true
+		}
+		if n.NodeType != "Bitmap Index Scan" || n.Relation == "" {
+			read += (n.ActualRows + n.RemovedFilter + n.RemovedRecheck) * max(n.Loops, 1)
+		}
+	}
+	for _, c := range n.Plans {
+		r, s := attemptsRead(c)
+		read += r
+		seq = seq || s
+	}
+	return read, seq
+}
+
+// Every audit filter the form offers (account, staff, action, outcome, what
+// to do next, run, dates) alone and in every pair, with values that occur
+// together often, rarely and never, is served by an index newest first or by
+// a bounded scan: no plan scans attempts whole, and none reads more than a
+// few hundred rows or index entries to fill a page. Against
+// TRAFFICMASTER_BENCH_DATABASE_URL (a generated database, see BENCHMARKS.md)
+// it checks that one instead of generating 100,000 rows.
+func TestEveryAuditFilterPairIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var dsn string
+	if url := os.Getenv("TRAFFICMASTER_BENCH_DATABASE_URL"); url != "" {
+		dsn = url
+	} else {
+		pool := pgtest.Pool(t)
+		require.NoError(t, postgres.Generate(ctx, pool, 500, 100_000, io.Discard))
+		dsn = pool.Config().ConnString()
+	}
+	tracer := &lastQuery{}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	require.NoError(t, err)
+	cfg.ConnConfig.Tracer = tracer
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	store := &postgres.TrafficStore{Pool: pool}
+
+	var staff0 int64
+	require.NoError(t, pool.QueryRow(ctx, "SELECT min(id) FROM staff WHERE username LIKE 'gen-operator-%'").Scan(&staff0))
+	var runs []int64
+	rows, err := pool.Query(ctx, "SELECT id FROM runs WHERE description = 'generated' ORDER BY id OFFSET (SELECT count(*) / 2 FROM runs) LIMIT 2")
+	require.NoError(t, err)
+	runs, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	now := time.Now()
+	day := func(d int) *time.Time { v := now.Add(time.Duration(d) * 24 * time.Hour); return &v }
+
+	type setter func(*postgres.AttemptFilter)
+	dims := map[string][]setter{
+		"account": {
+			func(f *postgres.AttemptFilter) { f.AppID = postgres.GenAppID(7) },
+			func(f *postgres.AttemptFilter) { f.AppID = postgres.GenAppID(250) },
+		},
+		"staff": {
+			func(f *postgres.AttemptFilter) { f.StaffID = staff0 },
+			func(f *postgres.AttemptFilter) { f.StaffID = staff0 + 7 },
+		},
+		"action": {
+			func(f *postgres.AttemptFilter) { f.Action = traffic.ActionCheck },
+			func(f *postgres.AttemptFilter) { f.Action = traffic.ActionOpen },
+		},
+		"run": {
+			func(f *postgres.AttemptFilter) { f.RunID = runs[0] },
+			func(f *postgres.AttemptFilter) { f.RunID = runs[1] },
+		},
+		"dates": {
+			func(f *postgres.AttemptFilter) { f.From, f.To = day(-180), day(-179) },
+			func(f *postgres.AttemptFilter) { f.From, f.To = day(-300), day(-10) },
+		},
+	}
+	for _, o := range []string{"success", "already_done", "retryable", "needs_merchant", "rate_limited", "not_yet_eligible", "provider_config", "failed", "unknown", "interrupted", "pending"} {
+		dims["outcome"] = append(dims["outcome"], func(f *postgres.AttemptFilter) { f.Outcome = traffic.Outcome(o) })
+	}
+	for _, g := range traffic.Groups {
+		dims["group"] = append(dims["group"], func(f *postgres.AttemptFilter) { f.Group = g.Group })
+	}
+	names := make([]string, 0, len(dims))
+	for n := range dims {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	worst := map[string]float64{}
+	check := func(label string, f postgres.AttemptFilter) {
+		t.Helper()
+		tracer.mu.Lock()
+		tracer.sql = ""
+		tracer.mu.Unlock()
+		_, _, err := store.ListAttempts(ctx, f)
+		require.NoError(t, err, label)
+		tracer.mu.Lock()
+		sql, args := tracer.sql, tracer.args
+		tracer.mu.Unlock()
+		if strings.HasPrefix(sql, "SELECT coalesce((SELECT id FROM attempts WHERE started_at") {
+			sql = "" // the dates' id range alone: nothing else to read
+		}
+		if sql == "" {
+			return // answered without reading attempts
+		}
+		var out []byte
+		require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&out), label)
+		var plans []struct {
+			Plan planNode `json:"Plan"`
+		}
+		require.NoError(t, json.Unmarshal(out, &plans), label)
+		read, seq := attemptsRead(plans[0].Plan)
+		assert.False(t, seq, "%s scans attempts whole:\n%s", label, outline(plans[0].Plan, 0))
+		assert.LessOrEqual(t, read, 2500.0, "%s reads %v rows of attempts:\n%s", label, read, outline(plans[0].Plan, 0))
+		key := strings.SplitN(label, "#", 2)[0]
+		worst[key] = max(worst[key], read)
+	}
+	for i, a := range names {
+		for ai, sa := range dims[a] {
+			var f postgres.AttemptFilter
+			sa(&f)
+			check(fmt.Sprintf("%s#%d", a, ai), f)
+			for _, b := range names[i+1:] {
+				for bi, sb := range dims[b] {
+					f := postgres.AttemptFilter{}
+					sa(&f)
+					sb(&f)
+					check(fmt.Sprintf("%s+%s#%d.%d", a, b, ai, bi), f)
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(worst))
+	for k := range worst {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("%-16s at most %6.0f rows and index entries of attempts read", k, worst[k])
+	}
+}
