@@ -90,6 +90,7 @@ func TestScheduledSyncAndTokenRefresh(t *testing.T) {
 	require.Equal(t, 1, issuedAfter-issuedBefore, "one token was asked of WeChat")
 
 	require.NotEmpty(t, waitSchedule(t, e, "authorizer_sync"))
+	require.Equal(t, "0 month partitions created", waitSchedule(t, e, "attempt_months"), "the migration made the window; the daily run keeps it")
 	var name string
 	require.NoError(t, e.App.Pool.QueryRow(ctx, `SELECT nick_name FROM authorizers WHERE appid = $1`, newcomer).Scan(&name))
 	require.Equal(t, "新来的", name, "the sync ran on start")
@@ -103,7 +104,7 @@ func TestScheduledSyncAndTokenRefresh(t *testing.T) {
 		every[s.Name] = s.Every
 		last[s.Name] = s.LastState
 	}
-	require.Equal(t, map[string]time.Duration{"retry_below_threshold": 24 * time.Hour, "authorizer_sync": 17 * time.Minute, "token_refresh": 5 * time.Minute}, every)
+	require.Equal(t, map[string]time.Duration{"retry_below_threshold": 24 * time.Hour, "authorizer_sync": 17 * time.Minute, "token_refresh": 5 * time.Minute, "attempt_months": 24 * time.Hour}, every)
 	require.Equal(t, "completed", last["token_refresh"])
 	require.Equal(t, "completed", last["authorizer_sync"])
 	admin, _ := e.Login(core.RoleAdmin)

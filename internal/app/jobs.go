@@ -29,7 +29,13 @@ func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID
 }
 
 func (a *App) schedules() []jobs.Schedule {
-	s := []jobs.Schedule{jobs.RetryBelowThreshold(24 * time.Hour)}
+	s := []jobs.Schedule{jobs.RetryBelowThreshold(24 * time.Hour), {
+		Name: "attempt_months", Description: "Keep the audit's month partitions ahead of time", Every: 24 * time.Hour, RunOnStart: true,
+		Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
+			n, err := a.Attempts.AddAttemptMonths(ctx, a.Now())
+			return fmt.Sprintf("%d month partitions created", n), err
+		},
+	}}
 	if a.Platform != nil {
 		s = append(s, jobs.Schedule{
 			Name: "authorizer_sync", Description: "Read every authorizer from WeChat", Every: a.Config.SyncInterval, RunOnStart: true,

@@ -54,6 +54,8 @@ var zhJobs = map[string]string{
 	"Retry opening accounts below the 1,000-visitor threshold (2013)": "重试开通未达 1000 访问门槛（2013）的账号",
 	"Read every authorizer from WeChat":                               "从微信同步全部授权账号",
 	"Refresh access tokens ahead of expiry":                           "在过期前刷新访问令牌",
+	"Keep the audit's month partitions ahead of time":                 "提前建好审计日志的月度分区",
+	"%d month partitions created":                                     "已新建 %d 个月度分区",
 	"Bulk run over the selected rows, or over every Mini Program matching the filter when none is selected:": "对所选行批量执行；未选择时，对符合当前筛选条件的全部小程序执行：",
 	"Start a bulk run…":       "开始批量任务…",
 	"Select all on this page": "全选本页",

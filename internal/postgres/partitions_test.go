@@ -71,3 +71,34 @@ func TestAttemptsArePartitionedByMonthWithTheirRules(t *testing.T) {
 	require.Len(t, list, 1)
 	require.Equal(t, a.ID, list[0].ID)
 }
+
+// The daily schedule keeps months ahead: AddAttemptMonths makes the
+// window's missing months (and only those), so an attempt then lands in its month, not in the default
+// partition every date filter reads.
+func TestAttemptMonthsAreAddedAhead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	store := &postgres.TrafficStore{Pool: pool}
+	_, err := pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomponent0000001');
+		INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, account_status) VALUES
+		('wx00000000000000p2', 'wxcomponent0000001', true, 'a', 1)`)
+	require.NoError(t, err)
+	made, err := store.AddAttemptMonths(ctx, time.Now())
+	require.NoError(t, err)
+	require.Zero(t, made, "the migration made this window already")
+
+	later := time.Now().AddDate(0, 30, 0).UTC()
+	made, err = store.AddAttemptMonths(ctx, later)
+	require.NoError(t, err)
+	require.Equal(t, postgres.AttemptMonthsAhead+1, made, "the month of %s and the %d after it", later.Format("2006-01"), postgres.AttemptMonthsAhead)
+	again, err := store.AddAttemptMonths(ctx, later)
+	require.NoError(t, err)
+	require.Zero(t, again, "months that exist are left alone")
+
+	a := &traffic.Attempt{AppID: "wx00000000000000p2", Action: traffic.ActionCheck, StartedAt: later}
+	require.NoError(t, store.BeginAttempt(ctx, a, "i1"))
+	var part string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT tableoid::regclass::text FROM attempts WHERE id = $1", a.ID).Scan(&part))
+	require.Equal(t, "attempts_"+later.Format("2006_01"), part)
+}

@@ -895,3 +895,16 @@ func (s *TrafficStore) StaffNames(ctx context.Context) ([]core.Staff, error) {
 		return st, err
 	})
 }
+
+// AttemptMonthsAhead is how far ahead the audit's month partitions are kept.
+const AttemptMonthsAhead = 24
+
+// AddAttemptMonths creates the audit's month partitions from the month of
+// now through AttemptMonthsAhead months later, those that do not exist yet,
+// and returns how many it made: without them new attempts would land in the
+// default partition, which every date filter reads.
+func (s *TrafficStore) AddAttemptMonths(ctx context.Context, now time.Time) (int, error) {
+	var made int
+	err := s.Pool.QueryRow(ctx, "SELECT tm_attempts_add_months($1, $2)", now, now.AddDate(0, AttemptMonthsAhead, 0)).Scan(&made)
+	return made, err
+}
