@@ -182,6 +182,11 @@ func TestStateCountsFollowEveryChange(t *testing.T) {
 	require.True(t, ok)
 	a4.AccountStatus = 19
 	e.Sim.AddAuthorizer(a4)
+	// A sync re-reads an unchanged account's profile once it is a day old
+	// (InfoMaxAge): age this one's, or a sync that ran just before the change
+	// (the one the schedule starts with) leaves it fresh and unread.
+	_, err := e.App.Pool.Exec(ctx, "UPDATE authorizers SET info_synced_at = now() - interval '2 days' WHERE appid = $1", ids[4])
+	require.NoError(t, err)
 	admin, _ := e.Login(core.RoleAdmin)
 	// The scheduled sync may hold the sync's lock at that moment: sync again
 	// until one has run after the change.
@@ -197,7 +202,7 @@ func TestStateCountsFollowEveryChange(t *testing.T) {
 	stateCountsAgree(t, e, "after a sync")
 
 	// Folding changes nothing, and the page shows the kept counts.
-	_, err := e.App.Pool.Exec(ctx, "SELECT tm_fold_state_counts()")
+	_, err = e.App.Pool.Exec(ctx, "SELECT tm_fold_state_counts()")
 	require.NoError(t, err)
 	stateCountsAgree(t, e, "after folding")
 	var rows int
