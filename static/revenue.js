@@ -20,7 +20,12 @@
       })
     });
     el.setAttribute("data-drawn", "");
-    window.addEventListener("resize", function () { chart.resize(); });
+    // Redraw at the element's new size (a phone turned, a window resized).
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { chart.resize(); }).observe(el);
+    } else {
+      window.addEventListener("resize", function () { chart.resize(); });
+    }
   }
   function init() {
     if (!window.echarts) { return; }
