@@ -228,3 +228,11 @@ func pullStateLabel(state string) string {
 	}
 	return "Running"
 }
+
+// BlockedSentence says why an account's ad data is missing; %d is WeChat's code.
+func BlockedSentence(code int) string {
+	if code == 1735 {
+		return "WeChat refuses this Mini Program's ad data (%d): the merchant has not signed the agency agreement. Its revenue is unknown, not zero."
+	}
+	return "WeChat refuses this Mini Program's ad data (%d): its traffic master is not open. Its revenue is unknown, not zero."
+}

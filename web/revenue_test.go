@@ -292,3 +292,37 @@ func TestRevenueBackfillForm(t *testing.T) {
 	require.Contains(t, r.Text(".flash"), "The backfill is queued")
 	require.Equal(t, 1, r.Doc.Find(`#revenue-pulls tr[data-pull]`).Length())
 }
+
+// A Mini Program's page shows its last 30 days per slot as the simulator
+// computes them, and an account whose traffic master is not open says that
+// WeChat refuses its data rather than showing zero.
+func TestRevenueOnTheAccountPage(t *testing.T) {
+	t.Parallel()
+	re := newRevenueEnv(t, 2)
+	y := revenue.Day(time.Now()).AddDate(0, 0, -1)
+	from := y.AddDate(0, 0, -29)
+	p := re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	start, end := from.Format(time.DateOnly), y.Format(time.DateOnly)
+	c, _ := re.Login(core.RoleViewer)
+	for _, id := range re.opened {
+		r := c.Get("/apps/" + id)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		want := re.Sim.SlotTotals(id, start, end, "")
+		if want.Exposure == 0 {
+			require.Equal(t, 1, r.Doc.Find(`#revenue [data-no-revenue]`).Length(), id)
+			continue
+		}
+		require.Equal(t, wechat.Fen(want.PublisherIncome).Yuan(), r.Text(`#revenue [data-total=income]`), id)
+		for _, sl := range wechat.Slots() {
+			if w := re.Sim.SlotTotals(id, start, end, sl); w.Exposure > 0 {
+				require.Equal(t, wechat.Fen(w.PublisherIncome).Yuan(), r.Text(`#account-slots tr[data-slot=`+sl+`] [data-income]`), sl)
+			}
+		}
+		require.Zero(t, r.Doc.Find(`#revenue [data-blocked]`).Length())
+	}
+	r := c.Get("/apps/" + re.closed)
+	require.Equal(t, "2009", r.Doc.Find(`#revenue [data-blocked]`).AttrOr("data-blocked", ""))
+	require.Contains(t, r.Text(`#revenue [data-blocked]`), "traffic master is not open")
+	require.Zero(t, r.Doc.Find(`#revenue [data-total]`).Length(), "no zero shown")
+}

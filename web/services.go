@@ -105,6 +105,7 @@ type PlatformService interface {
 // RevenueService reads the revenue dashboard from the stored ad data.
 type RevenueService interface {
 	Dashboard(ctx context.Context, from, to time.Time) (*revenue.Dashboard, error)
+	Account(ctx context.Context, appID string) (*revenue.AccountRevenue, error)
 }
 
 // RevenueData reads stored settlement and which accounts' data WeChat refuses.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -250,6 +251,34 @@ func (s *RevenueStore) SlotDays(ctx context.Context, from, to time.Time) ([]reve
 		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
 		return d, err
 	})
+}
+
+// AccountSlots sums appID's figures per slot over [from, to], in slot order.
+func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to time.Time) ([]revenue.SlotDay, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+		FROM revenue_slot_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date
+		GROUP BY slot ORDER BY slot`, appID, dateText(from), dateText(to))
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
+		var d revenue.SlotDay
+		var inc int64
+		err := r.Scan(&d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		return d, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// In WeChat's slot order, as every page lists them.
+	order := map[string]int{}
+	for i, sl := range wechat.Slots() {
+		order[sl] = i + 1
+	}
+	slices.SortStableFunc(out, func(a, b revenue.SlotDay) int { return order[a.Slot] - order[b.Slot] })
+	return out, nil
 }
 
 // TopAccounts lists the Mini Programs with the most income over [from, to].

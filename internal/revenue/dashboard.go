@@ -120,3 +120,34 @@ func (s *Service) now() time.Time {
 	}
 	return s.Now()
 }
+
+// AccountRevenue is one Mini Program's figures over the last 30 days per
+// slot, or why WeChat refuses its data.
+type AccountRevenue struct {
+	Blocked  *Blocked
+	From, To time.Time
+	Totals   Figures
+	Slots    []SlotDay // one per slot, summed over the days
+}
+
+// Account reads appID's revenue for its page.
+func (s *Service) Account(ctx context.Context, appID string) (*AccountRevenue, error) {
+	today := Day(s.now())
+	r := &AccountRevenue{To: today.AddDate(0, 0, -1)}
+	r.From = r.To.AddDate(0, 0, -29)
+	var err error
+	if r.Blocked, err = s.Store.AccountBlocked(ctx, appID); err != nil {
+		return nil, err
+	}
+	if r.Slots, err = s.Store.AccountSlots(ctx, appID, r.From, r.To); err != nil {
+		return nil, err
+	}
+	for _, sl := range r.Slots {
+		r.Totals.ReqSucc += sl.ReqSucc
+		r.Totals.Exposure += sl.Exposure
+		r.Totals.Clicks += sl.Clicks
+		r.Totals.Income += sl.Income
+		r.Totals.PublisherIncome += sl.PublisherIncome
+	}
+	return r, nil
+}

@@ -135,6 +135,10 @@ type Store interface {
 	ProviderDays(ctx context.Context, from, to time.Time) ([]ProviderDay, error)
 	// SlotDays lists every account's figures per slot per day, oldest first.
 	SlotDays(ctx context.Context, from, to time.Time) ([]SlotDay, error)
+	// AccountBlocked returns why appID's data is refused, nil when it is not.
+	AccountBlocked(ctx context.Context, appID string) (*Blocked, error)
+	// AccountSlots sums appID's figures per slot over [from, to].
+	AccountSlots(ctx context.Context, appID string, from, to time.Time) ([]SlotDay, error)
 	// TopAccounts lists the Mini Programs with the most income over [from, to].
 	TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]AccountFigures, error)
 }
