@@ -236,3 +236,82 @@ func BlockedSentence(code int) string {
 	}
 	return "WeChat refuses this Mini Program's ad data (%d): its traffic master is not open. Its revenue is unknown, not zero."
 }
+
+// SettlementVM lists settlement intervals with their totals.
+type SettlementVM struct {
+	Base
+	AppID    string
+	Provider bool
+	Rows     []revenue.Interval
+	// Slots are the slots any interval has, in WeChat's order.
+	Slots []string
+	// Settled sums every interval; Paid those paid, Pending the rest.
+	Settled, Paid, Pending wechat.Fen
+}
+
+// NewSettlementVM sums the intervals for the page.
+func NewSettlementVM(b Base, appID string, provider bool, rows []revenue.Interval) SettlementVM {
+	vm := SettlementVM{Base: b, AppID: appID, Provider: provider, Rows: rows}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		vm.Settled += r.SettledRevenue
+		if r.Status == wechat.SettPaid {
+			vm.Paid += r.SettledRevenue
+		} else {
+			vm.Pending += r.SettledRevenue
+		}
+		for sl := range r.Slots {
+			seen[sl] = true
+		}
+	}
+	for _, sl := range wechat.Slots() {
+		if seen[sl] {
+			vm.Slots = append(vm.Slots, sl)
+		}
+	}
+	return vm
+}
+
+// IntervalLabel names a half month, e.g. "2026-11, 1–15".
+func IntervalLabel(b Base, iv revenue.Interval) string {
+	m := iv.Month
+	if len(m) == 6 {
+		m = m[:4] + "-" + m[4:]
+	}
+	if iv.Half == 1 {
+		return b.T("%s, first half", m)
+	}
+	return b.T("%s, second half", m)
+}
+
+// SettStatusLabel names a settlement status.
+func SettStatusLabel(status int) string {
+	switch status {
+	case wechat.SettSettling:
+		return "Settling"
+	case wechat.SettSettled, wechat.SettSettled3:
+		return "Settled"
+	case wechat.SettPaying:
+		return "Paying"
+	case wechat.SettPaid:
+		return "Paid"
+	}
+	return "Unknown"
+}
+
+func settBadge(status int) string {
+	switch status {
+	case wechat.SettPaid:
+		return "badge ok"
+	case wechat.SettSettling:
+		return "badge info"
+	}
+	return "badge warn"
+}
+
+func mpAppID(vm SettlementVM) string {
+	if vm.Provider {
+		return ""
+	}
+	return vm.AppID
+}

@@ -94,5 +94,28 @@ func TestBrowserRevenueDashboard(t *testing.T) {
 		b.Viewport(1440, 900)
 		requireAccessible(t, b, "revenue-"+lang)
 		b.RequireClean("revenue-shots-" + lang)
+
+		// The settlement page, from the dashboard's link.
+		b.Click(`#settlement-link`)
+		b.WaitVisible(`#settlement`)
+		b.Settle()
+		st := re.Sim.SettlementTotals(webtest.ComponentAppID, from.Format(time.DateOnly), y.Format(time.DateOnly))
+		require.Equal(t, wechat.Fen(st.Settled).Yuan(), text(`[data-total=settled]`), lang)
+		require.Equal(t, st.Intervals, browsertest.Eval[int](b, `document.querySelectorAll("#settlement tbody tr").length`))
+		b.Screenshot("settlement-" + lang + "-1440")
+		requireAccessible(t, b, "settlement-"+lang)
+		b.RequireClean("settlement-" + lang)
+
+		// A Mini Program's page, from the top of the dashboard.
+		id := re.opened[0]
+		b.Navigate(re.URL + "/apps/" + id)
+		b.WaitVisible(`#revenue`)
+		b.Settle()
+		w30 := re.Sim.SlotTotals(id, y.AddDate(0, 0, -29).Format(time.DateOnly), y.Format(time.DateOnly), "")
+		if w30.Exposure > 0 {
+			require.Equal(t, wechat.Fen(w30.PublisherIncome).Yuan(), text(`#revenue [data-total=income]`), lang)
+		}
+		b.Screenshot("account-revenue-" + lang + "-1440")
+		b.RequireClean("account-revenue-" + lang)
 	}
 }

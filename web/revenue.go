@@ -90,3 +90,19 @@ func (s *Server) handleRevenuePullCreate(c echo.Context) error {
 	}
 	return s.flashOrFail(c, err, "/jobs", flashRule{OK: "The backfill is queued; its progress is shown below.", Shown: []string{core.EINVALID}})
 }
+
+// handleRevenueSettlement lists the half-month settlement intervals, the
+// provider's own or (with ?appid=) one Mini Program's, with their status,
+// amounts and slot breakdown.
+func (s *Server) handleRevenueSettlement(c echo.Context) error {
+	appID := c.QueryParam("appid")
+	if appID == "" {
+		appID = s.Config.WeChat.ComponentAppID
+	}
+	ivs, err := s.RevenueData.Settlement(c.Request().Context(), appID)
+	if err != nil {
+		return err
+	}
+	vm := views.NewSettlementVM(s.base(c, "Settlement", "revenue"), appID, appID == s.Config.WeChat.ComponentAppID, ivs)
+	return render(c, http.StatusOK, views.SettlementPage(vm))
+}

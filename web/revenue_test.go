@@ -326,3 +326,29 @@ func TestRevenueOnTheAccountPage(t *testing.T) {
 	require.Contains(t, r.Text(`#revenue [data-blocked]`), "traffic master is not open")
 	require.Zero(t, r.Doc.Find(`#revenue [data-total]`).Length(), "no zero shown")
 }
+
+// The settlement page lists the provider's and each Mini Program's half
+// months with the totals WeChat reports (settled_revenue_all), to the fen.
+func TestRevenueSettlementPage(t *testing.T) {
+	t.Parallel()
+	re := newRevenueEnv(t, 2)
+	y := revenue.Day(time.Now()).AddDate(0, 0, -1)
+	from := y.AddDate(0, 0, -45)
+	p := re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	start, end := from.Format(time.DateOnly), y.Format(time.DateOnly)
+	c, _ := re.Login(core.RoleViewer)
+	for _, id := range append([]string{""}, re.opened...) {
+		want := re.Sim.SettlementTotals(webtest.ComponentAppID, start, end)
+		path := "/revenue/settlement"
+		if id != "" {
+			want = re.Sim.SettlementTotals(id, start, end)
+			path += "?appid=" + id
+		}
+		r := c.Get(path)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		require.Equal(t, wechat.Fen(want.Settled).Yuan(), r.Text(`[data-total=settled]`), id)
+		require.Equal(t, want.Intervals, r.Doc.Find(`#settlement tbody tr`).Length(), id)
+		require.Positive(t, r.Doc.Find(`#settlement tbody tr[data-status]`).Length())
+	}
+}

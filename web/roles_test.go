@@ -31,7 +31,7 @@ var routeRules = []access{
 	{"GET", re(`^/(apps|audit|runs)(/|\.csv|$)`), "viewer"},
 	{"POST", re(`^/(apps|runs)(/|$)`), "operator"},
 	{"*", re(`^/(jobs|platform|staff|security-log)(/|$)`), "admin"},
-	{"GET", re(`^/revenue(\.csv|$)`), "viewer"},
+	{"GET", re(`^/revenue(\.csv|/settlement|$)`), "viewer"},
 	{"POST", re(`^/revenue/pulls$`), "admin"},
 }
 

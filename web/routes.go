@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	// Revenue from WeChat's ad data (revenue.go); admins start backfills.
 	viewer.GET("/revenue", s.handleRevenueDashboard)
 	viewer.GET("/revenue.csv", s.handleRevenueCSV)
+	viewer.GET("/revenue/settlement", s.handleRevenueSettlement)
 	admin.POST("/revenue/pulls", s.handleRevenuePullCreate)
 
 	// The signed-in staff member's own account (own_account.go).
