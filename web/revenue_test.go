@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,9 +30,15 @@ type revenueEnv struct {
 	closed string
 }
 
-func newRevenueEnv(t *testing.T, n int) *revenueEnv {
+func newRevenueEnv(t *testing.T, n int, simNow ...func() time.Time) *revenueEnv {
 	t.Helper()
-	e := webtest.New(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "500"}})
+	opt := webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "500"}}
+	if len(simNow) > 0 {
+		// The console and WeChat share the clock, as pushes are checked against it.
+		opt.SimConfig = func(c *wechatsim.Config) { c.Now = simNow[0] }
+		opt.Now = simNow[0]
+	}
+	e := webtest.New(t, opt)
 	ctx := context.Background()
 	re := &revenueEnv{Env: e, closed: "wx00000000000c0fff"}
 	for i := range n {
@@ -351,4 +358,46 @@ func TestRevenueSettlementPage(t *testing.T) {
 		require.Equal(t, want.Intervals, r.Doc.Find(`#settlement tbody tr`).Length(), id)
 		require.Positive(t, r.Doc.Find(`#settlement tbody tr[data-status]`).Length())
 	}
+}
+
+// WeChat publishes yesterday's figures during the day and revises them until
+// noon: before they appear the dashboard says so instead of a fall to zero,
+// and a later pull replaces the partial figures with the final ones.
+func TestRevenueYesterdayUnpublishedThenRevised(t *testing.T) {
+	t.Parallel()
+	today := revenue.Day(time.Now())
+	var simNow atomic.Pointer[time.Time]
+	set := func(hour int) { at := today.Add(time.Duration(hour) * time.Hour); simNow.Store(&at) }
+	set(3)
+	re := newRevenueEnv(t, 3, func() time.Time { return *simNow.Load() })
+	y := today.AddDate(0, 0, -1)
+	from := y.AddDate(0, 0, -6)
+	start, end := from.Format(time.DateOnly), y.Format(time.DateOnly)
+	c, _ := re.Login(core.RoleViewer)
+	dashboard := func() *webtest.Response {
+		return c.Get("/revenue?" + url.Values{"from": {start}, "to": {end}}.Encode())
+	}
+
+	p := re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	r := dashboard()
+	require.Equal(t, 1, r.Doc.Find(`[data-period=yesterday] [data-unpublished]`).Length(), r.Body)
+	require.Zero(t, r.Doc.Find(`[data-period=yesterday] [data-change]`).Length())
+
+	set(8) // yesterday's figures are out, not yet final
+	p = re.pull(t, y, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	partial := re.Sim.ProviderTotals(start, end, "")
+	r = dashboard()
+	require.Equal(t, wechat.Fen(partial.Income).Yuan(), r.Text(`[data-total=income]`))
+	require.Equal(t, 1, r.Doc.Find(`[data-period=yesterday] [data-change]`).Length())
+
+	set(13) // final
+	p = re.pull(t, y, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	final := re.Sim.ProviderTotals(start, end, "")
+	require.Greater(t, final.Income, partial.Income)
+	r = dashboard()
+	require.Equal(t, wechat.Fen(final.Income).Yuan(), r.Text(`[data-total=income]`))
+	require.Equal(t, wechat.Fen(re.Sim.ProviderTotals(end, end, "").Income).Yuan(), r.Text(`[data-period=yesterday] [data-income]`))
 }

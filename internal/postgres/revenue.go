@@ -217,6 +217,15 @@ func (s *RevenueStore) ProviderTotals(ctx context.Context, from, to time.Time) (
 	return f, err
 }
 
+// LatestProviderDay is the last day with any exposure in the provider's totals.
+func (s *RevenueStore) LatestProviderDay(ctx context.Context) (time.Time, error) {
+	var d *time.Time
+	if err := s.Pool.QueryRow(ctx, `SELECT max(day) FROM revenue_provider_daily WHERE exposure > 0`).Scan(&d); err != nil || d == nil {
+		return time.Time{}, err
+	}
+	return chinaDate(*d), nil
+}
+
 // ProviderDays lists the provider's days in [from, to], oldest first.
 func (s *RevenueStore) ProviderDays(ctx context.Context, from, to time.Time) ([]revenue.ProviderDay, error) {
 	rows, err := s.Pool.Query(ctx, `

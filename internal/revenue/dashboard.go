@@ -12,12 +12,16 @@ type Period struct {
 	From, To          time.Time
 	PrevFrom, PrevTo  time.Time
 	Current, Previous Figures
+	// Unpublished is set when WeChat had not yet published the period's last
+	// day at the latest pull (it publishes yesterday's figures during the
+	// day): the period is incomplete, and its change would mislead.
+	Unpublished bool
 }
 
 // Change is the current income against the previous period's, in percent;
 // ok is false when the previous period earned nothing.
 func (p Period) Change() (pct float64, ok bool) {
-	if p.Previous.Income == 0 {
+	if p.Previous.Income == 0 || p.Unpublished {
 		return 0, false
 	}
 	return float64(p.Current.Income-p.Previous.Income) * 100 / float64(p.Previous.Income), true
@@ -65,8 +69,12 @@ const TopLimit = 10
 func (s *Service) Dashboard(ctx context.Context, from, to time.Time) (*Dashboard, error) {
 	today := Day(s.now())
 	d := &Dashboard{Yesterday: today.AddDate(0, 0, -1)}
+	latest, err := s.Store.LatestProviderDay(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range Periods(today) {
-		var err error
+		p.Unpublished = latest.Before(p.To)
 		if p.Current, err = s.Store.ProviderTotals(ctx, p.From, p.To); err != nil {
 			return nil, err
 		}
@@ -76,7 +84,6 @@ func (s *Service) Dashboard(ctx context.Context, from, to time.Time) (*Dashboard
 		d.Periods = append(d.Periods, p)
 	}
 	d.From, d.To = ClampRange(from, to, today)
-	var err error
 	if d.Totals, err = s.Store.ProviderTotals(ctx, d.From, d.To); err != nil {
 		return nil, err
 	}

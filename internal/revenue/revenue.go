@@ -131,6 +131,9 @@ type Store interface {
 
 	// ProviderTotals sums the provider's daily totals over [from, to].
 	ProviderTotals(ctx context.Context, from, to time.Time) (Figures, error)
+	// LatestProviderDay is the last day WeChat reported any figures for
+	// (zero time when there is none).
+	LatestProviderDay(ctx context.Context) (time.Time, error)
 	// ProviderDays lists the provider's days in [from, to], oldest first.
 	ProviderDays(ctx context.Context, from, to time.Time) ([]ProviderDay, error)
 	// SlotDays lists every account's figures per slot per day, oldest first.
