@@ -58,6 +58,11 @@ func ensureMonths(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
 // transaction: the slot rows, then its daily rollup from them.
 func (s *RevenueStore) ReplaceAccountDays(ctx context.Context, appID string, from, to time.Time, rows []revenue.SlotDay) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		// Two pulls of the same account (the daily one and a backfill) take
+		// turns, so neither inserts beside rows the other just wrote.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_account'), hashtext($1))`, appID); err != nil {
+			return err
+		}
 		if err := ensureMonths(ctx, tx, from, to); err != nil {
 			return err
 		}
@@ -122,6 +127,9 @@ func (s *RevenueStore) AccountBlocked(ctx context.Context, appID string) (*reven
 // ReplaceProviderDays replaces the provider's daily totals for [from, to].
 func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Time, days []revenue.ProviderDay) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_provider_daily'))`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revenue_provider_daily WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {
 			return err
 		}
@@ -146,6 +154,9 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 // RebuildSlotRollup sums every account's slots per day for [from, to].
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revenue_slot_rollup WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {
 			return err
 		}

@@ -116,3 +116,37 @@ func TestRevenueProviderDaysAndPulls(t *testing.T) {
 	require.Equal(t, int64(5), list[0].Rows)
 	require.Equal(t, 3, list[0].DaysDone())
 }
+
+// Pulls that overlap (the daily one and a backfill) replace the same days at
+// the same time without a conflict, and the figures end as one pull's.
+func TestRevenueConcurrentReplacesTakeTurns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &postgres.RevenueStore{Pool: pgtest.Pool(t), ComponentAppID: "wxcomp"}
+	from, to := day(t, "2026-04-01"), day(t, "2026-04-03")
+	rows := []revenue.SlotDay{
+		{Day: from, Slot: wechat.SlotBanner, Figures: revenue.Figures{Exposure: 10, Income: 100}},
+		{Day: to, Slot: wechat.SlotBox, Figures: revenue.Figures{Exposure: 5, Income: 7}},
+	}
+	pd := []revenue.ProviderDay{{Day: from, Figures: revenue.Figures{Exposure: 15, Income: 150, AgencyIncome: 43, PublisherIncome: 107}}}
+	errs := make(chan error, 24)
+	for range 8 {
+		go func() { errs <- s.ReplaceAccountDays(ctx, "wxa", from, to, rows) }()
+		go func() { errs <- s.RebuildSlotRollup(ctx, from, to) }()
+		go func() { errs <- s.ReplaceProviderDays(ctx, from, to, pd) }()
+	}
+	for range 24 {
+		require.NoError(t, <-errs)
+	}
+	require.NoError(t, s.RebuildSlotRollup(ctx, from, to))
+	top, err := s.TopAccounts(ctx, from, to, 5)
+	require.NoError(t, err)
+	require.Len(t, top, 1)
+	require.Equal(t, wechat.Fen(107), top[0].Income)
+	slots, err := s.SlotDays(ctx, from, to)
+	require.NoError(t, err)
+	require.Len(t, slots, 2)
+	tot, err := s.ProviderTotals(ctx, from, to)
+	require.NoError(t, err)
+	require.Equal(t, wechat.Fen(150), tot.Income)
+}
