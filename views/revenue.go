@@ -315,3 +315,25 @@ func mpAppID(vm SettlementVM) string {
 	}
 	return vm.AppID
 }
+
+func moverName(m revenue.Mover) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return m.AppID
+}
+
+// deltaText is a change in yuan with its sign.
+func deltaText(m revenue.Mover) string {
+	if d := m.Delta(); d > 0 {
+		return "+" + d.Yuan()
+	}
+	return m.Delta().Yuan()
+}
+
+func deltaClass(m revenue.Mover) string {
+	if m.Delta() > 0 {
+		return "change up"
+	}
+	return "change down"
+}

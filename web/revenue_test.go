@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -192,6 +193,26 @@ func TestRevenueBackfillMatchesTheSimulatorToTheFen(t *testing.T) {
 			}
 		}
 	}
+
+	// The biggest movers against the 20 days before, as WeChat reports each account.
+	s20 := y.AddDate(0, 0, -19)
+	prevS, prevE := s20.AddDate(0, 0, -20).Format(time.DateOnly), s20.AddDate(0, 0, -1).Format(time.DateOnly)
+	r = c.Get("/revenue?" + url.Values{"from": {s20.Format(time.DateOnly)}, "to": {end}}.Encode())
+	movers := r.Doc.Find(`#movers tbody tr`)
+	require.Positive(t, movers.Length())
+	last := int64(-1)
+	movers.Each(func(i int, row *goquery.Selection) {
+		id := row.AttrOr("data-appid", "")
+		cur := re.Sim.SlotTotals(id, s20.Format(time.DateOnly), end, "").PublisherIncome
+		prev := re.Sim.SlotTotals(id, prevS, prevE, "").PublisherIncome
+		require.Equal(t, wechat.Fen(cur).Yuan(), strings.TrimSpace(row.Find(`[data-income]`).Text()), id)
+		require.Equal(t, wechat.Fen(prev).Yuan(), strings.TrimSpace(row.Find(`[data-previous]`).Text()), id)
+		d := max(cur-prev, prev-cur)
+		if last >= 0 {
+			require.LessOrEqual(t, d, last, "largest change first")
+		}
+		last = d
+	})
 
 	// The CSV carries the same days and money.
 	r = c.Get("/revenue.csv?" + url.Values{"from": {start}, "to": {end}}.Encode())

@@ -301,6 +301,32 @@ func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to 
 	return out, nil
 }
 
+// Movers lists the Mini Programs whose income changed most between the two ranges.
+func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
+		FROM (SELECT appid,
+		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $1::date AND $2::date), 0) cur,
+		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $3::date AND $4::date), 0) prev
+		      FROM revenue_account_daily
+		      WHERE day BETWEEN $1::date AND $2::date OR day BETWEEN $3::date AND $4::date
+		      GROUP BY appid) m
+		LEFT JOIN authorizers a USING (appid)
+		WHERE m.cur <> m.prev
+		ORDER BY abs(m.cur - m.prev) DESC, m.appid LIMIT $5`,
+		dateText(from), dateText(to), dateText(prevFrom), dateText(prevTo), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.Mover, error) {
+		var m revenue.Mover
+		var cur, prev int64
+		err := r.Scan(&m.AppID, &m.Name, &cur, &prev)
+		m.Income, m.Previous = wechat.Fen(cur), wechat.Fen(prev)
+		return m, err
+	})
+}
+
 // TopAccounts lists the Mini Programs with the most income over [from, to].
 func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	rows, err := s.Pool.Query(ctx, `

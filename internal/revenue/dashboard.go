@@ -38,6 +38,9 @@ type Dashboard struct {
 	Days     []ProviderDay
 	Slots    []SlotDay
 	Top      []AccountFigures
+	// Movers changed most against the range of equal length before it.
+	Movers           []Mover
+	PrevFrom, PrevTo time.Time
 }
 
 // Periods returns yesterday, the last 7 and 30 days and the month to date,
@@ -94,6 +97,11 @@ func (s *Service) Dashboard(ctx context.Context, from, to time.Time) (*Dashboard
 		return nil, err
 	}
 	if d.Top, err = s.Store.TopAccounts(ctx, d.From, d.To, TopLimit); err != nil {
+		return nil, err
+	}
+	days := int(d.To.Sub(d.From).Hours()/24) + 1
+	d.PrevFrom, d.PrevTo = d.From.AddDate(0, 0, -days), d.From.AddDate(0, 0, -1)
+	if d.Movers, err = s.Store.Movers(ctx, d.From, d.To, d.PrevFrom, d.PrevTo, TopLimit); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -62,6 +62,15 @@ type AccountFigures struct {
 	Figures
 }
 
+// Mover is a Mini Program's income in a range and in the range before it.
+type Mover struct {
+	AppID, Name      string
+	Income, Previous wechat.Fen
+}
+
+// Delta is the change in income.
+func (m Mover) Delta() wechat.Fen { return m.Income - m.Previous }
+
 // Interval is one half-month settlement interval; AppID is the component
 // appid for the provider's own.
 type Interval struct {
@@ -142,6 +151,9 @@ type Store interface {
 	AccountBlocked(ctx context.Context, appID string) (*Blocked, error)
 	// AccountSlots sums appID's figures per slot over [from, to].
 	AccountSlots(ctx context.Context, appID string, from, to time.Time) ([]SlotDay, error)
+	// Movers lists the Mini Programs whose income changed most between
+	// [prevFrom, prevTo] and [from, to], up or down.
+	Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]Mover, error)
 	// TopAccounts lists the Mini Programs with the most income over [from, to].
 	TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]AccountFigures, error)
 }
