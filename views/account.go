@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
@@ -27,6 +28,8 @@ type AccountVM struct {
 	RunsNext   int64
 	RunsBefore int64
 	CanAct     bool
+	// Revenue is the account's ad data over the last 30 days (revenue.templ).
+	Revenue *revenue.AccountRevenue
 }
 
 // pageURL is the account page with the two history cursors, one of them changed.

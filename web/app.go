@@ -11,5 +11,6 @@ func ForApp(a *app.App) *Server {
 		DB: a.Pool, Sessions: a.Sessions, Auth: a.Auth, Staff: a.Staff,
 		Accounts: a.Attempts, Audit: a.Attempts, Attempter: a.Traffic,
 		Runs: a.Jobs.Runs, Schedules: a.Jobs, Platform: a.Platform,
+		Revenue: a.Revenue, RevenueData: a.RevenueStore, RevenuePulls: a.Jobs,
 	})
 }

@@ -95,6 +95,9 @@ func (s *Server) handleAppShow(c echo.Context) error {
 			return err
 		}
 	}
+	if vm.Revenue, err = s.Revenue.Account(ctx, acct.AppID); err != nil {
+		return err
+	}
 	title := acct.NickName
 	if title == "" {
 		title = acct.AppID

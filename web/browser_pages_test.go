@@ -89,7 +89,7 @@ func setLang(b *browsertest.Browser, lang string) {
 
 var (
 	idSegment = regexp.MustCompile(`/(wx[0-9a-f]{16}|[0-9]+)(/|$)`)
-	skipLinks = regexp.MustCompile(`^/(audit\.csv|static/)`)
+	skipLinks = regexp.MustCompile(`^/(audit\.csv|revenue\.csv|static/)`)
 )
 
 // pageKind groups URLs that show the same page: /runs/1 and /runs/2, or
@@ -156,7 +156,7 @@ func TestBrowserEveryPageClean(t *testing.T) {
 				setLang(b, lang)
 				kinds := crawl(t, b, ce.URL, "/", string(role)+"/"+lang)
 				t.Logf("%s/%s: %d kinds of page: %s", role, lang, len(kinds), strings.Join(kinds, " "))
-				want := []string{"/?", "/runs?", "/runs/:id?", "/audit?", "/audit/:id?", "/apps/:id?"}
+				want := []string{"/?", "/runs?", "/runs/:id?", "/audit?", "/audit/:id?", "/apps/:id?", "/revenue?", "/revenue/settlement?"}
 				if role == core.RoleAdmin {
 					want = append(want, "/platform?", "/jobs?", "/staff?", "/security-log?")
 				}

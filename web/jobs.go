@@ -14,5 +14,9 @@ func (s *Server) handleJobsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.JobsPage(views.JobsVM{Base: s.base(c, "Jobs", "jobs"), Schedules: list}))
+	pulls, err := s.RevenuePulls.RevenuePulls(c.Request().Context(), 20)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.JobsPage(views.JobsVM{Base: s.base(c, "Jobs", "jobs"), Schedules: list, Pulls: pulls}))
 }

@@ -31,6 +31,8 @@ var routeRules = []access{
 	{"GET", re(`^/(apps|audit|runs)(/|\.csv|$)`), "viewer"},
 	{"POST", re(`^/(apps|runs)(/|$)`), "operator"},
 	{"*", re(`^/(jobs|platform|staff|security-log)(/|$)`), "admin"},
+	{"GET", re(`^/revenue(\.csv|/settlement|$)`), "viewer"},
+	{"POST", re(`^/revenue/pulls$`), "admin"},
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }

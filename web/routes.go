@@ -56,6 +56,12 @@ func (s *Server) routes() {
 	operator.POST("/runs/:id/cancel", s.handleRunCancel)
 	admin.GET("/jobs", s.handleJobsList)
 
+	// Revenue from WeChat's ad data (revenue.go); admins start backfills.
+	viewer.GET("/revenue", s.handleRevenueDashboard)
+	viewer.GET("/revenue.csv", s.handleRevenueCSV)
+	viewer.GET("/revenue/settlement", s.handleRevenueSettlement)
+	admin.POST("/revenue/pulls", s.handleRevenuePullCreate)
+
 	// The signed-in staff member's own account (own_account.go).
 	viewer.GET("/account", s.handleOwnAccountShow)
 	viewer.POST("/account/password", s.handleOwnPasswordChange)

@@ -41,6 +41,10 @@ type Deps struct {
 	Runs      RunService
 	Schedules ScheduleService
 	Platform  PlatformService
+	// Revenue, RevenueData and RevenuePulls serve the revenue pages (revenue.go).
+	Revenue      RevenueService
+	RevenueData  RevenueData
+	RevenuePulls RevenuePulls
 }
 
 // Server is the console's HTTP server: one type whose handleX methods serve

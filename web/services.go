@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gorilla/sessions"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
 
@@ -98,4 +100,22 @@ type PlatformService interface {
 	Sync(ctx context.Context) (platform.SyncResult, error)
 	AuthorizationLink(ctx context.Context, redirectURI string) (platform.AuthorizationLinks, error)
 	CompleteAuthorization(ctx context.Context, authCode string) (string, error)
+}
+
+// RevenueService reads the revenue dashboard from the stored ad data.
+type RevenueService interface {
+	Dashboard(ctx context.Context, from, to time.Time) (*revenue.Dashboard, error)
+	Account(ctx context.Context, appID string) (*revenue.AccountRevenue, error)
+}
+
+// RevenueData reads stored settlement and which accounts' data WeChat refuses.
+type RevenueData interface {
+	Settlement(ctx context.Context, appID string) ([]revenue.Interval, error)
+	AccountBlocked(ctx context.Context, appID string) (*revenue.Blocked, error)
+}
+
+// RevenuePulls starts and lists pulls of WeChat's ad data.
+type RevenuePulls interface {
+	StartRevenuePull(ctx context.Context, kind string, from, to time.Time, by *int64) (int64, error)
+	RevenuePulls(ctx context.Context, limit int) ([]revenue.Pull, error)
 }

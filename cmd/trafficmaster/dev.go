@@ -80,6 +80,9 @@ func cmdDev(ctx context.Context, e env, args []string) error {
 		"WECHAT_LOGIN_PAGE_BASE_URL": simURL,
 		"SYNC_INTERVAL":              "5m",
 	}
+	if e.getenv("RATE_PER_SECOND") == "" {
+		vars["RATE_PER_SECOND"] = devRevenueRate
+	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := vars[k]; ok {
 			return v
@@ -123,6 +126,7 @@ func startDevSim(ctx context.Context, log *slog.Logger, eventURL string) (*wecha
 		return nil, "", err
 	}
 	sim.AddDemoAccounts(wechatsim.DemoAuthorizers())
+	markDemoOpened(sim, wechatsim.DemoAuthorizers(), time.Now())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
@@ -163,6 +167,9 @@ func startDevWeChat(ctx context.Context, a *app.App, sim *wechatsim.Sim, log *sl
 	}
 	if _, err := a.Platform.Sync(ctx); err != nil && ctx.Err() == nil {
 		log.Error("first authorizer sync failed", "err", err)
+	}
+	if _, err := startDevRevenue(ctx, a, time.Now()); err != nil && ctx.Err() == nil {
+		log.Error("demo ad data backfill failed", "err", err)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
@@ -50,6 +51,10 @@ type App struct {
 	Traffic *traffic.Service
 	// Attempts stores attempts and lists accounts and audit entries.
 	Attempts *postgres.TrafficStore
+
+	// Revenue pulls WeChat's ad data into RevenueStore and reads it for the pages.
+	Revenue      *revenue.Service
+	RevenueStore *postgres.RevenueStore
 
 	// Jobs is the Postgres job queue: bulk runs and scheduled work.
 	Jobs *jobs.Client
@@ -143,8 +148,12 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, a.InstanceID, a.Log, opt.Now)
 	a.recoverOrphans(ctx)
 
+	// Revenue: WeChat's ad data, pulled by the queue, read by the pages.
+	a.RevenueStore, a.Revenue = newRevenue(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, a.TokenManager, a.Log, opt.Now)
+
 	// Jobs: bulk runs and the schedules, calling the traffic service.
-	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, a.schedules(), opt.Now); err != nil {
+	schedules := append(a.schedules(), jobs.RevenueDaily(revenueEvery, opt.Now))
+	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue); err != nil {
 		return err
 	}
 

@@ -62,6 +62,9 @@ type Config struct {
 	Now func() time.Time
 	// FetchPoll shortens the queue's fallback polling (tests).
 	FetchPoll time.Duration
+	// RevenuePulls and Revenue record and perform pulls of WeChat's ad data (revenue.go).
+	RevenuePulls RevenuePulls
+	Revenue      RevenueCollector
 }
 
 // Client is the queue client with the services built on it.
@@ -107,6 +110,9 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &scheduleWorker{c: c}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &revenuePullWorker{c: c}); err != nil {
 		return nil, err
 	}
 	var periodic []*river.PeriodicJob

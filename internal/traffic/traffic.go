@@ -357,6 +357,9 @@ func WithAuthorizerToken(ctx context.Context, tokens AuthorizerTokens, appID str
 	if tokens == nil {
 		return errNoTokens
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	for try := 0; ; try++ {
 		tok, err := tokens.AuthorizerAccessToken(ctx, appID)
 		if err != nil {

@@ -1,0 +1,406 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// RevenueStore keeps WeChat's ad data, settlement and the record of pulls.
+// It implements revenue.Store and jobs.RevenuePulls.
+type RevenueStore struct {
+	Pool *pgxpool.Pool
+	// ComponentAppID selects the platform's accounts.
+	ComponentAppID string
+}
+
+var _ revenue.Store = (*RevenueStore)(nil)
+
+func dateText(t time.Time) string { return t.Format(time.DateOnly) }
+
+// chinaDate turns a date read from Postgres (midnight UTC) into the same
+// calendar day at midnight in China.
+func chinaDate(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, revenue.China)
+}
+
+// MiniPrograms lists the platform's authorized Mini Programs, in appid order.
+func (s *RevenueStore) MiniPrograms(ctx context.Context) ([]string, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT appid FROM authorizers
+		WHERE component_appid = $1 AND is_mini_program AND revoked_at IS NULL
+		ORDER BY appid`, s.ComponentAppID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// ensureMonths creates the month partitions covering [from, to].
+func ensureMonths(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, from.Location()); !m.After(to); m = m.AddDate(0, 1, 0) {
+		if _, err := tx.Exec(ctx, `SELECT revenue_ensure_month($1::date)`, dateText(m)); err != nil {
+			return fmt.Errorf("revenue partition %s: %w", m.Format("2006-01"), err)
+		}
+	}
+	return nil
+}
+
+// ReplaceAccountDays replaces appID's figures for [from, to] in one
+// transaction: the slot rows, then its daily rollup from them.
+func (s *RevenueStore) ReplaceAccountDays(ctx context.Context, appID string, from, to time.Time, rows []revenue.SlotDay) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		// Two pulls of the same account (the daily one and a backfill) take
+		// turns, so neither inserts beside rows the other just wrote.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_account'), hashtext($1))`, appID); err != nil {
+			return err
+		}
+		if err := ensureMonths(ctx, tx, from, to); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM revenue_slot_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date`, appID, dateText(from), dateText(to)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM revenue_account_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date`, appID, dateText(from), dateText(to)); err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			n := len(rows)
+			days, slots := make([]string, n), make([]string, n)
+			req, exp, clk, inc := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+			for i, r := range rows {
+				days[i], slots[i] = dateText(r.Day), r.Slot
+				req[i], exp[i], clk[i], inc[i] = r.ReqSucc, r.Exposure, r.Clicks, int64(r.Income)
+			}
+			// A slot WeChat lists twice for one day is summed, not refused.
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO revenue_slot_daily (day, appid, slot, req_succ, exposure, clicks, income_fen)
+				SELECT d, $1, sl, sum(r), sum(e), sum(c), sum(i)
+				FROM unnest($2::date[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(d, sl, r, e, c, i)
+				WHERE d BETWEEN $8::date AND $9::date
+				GROUP BY d, sl`, appID, days, slots, req, exp, clk, inc, dateText(from), dateText(to)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO revenue_account_daily (day, appid, req_succ, exposure, clicks, income_fen)
+				SELECT day, appid, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+				FROM revenue_slot_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date
+				GROUP BY day, appid`, appID, dateText(from), dateText(to)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM revenue_account_blocked WHERE appid = $1`, appID)
+		return err
+	})
+}
+
+// MarkBlocked records that appID's data calls are refused with code.
+func (s *RevenueStore) MarkBlocked(ctx context.Context, appID string, code int, message string) error {
+	_, err := s.Pool.Exec(ctx, `
+		INSERT INTO revenue_account_blocked (appid, code, message) VALUES ($1, $2, $3)
+		ON CONFLICT (appid) DO UPDATE SET code = excluded.code, message = excluded.message, checked_at = now()`, appID, code, message)
+	return err
+}
+
+// AccountBlocked returns why appID's data is refused, or nil when it is not.
+func (s *RevenueStore) AccountBlocked(ctx context.Context, appID string) (*revenue.Blocked, error) {
+	b := revenue.Blocked{AppID: appID}
+	err := s.Pool.QueryRow(ctx, `SELECT code, message, checked_at FROM revenue_account_blocked WHERE appid = $1`, appID).
+		Scan(&b.Code, &b.Message, &b.CheckedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil //nolint:nilnil // not blocked is the usual answer, not an error
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// ReplaceProviderDays replaces the provider's daily totals for [from, to].
+func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Time, days []revenue.ProviderDay) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_provider_daily'))`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM revenue_provider_daily WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {
+			return err
+		}
+		for _, d := range days {
+			if d.Day.Before(from) || d.Day.After(to) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO revenue_provider_daily (day, req_succ, exposure, clicks, income_fen, publisher_income_fen, agency_income_fen)
+				VALUES ($1::date, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (day) DO UPDATE SET req_succ = excluded.req_succ, exposure = excluded.exposure, clicks = excluded.clicks,
+				  income_fen = excluded.income_fen, publisher_income_fen = excluded.publisher_income_fen,
+				  agency_income_fen = excluded.agency_income_fen, pulled_at = now()`,
+				dateText(d.Day), d.ReqSucc, d.Exposure, d.Clicks, int64(d.Income), int64(d.PublisherIncome), int64(d.AgencyIncome)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RebuildSlotRollup sums every account's slots per day for [from, to].
+func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM revenue_slot_rollup WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO revenue_slot_rollup (day, slot, req_succ, exposure, clicks, income_fen)
+			SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+			FROM revenue_slot_daily WHERE day BETWEEN $1::date AND $2::date
+			GROUP BY day, slot`, dateText(from), dateText(to))
+		return err
+	})
+}
+
+// SaveSettlement stores appID's intervals, overwriting status and amounts.
+func (s *RevenueStore) SaveSettlement(ctx context.Context, appID string, items []revenue.Interval) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		for _, it := range items {
+			slots := map[string]int64{}
+			for k, v := range it.Slots {
+				slots[k] = int64(v)
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO revenue_settlements (appid, month, half, status, settled_revenue_fen, sett_no, slot_revenue)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (appid, month, half) DO UPDATE SET status = excluded.status,
+				  settled_revenue_fen = excluded.settled_revenue_fen, sett_no = excluded.sett_no,
+				  slot_revenue = excluded.slot_revenue, pulled_at = now()`,
+				appID, it.Month, it.Half, it.Status, int64(it.SettledRevenue), it.SettNo, slots); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Settlement lists appID's intervals (the component appid: the provider's), newest first.
+func (s *RevenueStore) Settlement(ctx context.Context, appID string) ([]revenue.Interval, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT month, half, status, settled_revenue_fen, sett_no, slot_revenue
+		FROM revenue_settlements WHERE appid = $1 ORDER BY month DESC, half DESC`, appID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.Interval, error) {
+		iv := revenue.Interval{AppID: appID}
+		var fen int64
+		var slots map[string]int64
+		if err := r.Scan(&iv.Month, &iv.Half, &iv.Status, &fen, &iv.SettNo, &slots); err != nil {
+			return iv, err
+		}
+		iv.SettledRevenue = wechat.Fen(fen)
+		iv.Slots = map[string]wechat.Fen{}
+		for k, v := range slots {
+			iv.Slots[k] = wechat.Fen(v)
+		}
+		return iv, nil
+	})
+}
+
+// ProviderTotals sums the provider's daily totals over [from, to].
+func (s *RevenueStore) ProviderTotals(ctx context.Context, from, to time.Time) (revenue.Figures, error) {
+	var f revenue.Figures
+	var inc, pub, ag int64
+	err := s.Pool.QueryRow(ctx, `
+		SELECT coalesce(sum(req_succ), 0), coalesce(sum(exposure), 0), coalesce(sum(clicks), 0),
+		       coalesce(sum(income_fen), 0), coalesce(sum(publisher_income_fen), 0), coalesce(sum(agency_income_fen), 0)
+		FROM revenue_provider_daily WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)).
+		Scan(&f.ReqSucc, &f.Exposure, &f.Clicks, &inc, &pub, &ag)
+	f.Income, f.PublisherIncome, f.AgencyIncome = wechat.Fen(inc), wechat.Fen(pub), wechat.Fen(ag)
+	return f, err
+}
+
+// LatestProviderDay is the last day with any exposure in the provider's totals.
+func (s *RevenueStore) LatestProviderDay(ctx context.Context) (time.Time, error) {
+	var d *time.Time
+	if err := s.Pool.QueryRow(ctx, `SELECT max(day) FROM revenue_provider_daily WHERE exposure > 0`).Scan(&d); err != nil || d == nil {
+		return time.Time{}, err
+	}
+	return chinaDate(*d), nil
+}
+
+// ProviderDays lists the provider's days in [from, to], oldest first.
+func (s *RevenueStore) ProviderDays(ctx context.Context, from, to time.Time) ([]revenue.ProviderDay, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT day, req_succ, exposure, clicks, income_fen, publisher_income_fen, agency_income_fen
+		FROM revenue_provider_daily WHERE day BETWEEN $1::date AND $2::date ORDER BY day`, dateText(from), dateText(to))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.ProviderDay, error) {
+		var d revenue.ProviderDay
+		var inc, pub, ag int64
+		err := r.Scan(&d.Day, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc, &pub, &ag)
+		d.Day = chinaDate(d.Day)
+		d.Income, d.PublisherIncome, d.AgencyIncome = wechat.Fen(inc), wechat.Fen(pub), wechat.Fen(ag)
+		return d, err
+	})
+}
+
+// SlotDays lists every account's figures per slot per day in [from, to].
+func (s *RevenueStore) SlotDays(ctx context.Context, from, to time.Time) ([]revenue.SlotDay, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT day, slot, req_succ, exposure, clicks, income_fen
+		FROM revenue_slot_rollup WHERE day BETWEEN $1::date AND $2::date ORDER BY day, slot`, dateText(from), dateText(to))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
+		var d revenue.SlotDay
+		var inc int64
+		err := r.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+		d.Day = chinaDate(d.Day)
+		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		return d, err
+	})
+}
+
+// AccountSlots sums appID's figures per slot over [from, to], in slot order.
+func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to time.Time) ([]revenue.SlotDay, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+		FROM revenue_slot_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date
+		GROUP BY slot ORDER BY slot`, appID, dateText(from), dateText(to))
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
+		var d revenue.SlotDay
+		var inc int64
+		err := r.Scan(&d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		return d, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// In WeChat's slot order, as every page lists them.
+	order := map[string]int{}
+	for i, sl := range wechat.Slots() {
+		order[sl] = i + 1
+	}
+	slices.SortStableFunc(out, func(a, b revenue.SlotDay) int { return order[a.Slot] - order[b.Slot] })
+	return out, nil
+}
+
+// Movers lists the Mini Programs whose income changed most between the two ranges.
+func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
+		FROM (SELECT appid,
+		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $1::date AND $2::date), 0) cur,
+		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $3::date AND $4::date), 0) prev
+		      FROM revenue_account_daily
+		      WHERE day BETWEEN $1::date AND $2::date OR day BETWEEN $3::date AND $4::date
+		      GROUP BY appid) m
+		LEFT JOIN authorizers a USING (appid)
+		WHERE m.cur <> m.prev
+		ORDER BY abs(m.cur - m.prev) DESC, m.appid LIMIT $5`,
+		dateText(from), dateText(to), dateText(prevFrom), dateText(prevTo), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.Mover, error) {
+		var m revenue.Mover
+		var cur, prev int64
+		err := r.Scan(&m.AppID, &m.Name, &cur, &prev)
+		m.Income, m.Previous = wechat.Fen(cur), wechat.Fen(prev)
+		return m, err
+	})
+}
+
+// TopAccounts lists the Mini Programs with the most income over [from, to].
+func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc
+		FROM (SELECT appid, sum(req_succ) req, sum(exposure) exp, sum(clicks) clk, sum(income_fen) inc
+		      FROM revenue_account_daily WHERE day BETWEEN $1::date AND $2::date
+		      GROUP BY appid ORDER BY inc DESC, appid LIMIT $3) t
+		LEFT JOIN authorizers a USING (appid)
+		ORDER BY t.inc DESC, t.appid`, dateText(from), dateText(to), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.AccountFigures, error) {
+		var a revenue.AccountFigures
+		var inc int64
+		err := r.Scan(&a.AppID, &a.Name, &a.ReqSucc, &a.Exposure, &a.Clicks, &inc)
+		a.Income, a.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		return a, err
+	})
+}
+
+// CreatePull records a pull of [from, to] inside tx (so it is enqueued with
+// its job or not at all) and returns its id.
+func (s *RevenueStore) CreatePull(ctx context.Context, tx pgx.Tx, kind string, from, to time.Time, by *int64) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO revenue_pulls (kind, from_day, to_day, next_day, created_by)
+		VALUES ($1, $2::date, $3::date, $2::date, $4) RETURNING id`, kind, dateText(from), dateText(to), by).Scan(&id)
+	return id, err
+}
+
+const pullColumns = `id, kind, from_day, to_day, next_day, state, rows, errors, last_error, created_at, finished_at`
+
+func scanPull(r pgx.Row) (revenue.Pull, error) {
+	var p revenue.Pull
+	err := r.Scan(&p.ID, &p.Kind, &p.From, &p.To, &p.Next, &p.State, &p.Rows, &p.Errors, &p.LastError, &p.CreatedAt, &p.FinishedAt)
+	p.From, p.To, p.Next = chinaDate(p.From), chinaDate(p.To), chinaDate(p.Next)
+	return p, err
+}
+
+// Pull reads one pull.
+func (s *RevenueStore) Pull(ctx context.Context, id int64) (revenue.Pull, error) {
+	return scanPull(s.Pool.QueryRow(ctx, `SELECT `+pullColumns+` FROM revenue_pulls WHERE id = $1`, id))
+}
+
+// Pulls lists the latest pulls, newest first.
+func (s *RevenueStore) Pulls(ctx context.Context, limit int) ([]revenue.Pull, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+pullColumns+` FROM revenue_pulls ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.Pull, error) { return scanPull(r) })
+}
+
+// AdvancePull records that the pull stored every day before next.
+func (s *RevenueStore) AdvancePull(ctx context.Context, id int64, next time.Time, res revenue.Result) error {
+	_, err := s.Pool.Exec(ctx, `
+		UPDATE revenue_pulls SET next_day = $2::date, state = 'running', rows = rows + $3, errors = errors + $4,
+		       last_error = CASE WHEN $5 = '' THEN last_error ELSE $5 END
+		WHERE id = $1`, id, dateText(next), res.Rows, res.Errors, res.LastError)
+	return err
+}
+
+// FinishPull ends the pull as done or failed.
+func (s *RevenueStore) FinishPull(ctx context.Context, id int64, state, lastError string) error {
+	_, err := s.Pool.Exec(ctx, `
+		UPDATE revenue_pulls SET state = $2, finished_at = now(),
+		       last_error = CASE WHEN $3 = '' THEN last_error ELSE $3 END
+		WHERE id = $1`, id, state, lastError)
+	return err
+}
+
+// NotePullError counts a failed attempt at a part of the pull (it will be retried).
+func (s *RevenueStore) NotePullError(ctx context.Context, id int64, lastError string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE revenue_pulls SET state = 'running', errors = errors + 1, last_error = $2 WHERE id = $1`, id, lastError)
+	return err
+}

@@ -1,0 +1,252 @@
+package revenue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// DataClient is the part of the WeChat client a pull calls.
+type DataClient interface {
+	GetAgencyAdsStat(ctx context.Context, componentToken string, q wechat.StatQuery) (wechat.AgencyAdsStat, error)
+	GetAdposGeneral(ctx context.Context, authorizerAccessToken string, q wechat.StatQuery) (wechat.AdposGeneral, error)
+	GetSettlement(ctx context.Context, authorizerAccessToken, startDate, endDate string, page, pageSize int) (wechat.Settlement, error)
+	GetAgencySettledRevenue(ctx context.Context, componentToken, startDate, endDate string, page, pageSize int) (wechat.Settlement, error)
+}
+
+// Tokens hands out the component token (running a call with it, refreshed
+// once when WeChat rejects it) and authorizer tokens, which
+// traffic.WithAuthorizerToken refreshes the same way.
+type Tokens interface {
+	traffic.AuthorizerTokens
+	WithComponentToken(ctx context.Context, fn func(token string) error) error
+}
+
+// Service pulls WeChat's ad data into the store and reads it back for the pages.
+type Service struct {
+	Store          Store
+	WeChat         DataClient
+	Tokens         Tokens
+	ComponentAppID string
+	Log            *slog.Logger
+	// Now replaces the clock.
+	Now func() time.Time
+}
+
+// pageSize is the page asked of the paged data actions.
+const pageSize = 100
+
+// Result summarises one pull of a range.
+type Result struct {
+	Rows     int64
+	Accounts int
+	Blocked  int
+	Errors   int
+	// LastError is the last account error, for the Jobs page.
+	LastError string
+}
+
+// ErrRetry wraps an error WeChat asks to retry (-202, -1, 1737, transport):
+// the caller pulls the same range again later, which replaces whatever part
+// was stored.
+var ErrRetry = errors.New("revenue: WeChat asked to retry")
+
+func retryable(err error) bool {
+	if code, ok := wechat.CodeOf(err); ok {
+		switch code {
+		case -202, -1, 1737, 45009:
+			return true
+		}
+		return false
+	}
+	var te *wechat.TransportError
+	return errors.As(err, &te)
+}
+
+// Collect pulls [from, to]: the provider's daily totals and settlement, then
+// each Mini Program's figures per slot and its settlement. pace is called
+// before every WeChat call (the global rate limiter). Accounts refused with
+// 1735/1807/2009 are marked blocked; an account WeChat asks to retry makes the
+// whole range fail with ErrRetry once every other account is stored.
+func (s *Service) Collect(ctx context.Context, from, to time.Time, pace func(context.Context) error) (Result, error) {
+	var res Result
+	start, end := from.Format(time.DateOnly), to.Format(time.DateOnly)
+
+	// The provider's totals carry the split between provider and merchants.
+	var days []ProviderDay
+	for pg := 1; ; pg++ {
+		if err := pace(ctx); err != nil {
+			return res, err
+		}
+		var out wechat.AgencyAdsStat
+		err := s.Tokens.WithComponentToken(ctx, func(tok string) error {
+			var err error
+			out, err = s.WeChat.GetAgencyAdsStat(ctx, tok, wechat.StatQuery{Page: pg, PageSize: pageSize, StartDate: start, EndDate: end})
+			return err
+		})
+		if err != nil {
+			return res, s.wrap("provider ad data", err)
+		}
+		for _, d := range out.List {
+			day, err := ParseDay(d.Date)
+			if err != nil {
+				return res, fmt.Errorf("provider ad data: date %q: %w", d.Date, err)
+			}
+			days = append(days, ProviderDay{Day: day, Figures: figuresOf(d.AdMetrics)})
+		}
+		if len(out.List) == 0 || pg*pageSize >= int(out.TotalNum) {
+			break
+		}
+	}
+	if err := s.Store.ReplaceProviderDays(ctx, from, to, days); err != nil {
+		return res, err
+	}
+	res.Rows += int64(len(days))
+	if err := s.collectSettlement(ctx, s.ComponentAppID, start, end, pace); err != nil {
+		return res, err
+	}
+
+	ids, err := s.Store.MiniPrograms(ctx)
+	if err != nil {
+		return res, err
+	}
+	var retry error
+	for _, id := range ids {
+		n, err := s.collectAccount(ctx, id, from, to, pace)
+		res.Accounts++
+		res.Rows += int64(n)
+		code, _ := wechat.CodeOf(err)
+		switch {
+		case err == nil:
+		case BlockingCodes[code]:
+			res.Blocked++
+			msg := ""
+			var we *wechat.Error
+			if errors.As(err, &we) {
+				msg = we.Message
+			}
+			if err := s.Store.MarkBlocked(ctx, id, code, msg); err != nil {
+				return res, err
+			}
+		case ctx.Err() != nil:
+			return res, ctx.Err()
+		default:
+			res.Errors++
+			res.LastError = fmt.Sprintf("%s: %v", id, err)
+			if retryable(err) {
+				retry = err
+			}
+			s.log().Warn("pull account ad data", "appid", id, "err", err)
+		}
+	}
+	if err := s.Store.RebuildSlotRollup(ctx, from, to); err != nil {
+		return res, err
+	}
+	if retry != nil {
+		return res, fmt.Errorf("%w: %w", ErrRetry, retry)
+	}
+	return res, nil
+}
+
+func (s *Service) wrap(what string, err error) error {
+	if retryable(err) {
+		return fmt.Errorf("%s: %w: %w", what, ErrRetry, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+// collectAccount stores appID's slot figures for [from, to] and its settlement.
+func (s *Service) collectAccount(ctx context.Context, appID string, from, to time.Time, pace func(context.Context) error) (int, error) {
+	start, end := from.Format(time.DateOnly), to.Format(time.DateOnly)
+	var rows []SlotDay
+	for pg := 1; ; pg++ {
+		if err := pace(ctx); err != nil {
+			return 0, err
+		}
+		var out wechat.AdposGeneral
+		err := traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.Log, func(tok string) error {
+			var err error
+			out, err = s.WeChat.GetAdposGeneral(ctx, tok, wechat.StatQuery{Page: pg, PageSize: pageSize, StartDate: start, EndDate: end})
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range out.List {
+			day, err := ParseDay(d.Date)
+			if err != nil {
+				return 0, fmt.Errorf("date %q: %w", d.Date, err)
+			}
+			slot := d.AdSlot
+			if slot == "" {
+				slot = string(d.SlotID)
+			}
+			rows = append(rows, SlotDay{Day: day, Slot: slot, Figures: figuresOf(d.AdMetrics)})
+		}
+		if len(out.List) == 0 || pg*pageSize >= int(out.TotalNum) {
+			break
+		}
+	}
+	if err := s.Store.ReplaceAccountDays(ctx, appID, from, to, rows); err != nil {
+		return 0, err
+	}
+	return len(rows), s.collectSettlement(ctx, appID, start, end, pace)
+}
+
+// collectSettlement stores the half-month intervals overlapping the range,
+// of appID or, for the component appid, of the provider.
+func (s *Service) collectSettlement(ctx context.Context, appID, start, end string, pace func(context.Context) error) error {
+	var items []Interval
+	for pg := 1; ; pg++ {
+		if err := pace(ctx); err != nil {
+			return err
+		}
+		var out wechat.Settlement
+		var err error
+		if appID == s.ComponentAppID {
+			err = s.Tokens.WithComponentToken(ctx, func(tok string) error {
+				out, err = s.WeChat.GetAgencySettledRevenue(ctx, tok, start, end, pg, pageSize)
+				return err
+			})
+		} else {
+			err = traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.Log, func(tok string) error {
+				out, err = s.WeChat.GetSettlement(ctx, tok, start, end, pg, pageSize)
+				return err
+			})
+		}
+		if err != nil {
+			return s.wrap("settlement", err)
+		}
+		for _, it := range out.List {
+			iv := Interval{AppID: appID, Month: string(it.Month), Half: int(it.Order), Status: int(it.SettStatus),
+				SettledRevenue: it.SettledRevenue, SettNo: string(it.SettNo), Slots: map[string]wechat.Fen{}}
+			for _, sr := range it.SlotRevenue {
+				iv.Slots[string(sr.SlotID)] = sr.SlotSettledRevenue
+			}
+			items = append(items, iv)
+		}
+		if len(out.List) == 0 || pg*pageSize >= int(out.TotalNum) {
+			break
+		}
+	}
+	return s.Store.SaveSettlement(ctx, appID, items)
+}
+
+func figuresOf(m wechat.AdMetrics) Figures {
+	return Figures{
+		ReqSucc: int64(m.ReqSuccCount), Exposure: int64(m.ExposureCount), Clicks: int64(m.ClickCount),
+		Income: m.Income, PublisherIncome: m.PublisherIncome, AgencyIncome: m.AgencyIncome,
+	}
+}

@@ -1,0 +1,122 @@
+package web_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/browsertest"
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+// TestBrowserRevenueDashboard reads the dashboard in a real browser, in
+// English and Chinese, at a desktop and a phone width: its figures match the
+// simulator's own totals to the fen, both charts are drawn by the vendored
+// ECharts, and nothing breaks the CSP or writes to the console.
+func TestBrowserRevenueDashboard(t *testing.T) {
+	t.Parallel()
+	re := newRevenueEnv(t, 6)
+	y := revenue.Day(time.Now()).AddDate(0, 0, -1)
+	from := y.AddDate(0, 0, -59)
+	p := re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	re.CreateStaff("browser-revenue", core.RoleViewer)
+
+	b := browsertest.New(t)
+	b.Navigate(re.URL + "/")
+	b.WaitVisible(`#username`)
+	b.Fill(`#username`, "browser-revenue")
+	b.Fill(`#password`, webtest.Password)
+	b.Click(`form[action="/login"] button[type=submit]`)
+	b.WaitVisible(`#apps`)
+
+	start, end := y.AddDate(0, 0, -20), y
+	s, e := start.Format(time.DateOnly), end.Format(time.DateOnly)
+	want := re.Sim.ProviderTotals(s, e, "")
+	require.Positive(t, want.Income)
+	text := func(sel string) string { return strings.TrimSpace(b.Text(sel)) }
+	for _, lang := range []string{"en", "zh"} {
+		b.Navigate(re.URL + "/revenue?" + url.Values{"from": {s}, "to": {e}}.Encode())
+		b.WaitVisible(`#totals`)
+		if lang == "zh" {
+			b.Click(`form.langs button[value=zh]`)
+			b.WaitVisible(`html[lang="zh-CN"] #totals`)
+			require.Equal(t, "收益", text(`h1`))
+			require.Contains(t, text(`#split-table thead`), "服务商分成")
+		} else {
+			require.Equal(t, "Revenue", text(`h1`))
+		}
+		b.WaitVisible(`#split-chart[data-drawn] canvas`)
+		b.WaitVisible(`#slot-chart[data-drawn] canvas`)
+		b.Settle()
+		b.RequireClean("revenue-" + lang)
+
+		require.Equal(t, wechat.Fen(want.Income).Yuan(), text(`[data-total=income]`), lang)
+		require.Equal(t, wechat.Fen(want.AgencyIncome).Yuan(), text(`[data-total=agency]`), lang)
+		require.Equal(t, wechat.Fen(want.PublisherIncome).Yuan(), text(`[data-total=publisher]`), lang)
+		for _, sl := range wechat.Slots() {
+			var w int64
+			for _, id := range re.opened {
+				w += re.Sim.SlotTotals(id, s, e, sl).PublisherIncome
+			}
+			if w > 0 {
+				require.Equal(t, wechat.Fen(w).Yuan(), text(`#slot-table tr[data-slot=`+sl+`] [data-income]`), sl)
+			}
+		}
+		top := browsertest.Eval[[]string](b, `[...document.querySelectorAll("#top-apps tbody tr")].map(r => r.dataset.appid + " " + r.querySelector("[data-income]").textContent.trim())`)
+		require.NotEmpty(t, top)
+		for _, row := range top {
+			id, yuan, _ := strings.Cut(row, " ")
+			require.Equal(t, wechat.Fen(re.Sim.SlotTotals(id, s, e, "").PublisherIncome).Yuan(), yuan, id)
+		}
+		for _, per := range revenue.Periods(revenue.Day(time.Now())) {
+			w := re.Sim.ProviderTotals(per.From.Format(time.DateOnly), per.To.Format(time.DateOnly), "")
+			require.Equal(t, wechat.Fen(w.Income).Yuan(), text(`[data-period=`+per.Key+`] [data-income]`), per.Key)
+		}
+		for _, w := range []int64{1440, 390} {
+			b.Viewport(w, 900)
+			b.Settle()
+			if w == 390 {
+				// The charts redraw at the new width once the browser reports it;
+				// then nothing is wider than the phone.
+				_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(20*time.Second)))
+				require.NoError(t, err, "sideways scrolling on a phone: %v",
+					browsertest.Eval[[]string](b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 392).slice(0, 6).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
+			}
+			b.Screenshot("revenue-" + lang + "-" + map[int64]string{1440: "1440", 390: "390"}[w])
+		}
+		b.Viewport(1440, 900)
+		requireAccessible(t, b, "revenue-"+lang)
+		b.RequireClean("revenue-shots-" + lang)
+
+		// The settlement page, from the dashboard's link.
+		b.Click(`#settlement-link`)
+		b.WaitVisible(`#settlement`)
+		b.Settle()
+		st := re.Sim.SettlementTotals(webtest.ComponentAppID, from.Format(time.DateOnly), y.Format(time.DateOnly))
+		require.Equal(t, wechat.Fen(st.Settled).Yuan(), text(`[data-total=settled]`), lang)
+		require.Equal(t, st.Intervals, browsertest.Eval[int](b, `document.querySelectorAll("#settlement tbody tr").length`))
+		b.Screenshot("settlement-" + lang + "-1440")
+		requireAccessible(t, b, "settlement-"+lang)
+		b.RequireClean("settlement-" + lang)
+
+		// A Mini Program's page, from the top of the dashboard.
+		id := re.opened[0]
+		b.Navigate(re.URL + "/apps/" + id)
+		b.WaitVisible(`#revenue`)
+		b.Settle()
+		w30 := re.Sim.SlotTotals(id, y.AddDate(0, 0, -29).Format(time.DateOnly), y.Format(time.DateOnly), "")
+		if w30.Exposure > 0 {
+			require.Equal(t, wechat.Fen(w30.PublisherIncome).Yuan(), text(`#revenue [data-total=income]`), lang)
+		}
+		b.Screenshot("account-revenue-" + lang + "-1440")
+		b.RequireClean("account-revenue-" + lang)
+	}
+}
