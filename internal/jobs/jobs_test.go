@@ -417,8 +417,21 @@ func TestRunSurvivesHardStopOfEveryWorker(t *testing.T) {
 	e.die[0]()
 	e.mu.Unlock()
 	b := e.worker(300, 8)
-	_, err = (&postgres.TrafficStore{Pool: e.pool}).RecoverInterrupted(context.Background(), "next-start")
-	require.NoError(t, err)
+	// The server frees the lock once it has seen the connection close, a
+	// moment after release returns: recover, as the console does every half
+	// lease, until no attempt of the stopped worker is left pending.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err = (&postgres.TrafficStore{Pool: e.pool}).RecoverInterrupted(context.Background(), "next-start")
+		require.NoError(t, err)
+		var pending int
+		require.NoError(t, e.pool.QueryRow(context.Background(), "SELECT count(*) FROM attempts WHERE run_id = $1 AND status = 'pending'", run.ID).Scan(&pending))
+		if pending == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "%d attempts of the stopped worker are still pending", pending)
+		time.Sleep(50 * time.Millisecond)
+	}
 	e.start(b)
 	r = e.waitRun(b, run.ID, finished, 2*time.Minute)
 	require.Equal(t, 600, r.States[traffic.ItemDone])
