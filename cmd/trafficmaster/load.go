@@ -103,8 +103,8 @@ machine (a loopback address) is accepted as a target.`)
 	if pool != nil {
 		// The bare figures read a real session row and its staff member, as
 		// every signed-in page does.
-		if err := pool.QueryRow(ctx, `SELECT s.token_hash, s.staff_id FROM sessions s JOIN staff st ON st.id = s.staff_id
-			WHERE st.username = $1 ORDER BY s.created_at DESC LIMIT 1`, *user).Scan(&sessionHash, &staffID); err != nil {
+		var err error
+		if sessionHash, staffID, err = postgres.LatestSession(ctx, pool, *user); err != nil {
 			return fmt.Errorf("find a session for the bare figures: %w", err)
 		}
 	}
@@ -123,8 +123,7 @@ machine (a loopback address) is accepted as a target.`)
 			row := fmt.Sprintf("%s\t%d\t%d\t%d\t%.2f\t%.2f\t%.0f\t", p.name, n, page.count, page.errors, ms(page.p50), ms(page.p99), page.rate)
 			if pool != nil && p.bare != nil {
 				bare := runLoad(ctx, n, *duration, *maxReq, func(ctx context.Context, _ int) error {
-					var data []byte
-					if err := pool.QueryRow(ctx, "SELECT data FROM sessions WHERE token_hash = $1", sessionHash).Scan(&data); err != nil {
+					if _, err := postgres.ReadSessionData(ctx, pool, sessionHash); err != nil {
 						return err
 					}
 					if _, err := (&postgres.StaffStore{Pool: pool}).StaffByID(ctx, staffID); err != nil {
@@ -185,16 +184,12 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 	now := time.Now()
 	if pool != nil {
 		st = &postgres.TrafficStore{Pool: pool}
-		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM authorizers WHERE component_appid = $1", postgres.GenComponentAppID).Scan(&n); err != nil {
+		n, err := postgres.GeneratedAccounts(ctx, pool)
+		if err != nil {
 			return nil, err
 		}
 		appid, gh = postgres.GenAppID(n/3), fmt.Sprintf("gh_%012x", n/3)
-		// The first generated staff member has only the first outcome
-		// (success); the middle run is one of hers when its number is a
-		// multiple of 20 past the first.
-		if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT min(id) FROM staff WHERE username LIKE 'gen-operator-%'), 1),
-			coalesce((SELECT id FROM runs WHERE description = 'generated' ORDER BY id OFFSET (SELECT count(*) / 2 FROM runs WHERE description = 'generated') LIMIT 1), 1)`).Scan(&staff0, &run); err != nil {
+		if staff0, run, err = postgres.GeneratedStaffAndRun(ctx, pool); err != nil {
 			return nil, err
 		}
 	}
