@@ -15,7 +15,9 @@ import (
 // RevenuePulls records pulls of WeChat's ad data and how far each got;
 // internal/postgres implements it.
 type RevenuePulls interface {
-	CreatePull(ctx context.Context, tx pgx.Tx, kind string, from, to time.Time, by *int64) (int64, error)
+	// CreatePull records a pull and, in the same transaction, queues its
+	// job through queue, so a pull is never recorded without its job.
+	CreatePull(ctx context.Context, kind string, from, to time.Time, by *int64, queue func(ctx context.Context, tx pgx.Tx, id int64) error) (int64, error)
 	Pull(ctx context.Context, id int64) (revenue.Pull, error)
 	Pulls(ctx context.Context, limit int) ([]revenue.Pull, error)
 	AdvancePull(ctx context.Context, id int64, next time.Time, res revenue.Result) error
@@ -94,16 +96,10 @@ func (c *Client) StartRevenuePull(ctx context.Context, kind string, from, to tim
 	if c.cfg.RevenuePulls == nil || c.cfg.Revenue == nil {
 		return 0, errors.New("revenue pulls are not configured")
 	}
-	var id int64
-	err := pgx.BeginFunc(ctx, c.cfg.Pool, func(tx pgx.Tx) error {
-		var err error
-		if id, err = c.cfg.RevenuePulls.CreatePull(ctx, tx, kind, from, to, by); err != nil {
-			return err
-		}
-		_, err = c.River.InsertTx(ctx, tx, RevenuePullArgs{PullID: id}, &river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: revenuePullAttempts})
+	return c.cfg.RevenuePulls.CreatePull(ctx, kind, from, to, by, func(ctx context.Context, tx pgx.Tx, id int64) error {
+		_, err := c.River.InsertTx(ctx, tx, RevenuePullArgs{PullID: id}, &river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: revenuePullAttempts})
 		return err
 	})
-	return id, err
 }
 
 // RevenuePulls lists the latest pulls for the Jobs page.

@@ -57,7 +57,7 @@ func ensureMonths(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
 // ReplaceAccountDays replaces appID's figures for [from, to] in one
 // transaction: the slot rows, then its daily rollup from them.
 func (s *RevenueStore) ReplaceAccountDays(ctx context.Context, appID string, from, to time.Time, rows []revenue.SlotDay) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		// Two pulls of the same account (the daily one and a backfill) take
 		// turns, so neither inserts beside rows the other just wrote.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_account'), hashtext($1))`, appID); err != nil {
@@ -126,7 +126,7 @@ func (s *RevenueStore) AccountBlocked(ctx context.Context, appID string) (*reven
 
 // ReplaceProviderDays replaces the provider's daily totals for [from, to].
 func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Time, days []revenue.ProviderDay) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_provider_daily'))`); err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 
 // RebuildSlotRollup sums every account's slots per day for [from, to].
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
 			return err
 		}
@@ -171,7 +171,7 @@ func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time
 
 // SaveSettlement stores appID's intervals, overwriting status and amounts.
 func (s *RevenueStore) SaveSettlement(ctx context.Context, appID string, items []revenue.Interval) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		for _, it := range items {
 			slots := map[string]int64{}
 			for k, v := range it.Slots {
@@ -348,13 +348,22 @@ func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limi
 	})
 }
 
-// CreatePull records a pull of [from, to] inside tx (so it is enqueued with
-// its job or not at all) and returns its id.
-func (s *RevenueStore) CreatePull(ctx context.Context, tx pgx.Tx, kind string, from, to time.Time, by *int64) (int64, error) {
+// CreatePull records a pull of [from, to] and queues its job through queue in
+// the same transaction (so it is enqueued with its job or not at all), and
+// returns its id.
+func (s *RevenueStore) CreatePull(ctx context.Context, kind string, from, to time.Time, by *int64, queue func(ctx context.Context, tx pgx.Tx, id int64) error) (int64, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO revenue_pulls (kind, from_day, to_day, next_day, created_by)
-		VALUES ($1, $2::date, $3::date, $2::date, $4) RETURNING id`, kind, dateText(from), dateText(to), by).Scan(&id)
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `
+			INSERT INTO revenue_pulls (kind, from_day, to_day, next_day, created_by)
+			VALUES ($1, $2::date, $3::date, $2::date, $4) RETURNING id`, kind, dateText(from), dateText(to), by).Scan(&id); err != nil {
+			return err
+		}
+		if queue == nil {
+			return nil
+		}
+		return queue(ctx, tx, id)
+	})
 	return id, err
 }
 

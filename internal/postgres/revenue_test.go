@@ -98,11 +98,8 @@ func TestRevenueProviderDaysAndPulls(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, revenue.Figures{Exposure: 200, Income: 1004, AgencyIncome: 251, PublisherIncome: 753}, tot)
 
-	var id int64
-	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		id, err = s.CreatePull(ctx, tx, "backfill", from, to, nil)
-		return err
-	}))
+	id, err := s.CreatePull(ctx, "backfill", from, to, nil, nil)
+	require.NoError(t, err)
 	require.NoError(t, s.AdvancePull(ctx, id, day(t, "2026-03-03"), revenue.Result{Rows: 5}))
 	p, err := s.Pull(ctx, id)
 	require.NoError(t, err)
