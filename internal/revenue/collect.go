@@ -176,7 +176,7 @@ func (s *Service) collectAccount(ctx context.Context, appID string, from, to tim
 			return 0, err
 		}
 		var out wechat.AdposGeneral
-		err := traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.Log, func(tok string) error {
+		err := traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.log(), func(tok string) error {
 			var err error
 			out, err = s.WeChat.GetAdposGeneral(ctx, tok, wechat.StatQuery{Page: pg, PageSize: pageSize, StartDate: start, EndDate: end})
 			return err
@@ -221,7 +221,7 @@ func (s *Service) collectSettlement(ctx context.Context, appID, start, end strin
 				return err
 			})
 		} else {
-			err = traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.Log, func(tok string) error {
+			err = traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.log(), func(tok string) error {
 				out, err = s.WeChat.GetSettlement(ctx, tok, start, end, pg, pageSize)
 				return err
 			})
