@@ -196,12 +196,7 @@ func chipClass(on bool) string {
 	return ""
 }
 
-func actionLabel(a traffic.Action) string {
-	if a == traffic.ActionOpen {
-		return "Open traffic master"
-	}
-	return "Check eligibility"
-}
+func actionLabel(a traffic.Action) string { return a.Label() }
 
 func auditURL(f AuditFilter, before int64) string {
 	v := f.Query()

@@ -32,9 +32,8 @@ func (s *Server) auditFilter(c echo.Context) (postgres.AttemptFilter, views.Audi
 			f.StaffID = id
 		}
 	}
-	switch traffic.Action(form.Action) {
-	case traffic.ActionCheck, traffic.ActionOpen:
-		f.Action = traffic.Action(form.Action)
+	if a, ok := traffic.ParseAction(form.Action); ok {
+		f.Action = a
 	}
 	if g, ok := traffic.ParseGroup(form.Group); ok {
 		f.Group = g
@@ -141,7 +140,7 @@ func (s *Server) handleAuditCSV(c echo.Context) error {
 	_, _ = w.Write([]byte("\uFEFF"))
 	cw := newSafeCSV(w)
 	_ = cw.Write([]string{"id", "started_at", "finished_at", "appid", "name", "action", "action_key", "staff", "run_id", "status",
-		"outcome", "outcome_key", "code", "message", "check_status", "latency_ms", "transport_error", "request_id", "client_ip"})
+		"outcome", "outcome_key", "code", "message", "check_status", "latency_ms", "transport_error", "request_id", "client_ip", "params"})
 	n := 0
 	optInt := func(p *int) string {
 		if p == nil {
@@ -169,7 +168,7 @@ func (s *Server) handleAuditCSV(c echo.Context) error {
 		if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), stamp(a.StartedAt), fin, a.AppID, a.AccountName,
 			b.ActionWords(a.Action), string(a.Action), a.StaffName, run, string(a.Status),
 			b.OutcomeWords(a), outcomeKey, optInt(a.Code), b.T(a.Message), optInt(a.CheckStatus),
-			strconv.Itoa(a.LatencyMS), a.TransportError, a.RequestID, a.ClientIP}); err != nil {
+			strconv.Itoa(a.LatencyMS), a.TransportError, a.RequestID, a.ClientIP, string(a.Params)}); err != nil {
 			return err
 		}
 		if n++; n%1000 == 0 {

@@ -145,7 +145,12 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if tokens == nil {
 		tokens = a.TokenManager
 	}
-	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, a.InstanceID, a.Log, opt.Now)
+	// The writes taken with the component token use the same source when it has one.
+	var component traffic.ComponentTokens = a.TokenManager
+	if ct, ok := tokens.(traffic.ComponentTokens); ok {
+		component = ct
+	}
+	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, component, a.InstanceID, a.Log, opt.Now)
 	a.recoverOrphans(ctx)
 
 	// Revenue: WeChat's ad data, pulled by the queue, read by the pages.

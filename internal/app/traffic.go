@@ -24,9 +24,9 @@ func newInstanceID() string {
 
 // newTraffic builds the attempts store and the traffic-master service that
 // makes the audited attempts for clicks and bulk runs alike.
-func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, instanceID string, log *slog.Logger, now func() time.Time) (*postgres.TrafficStore, *traffic.Service) {
+func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, component traffic.ComponentTokens, instanceID string, log *slog.Logger, now func() time.Time) (*postgres.TrafficStore, *traffic.Service) {
 	store := &postgres.TrafficStore{Pool: pool, HandOverJobKinds: []string{jobs.RunItemArgs{}.Kind()}}
-	svc := &traffic.Service{Store: store, WeChat: wc, Tokens: tokens, InstanceID: instanceID, Now: now, Log: log}
+	svc := &traffic.Service{Store: store, WeChat: wc, Tokens: tokens, Component: component, InstanceID: instanceID, Now: now, Log: log}
 	// Recovery must not take the attempts this instance is completing for orphans.
 	store.Completing = svc.Completing
 	return store, svc

@@ -62,9 +62,9 @@ func (s *TrafficStore) Account(ctx context.Context, appID string) (*traffic.Acco
 // unique index on pending rows makes it the per-account lock.
 func (s *TrafficStore) BeginAttempt(ctx context.Context, a *traffic.Attempt, instanceID string) error {
 	a.Status = traffic.AttemptPending
-	err := s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, instance_id, started_at, status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending') RETURNING id`,
-		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, instanceID, a.StartedAt).Scan(&a.ID)
+	err := s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, params, staff_id, run_id, request_id, client_ip, instance_id, started_at, status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending') RETURNING id`,
+		a.AppID, a.Action, jsonParams(a.Params), a.StaffID, a.RunID, a.RequestID, a.ClientIP, instanceID, a.StartedAt).Scan(&a.ID)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "attempts_one_pending" {
 		return traffic.ErrInFlight
@@ -74,9 +74,17 @@ func (s *TrafficStore) BeginAttempt(ctx context.Context, a *traffic.Attempt, ins
 
 // RecordRejected inserts a finished refusal.
 func (s *TrafficStore) RecordRejected(ctx context.Context, a *traffic.Attempt) error {
-	return s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, staff_id, run_id, request_id, client_ip, started_at, finished_at, status, outcome, message)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'rejected', $9, $10) RETURNING id`,
-		a.AppID, a.Action, a.StaffID, a.RunID, a.RequestID, a.ClientIP, a.StartedAt, a.FinishedAt, a.Outcome, a.Message).Scan(&a.ID)
+	return s.Pool.QueryRow(ctx, `INSERT INTO attempts (appid, action, params, staff_id, run_id, request_id, client_ip, started_at, finished_at, status, outcome, message)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'rejected', $10, $11) RETURNING id`,
+		a.AppID, a.Action, jsonParams(a.Params), a.StaffID, a.RunID, a.RequestID, a.ClientIP, a.StartedAt, a.FinishedAt, a.Outcome, a.Message).Scan(&a.ID)
+}
+
+// jsonParams passes a write's params as JSON text (nil as NULL).
+func jsonParams(p []byte) any {
+	if len(p) == 0 {
+		return nil
+	}
+	return string(p)
 }
 
 // CompleteAttempt completes the pending row; the attempts_derive_state
@@ -705,7 +713,7 @@ func (f AttemptFilter) into(w *where) *where {
 
 const attemptCols = `t.id, t.appid, t.action, t.staff_id, COALESCE(st.username, ''), t.run_id, t.request_id, t.client_ip,
 	t.started_at, t.finished_at, t.status, t.outcome, t.code, t.message, t.check_status, t.latency_ms, t.transport_error,
-	COALESCE(au.nick_name, '')`
+	COALESCE(au.nick_name, ''), t.params`
 
 // The account's name is joined for the audit page and its CSV; appid is the
 // account's primary key, so each row finds at most one.
@@ -716,7 +724,7 @@ func scanAttempt(row pgx.Row, withRaw bool) (*traffic.Attempt, error) {
 	var action, status, outcome string
 	dest := []any{&a.ID, &a.AppID, &action, &a.StaffID, &a.StaffName, &a.RunID, &a.RequestID, &a.ClientIP,
 		&a.StartedAt, &a.FinishedAt, &status, &outcome, &a.Code, &a.Message, &a.CheckStatus, &a.LatencyMS, &a.TransportError,
-		&a.AccountName}
+		&a.AccountName, &a.Params}
 	if withRaw {
 		dest = append(dest, &a.Raw)
 	}

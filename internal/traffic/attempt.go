@@ -26,6 +26,74 @@ const (
 	ActionOpen  Action = "open"  // agency_create_publisher
 )
 
+// The ad-operation writes: each changes something at WeChat for an opened
+// Mini Program and is audited like opening (Service.Write).
+const (
+	ActionUnitCreate    Action = "unit_create"    // agency_create_adunit
+	ActionUnitUpdate    Action = "unit_update"    // agency_update_adunit: rename, switch on or off
+	ActionCoverStatus   Action = "cover_status"   // agency_set_cover_adpos_status
+	ActionCoverScene    Action = "cover_scene"    // agency_set_cover_adpos_scene
+	ActionBlocklist     Action = "blocklist"      // agency_set_black_list: add or remove advertisers
+	ActionBlockIndustry Action = "block_industry" // agency_set_ams_category_blacklist
+	ActionShareRatio    Action = "share_ratio"    // agency_set_custom_share_ratio (component token)
+)
+
+// Actions lists every audited action in the order the audit's filter offers them.
+var Actions = []Action{ActionCheck, ActionOpen, ActionUnitCreate, ActionUnitUpdate, ActionCoverStatus,
+	ActionCoverScene, ActionBlocklist, ActionBlockIndustry, ActionShareRatio}
+
+// actionWords holds each action's label and the sentence its success says
+// (English; translated for display).
+var actionWords = map[Action][2]string{
+	ActionCheck:         {"Check eligibility", ""},
+	ActionOpen:          {"Open traffic master", "Traffic master opened."},
+	ActionUnitCreate:    {"Create ad unit", "Ad unit created."},
+	ActionUnitUpdate:    {"Change ad unit", "Ad unit changed."},
+	ActionCoverStatus:   {"Switch cover ads", "Cover ads switched."},
+	ActionCoverScene:    {"Set cover-ad scenes", "Cover-ad scenes saved."},
+	ActionBlocklist:     {"Change blocked advertisers", "Blocked advertisers changed."},
+	ActionBlockIndustry: {"Set blocked industries", "Blocked industries saved."},
+	ActionShareRatio:    {"Set custom share ratio", "Custom share ratio set; it takes effect when the merchant confirms it."},
+}
+
+// Label names the action for staff (English; translated for display).
+func (a Action) Label() string {
+	if w, ok := actionWords[a]; ok {
+		return w[0]
+	}
+	return string(a)
+}
+
+// ParseAction returns the action named s, if there is one.
+func ParseAction(s string) (Action, bool) {
+	for _, a := range Actions {
+		if string(a) == s {
+			return a, true
+		}
+	}
+	return "", false
+}
+
+// IsWrite reports whether a is an ad-operation write (made with Service.Write).
+func (a Action) IsWrite() bool {
+	_, ok := ParseAction(string(a))
+	return ok && a != ActionCheck && a != ActionOpen
+}
+
+// UsesComponentToken reports whether WeChat takes a's call with the
+// platform's component token rather than the Mini Program's own.
+func (a Action) UsesComponentToken() bool { return a == ActionShareRatio }
+
+// Lane is what at most one in-flight attempt per account is counted over:
+// checking and opening share one; each write has its own (tm_attempt_lane
+// in the migrations says the same).
+func (a Action) Lane() string {
+	if a == ActionCheck || a == ActionOpen {
+		return "publisher"
+	}
+	return string(a)
+}
+
 // AttemptRequest asks for one audited call for one Mini Program.
 type AttemptRequest struct {
 	AppID  string
@@ -80,12 +148,14 @@ type Attempt struct {
 	// AccountName is the account's name when read back for display ("" if it has none).
 	AccountName string
 	Action      Action
-	StaffID     *int64
-	StaffName   string
-	RunID       *int64
-	RequestID   string
-	ClientIP    string
-	StartedAt   time.Time
+	// Params is what a write asked for (JSON), nil for checking and opening.
+	Params    []byte
+	StaffID   *int64
+	StaffName string
+	RunID     *int64
+	RequestID string
+	ClientIP  string
+	StartedAt time.Time
 	// FinishedAt is nil while pending.
 	FinishedAt *time.Time
 	Status     AttemptStatus

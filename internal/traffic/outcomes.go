@@ -199,8 +199,10 @@ func Explain(a *Attempt) Explanation {
 	e.Sentence = e.OutcomeInfo.Sentence
 	if o == OutcomeSuccess {
 		switch {
-		case a.Action == ActionOpen:
-			e.Sentence = "Traffic master opened."
+		case a.Action != ActionCheck:
+			if w := actionWords[a.Action][1]; w != "" {
+				e.Sentence = w
+			}
 		case a.CheckStatus != nil && *a.CheckStatus == 1:
 			e.Sentence = "Eligible: WeChat says the traffic master can be opened."
 		default:

@@ -70,7 +70,8 @@ func (w *world) service(name string, wrap func(traffic.Store) traffic.Store) *tr
 	if wrap != nil {
 		store = wrap(store)
 	}
-	return &traffic.Service{Store: store, WeChat: w.wc, Tokens: &wechatsim.Tokens{Sim: w.sim, Client: w.wc}, InstanceID: name,
+	tokens := &wechatsim.Tokens{Sim: w.sim, Client: w.wc}
+	return &traffic.Service{Store: store, WeChat: w.wc, Tokens: tokens, Component: tokens, InstanceID: name,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CompleteTimeout: 2 * time.Second}
 }
 

@@ -5,6 +5,7 @@ package traffic
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -113,6 +114,12 @@ type WeChat interface {
 	CreatePublisher(ctx context.Context, authorizerAccessToken string) (wechat.PublisherResult, error)
 }
 
+// ComponentTokens runs a call with the platform's component token, refreshed
+// once when WeChat rejects it.
+type ComponentTokens interface {
+	WithComponentToken(ctx context.Context, fn func(token string) error) error
+}
+
 // MaxRaw caps the stored raw reply; WeChat's replies are small, a gateway's
 // HTML error page is not.
 const MaxRaw = 16 << 10
@@ -122,6 +129,9 @@ type Service struct {
 	Store  Store
 	WeChat WeChat
 	Tokens AuthorizerTokens
+	// Component runs the writes WeChat takes with the platform's component
+	// token (the share ratio).
+	Component ComponentTokens
 	// InstanceID names this process on the pending rows it owns.
 	InstanceID string
 	Now        func() time.Time
@@ -171,40 +181,9 @@ func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *A
 	if req.Action != ActionCheck && req.Action != ActionOpen {
 		return nil, nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
-	if !ValidAppID(req.AppID) {
-		if req.Staff != nil && !req.Staff.CanOperate() {
-			return nil, nil, errForbidden
-		}
-		return nil, nil, core.FieldError("appid", "%q is not a valid appid.", req.AppID)
-	}
-	// No staff is a scheduled run, which may act.
-	forbidden := req.Staff != nil && !req.Staff.CanOperate()
-	acct, err := s.Store.Account(ctx, req.AppID)
-	if err != nil {
-		if forbidden && core.ErrorCode(err) == core.ENOTFOUND {
-			// Refuse the role first: a viewer learns nothing about which appids exist.
-			return nil, nil, errForbidden
-		}
-		return nil, nil, err
-	}
-	a := &Attempt{AppID: req.AppID, Action: req.Action, RunID: req.RunID, RequestID: req.Meta.RequestID, ClientIP: req.Meta.ClientIP, StartedAt: s.now()}
-	if req.Staff != nil {
-		a.StaffID, a.StaffName = &req.Staff.ID, req.Staff.Username
-	}
-	// A refusal is inserted finished and leaves the account's state as it was.
-	if forbidden {
-		if err := s.reject(ctx, a, OutcomeNotAllowed, "Your role does not allow this."); err != nil {
-			return nil, nil, err
-		}
-		return a, acct, errForbidden
-	}
-	if reason := acct.Refusal(); reason != "" {
-		return a, acct, s.reject(ctx, a, OutcomeNotAllowed, reason)
-	}
-	if err := s.Store.BeginAttempt(ctx, a, s.InstanceID); errors.Is(err, ErrInFlight) {
-		return a, acct, s.reject(ctx, a, OutcomeInProgress, "Another attempt for this Mini Program is already in progress.")
-	} else if err != nil {
-		return nil, nil, err
+	a, acct, claimed, err := s.admit(ctx, req.AppID, req.Action, nil, req.Staff, req.RunID, req.Meta)
+	if !claimed {
+		return a, acct, err
 	}
 	s.completing.Store(a.ID, struct{}{})
 	defer s.completing.Delete(a.ID)
@@ -241,6 +220,56 @@ func (s *Service) Attempt(ctx context.Context, req AttemptRequest) (*Attempt, *A
 	after := *acct
 	after.State, after.LastAttemptID, after.LastAttemptAt, after.LastOutcome, after.LastCode = state, &a.ID, &a.StartedAt, a.Outcome, a.Code
 	return a, &after, nil
+}
+
+// admit validates the appid and the role, reads the account and claims the
+// account's lane with a pending attempt, committed before anything is sent.
+// A refusal after the account is known (role, revoked, Official Account, in
+// flight) is recorded as a rejected attempt and returned finished, with
+// errForbidden for the role; malformed and unknown appids return an error
+// and no attempt. The caller calls WeChat only when the returned attempt is
+// pending, and then must complete it.
+func (s *Service) admit(ctx context.Context, appID string, action Action, params []byte, staff *core.Staff, runID *int64, meta core.Meta) (a *Attempt, acct *Account, claimed bool, err error) {
+	if !ValidAppID(appID) {
+		if staff != nil && !staff.CanOperate() {
+			return nil, nil, false, errForbidden
+		}
+		return nil, nil, false, core.FieldError("appid", "%q is not a valid appid.", appID)
+	}
+	// No staff is a scheduled run, which may act.
+	forbidden := staff != nil && !staff.CanOperate()
+	acct, err = s.Store.Account(ctx, appID)
+	if err != nil {
+		if forbidden && core.ErrorCode(err) == core.ENOTFOUND {
+			// Refuse the role first: a viewer learns nothing about which appids exist.
+			return nil, nil, false, errForbidden
+		}
+		return nil, nil, false, err
+	}
+	a = &Attempt{AppID: appID, Action: action, Params: params, RunID: runID, RequestID: meta.RequestID, ClientIP: meta.ClientIP, StartedAt: s.now()}
+	if staff != nil {
+		a.StaffID, a.StaffName = &staff.ID, staff.Username
+	}
+	// A refusal is inserted finished and leaves the account's state as it was.
+	if forbidden {
+		if err := s.reject(ctx, a, OutcomeNotAllowed, "Your role does not allow this."); err != nil {
+			return nil, nil, false, err
+		}
+		return a, acct, false, errForbidden
+	}
+	if reason := acct.Refusal(); reason != "" {
+		return a, acct, false, s.reject(ctx, a, OutcomeNotAllowed, reason)
+	}
+	if err := s.Store.BeginAttempt(ctx, a, s.InstanceID); errors.Is(err, ErrInFlight) {
+		msg := "Another attempt for this Mini Program is already in progress."
+		if action.IsWrite() {
+			msg = "The same change for this Mini Program is already in progress."
+		}
+		return a, acct, false, s.reject(ctx, a, OutcomeInProgress, msg)
+	} else if err != nil {
+		return nil, nil, false, err
+	}
+	return a, acct, true, nil
 }
 
 // Completing lists the attempts this service is recording right now, which
@@ -311,6 +340,24 @@ func (s *Service) reject(ctx context.Context, a *Attempt, o Outcome, msg string)
 // call performs the WeChat call (refreshing a rejected token once) and fills
 // the attempt's outcome. pace, when set, waits for a rate slot right before each call.
 func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Context) error) {
+	var checkStatus int
+	s.send(ctx, a, pace, func(ctx context.Context, tok string) ([]byte, error) {
+		switch a.Action {
+		case ActionCheck:
+			r, err := s.WeChat.CheckCanOpenPublisher(ctx, tok)
+			checkStatus = r.Status
+			return r.Raw, err
+		default:
+			r, err := s.WeChat.CreatePublisher(ctx, tok)
+			return r.Raw, err
+		}
+	}, &checkStatus)
+}
+
+// send runs fn with the token a's action takes (refreshed once when WeChat
+// rejects it), then completes a's fields from the answer: the one path every
+// audited call takes. checkStatus is read after fn for a check.
+func (s *Service) send(ctx context.Context, a *Attempt, pace func(context.Context) error, fn func(ctx context.Context, token string) ([]byte, error), checkStatus *int) {
 	// The call itself is not cancelled with the request either: a closed tab
 	// must not turn a call WeChat may have received into a mystery. The HTTP
 	// client's timeout bounds it. Only the wait for a rate slot ends with
@@ -319,8 +366,7 @@ func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Contex
 	ctx = context.WithoutCancel(ctx)
 	start := time.Now()
 	var raw []byte
-	var checkStatus int
-	err := WithAuthorizerToken(ctx, s.Tokens, a.AppID, s.log(), func(tok string) error {
+	call := func(tok string) error {
 		if pace != nil {
 			// Every call of a run takes a rate slot right before it is
 			// sent, the second call after a token refresh included.
@@ -329,23 +375,91 @@ func (s *Service) call(ctx context.Context, a *Attempt, pace func(context.Contex
 			}
 		}
 		var err error
-		switch a.Action {
-		case ActionCheck:
-			var r wechat.CheckResult
-			r, err = s.WeChat.CheckCanOpenPublisher(ctx, tok)
-			raw, checkStatus = r.Raw, r.Status
-		default:
-			var r wechat.PublisherResult
-			r, err = s.WeChat.CreatePublisher(ctx, tok)
-			raw = r.Raw
-		}
+		raw, err = fn(ctx, tok)
 		return err
-	})
+	}
+	var err error
+	if a.Action.UsesComponentToken() {
+		err = s.withComponentToken(ctx, call)
+	} else {
+		err = WithAuthorizerToken(ctx, s.Tokens, a.AppID, s.log(), call)
+	}
 	now := s.now()
 	a.LatencyMS = int(time.Since(start).Milliseconds())
 	a.FinishedAt = &now
 	a.Status = AttemptCompleted
-	classify(a, err, raw, checkStatus)
+	cs := 0
+	if checkStatus != nil {
+		cs = *checkStatus
+	}
+	classify(a, err, raw, cs)
+}
+
+// withComponentToken runs call with the platform's component token; a
+// token that cannot be had is a token error (the call was not made).
+func (s *Service) withComponentToken(ctx context.Context, call func(token string) error) error {
+	if s.Component == nil {
+		return &tokenError{errNoComponentTokens}
+	}
+	var callErr error
+	err := s.Component.WithComponentToken(ctx, func(tok string) error {
+		callErr = call(tok)
+		return callErr
+	})
+	if err != nil && callErr == nil {
+		// The token could not be obtained: nothing was sent.
+		return &tokenError{err}
+	}
+	return err
+}
+
+// WriteRequest asks for one audited ad-operation write for one Mini Program.
+type WriteRequest struct {
+	AppID  string
+	Action Action
+	// Params is what is asked (marshalled to JSON and kept with the attempt).
+	Params any
+	Staff  *core.Staff
+	// RunID is set when the write is part of a bulk run.
+	RunID *int64
+	Meta  core.Meta
+	// Pace, when set, waits for a rate slot right before each call.
+	Pace func(ctx context.Context) error
+	// Send makes the call with the token the action takes (the Mini
+	// Program's own, or the component token for the share ratio) and returns
+	// WeChat's raw reply when it has one (a WeChat error carries its own).
+	Send func(ctx context.Context, token string) ([]byte, error)
+}
+
+// Write makes one audited ad-operation write: the same path as opening (the
+// pending row committed before the call, completed after it, unknown on a
+// timeout, interrupted after a crash, at most one in flight per account and
+// action) without touching the account's traffic-master state. Refusals are
+// returned as rejected attempts like Attempt's, the role refusal with a
+// forbidden error as well.
+func (s *Service) Write(ctx context.Context, req WriteRequest) (*Attempt, error) {
+	if !req.Action.IsWrite() || req.Send == nil {
+		return nil, core.Errorf(core.EINVALID, "Unknown action.")
+	}
+	var params []byte
+	if req.Params != nil {
+		var err error
+		if params, err = json.Marshal(req.Params); err != nil {
+			return nil, fmt.Errorf("write %s params: %w", req.Action, err)
+		}
+	}
+	a, _, claimed, err := s.admit(ctx, req.AppID, req.Action, params, req.Staff, req.RunID, req.Meta)
+	if !claimed {
+		return a, err
+	}
+	s.completing.Store(a.ID, struct{}{})
+	defer s.completing.Delete(a.ID)
+	s.send(ctx, a, req.Pace, req.Send, nil)
+	if _, err := s.complete(ctx, a); err != nil {
+		s.log().Error("complete attempt", "attempt_id", a.ID, "appid", a.AppID, "action", a.Action, "outcome", a.Outcome, "err", err)
+		return nil, fmt.Errorf("complete attempt %d: %w", a.ID, err)
+	}
+	return a, nil
 }
 
 // WithAuthorizerToken runs call with appID's authorizer access token; when
@@ -379,6 +493,8 @@ func WithAuthorizerToken(ctx context.Context, tokens AuthorizerTokens, appID str
 var errForbidden = core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
 
 var errNoTokens = errors.New("no authorizer token source is configured")
+
+var errNoComponentTokens = errors.New("no component token source is configured")
 
 // tokenError marks a failure to obtain a token: WeChat's action was not called.
 type tokenError struct{ err error }

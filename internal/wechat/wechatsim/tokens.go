@@ -30,13 +30,8 @@ func (t *Tokens) AuthorizerAccessToken(ctx context.Context, appID string) (strin
 	if tok, ok := t.toks[appID]; ok {
 		return tok, nil
 	}
-	if t.comp == "" {
-		_ = t.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
-		ct, err := t.Client.ComponentToken(ctx, t.Sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		t.comp = ct.Value
+	if err := t.component(ctx); err != nil {
+		return "", err
 	}
 	au, _ := t.Sim.Authorizer(appID)
 	at, err := t.Client.AuthorizerToken(ctx, t.comp, appID, au.RefreshToken)
@@ -45,6 +40,44 @@ func (t *Tokens) AuthorizerAccessToken(ctx context.Context, appID string) (strin
 	}
 	t.use(appID, at.AccessToken)
 	return at.AccessToken, nil
+}
+
+// component takes a component token when none is held; t.mu is held.
+func (t *Tokens) component(ctx context.Context) error {
+	if t.comp != "" {
+		return nil
+	}
+	_ = t.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
+	ct, err := t.Client.ComponentToken(ctx, t.Sim.CurrentTicket())
+	if err != nil {
+		return err
+	}
+	t.comp = ct.Value
+	return nil
+}
+
+// WithComponentToken runs fn with the platform's component token, taking a
+// fresh one and calling once more when WeChat rejects it (as the platform's
+// token manager does). It satisfies traffic.ComponentTokens.
+func (t *Tokens) WithComponentToken(ctx context.Context, fn func(token string) error) error {
+	for try := 0; ; try++ {
+		t.mu.Lock()
+		err := t.component(ctx)
+		tok := t.comp
+		t.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		err = fn(tok)
+		if try > 0 || !wechat.IsTokenError(err) {
+			return err
+		}
+		t.mu.Lock()
+		if t.comp == tok {
+			t.comp = ""
+		}
+		t.mu.Unlock()
+	}
 }
 
 // InvalidateAuthorizerToken forgets token if it is still the one held for appID.
