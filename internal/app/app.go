@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
@@ -55,6 +56,10 @@ type App struct {
 	// Revenue pulls WeChat's ad data into RevenueStore and reads it for the pages.
 	Revenue      *revenue.Service
 	RevenueStore *postgres.RevenueStore
+
+	// AMS manages the ads of opened Mini Programs (units, cover ads,
+	// blocking, share ratio): snapshots of WeChat's answers, audited writes.
+	AMS *ams.Service
 
 	// Jobs is the Postgres job queue: bulk runs and scheduled work.
 	Jobs *jobs.Client
@@ -152,6 +157,13 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	}
 	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, component, a.InstanceID, a.Log, opt.Now)
 	a.recoverOrphans(ctx)
+
+	// Ad operations: cached reads, audited writes through the traffic service.
+	var amsTokens ams.Tokens = a.TokenManager
+	if t, ok := tokens.(ams.Tokens); ok {
+		amsTokens = t
+	}
+	a.AMS = newAMS(a.Pool, a.WeChat, amsTokens, a.Traffic, a.Log, opt.Now)
 
 	// Revenue: WeChat's ad data, pulled by the queue, read by the pages.
 	a.RevenueStore, a.Revenue = newRevenue(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, a.TokenManager, a.Log, opt.Now)

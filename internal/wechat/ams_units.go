@@ -112,6 +112,12 @@ type NewAdUnit struct {
 // ErrInvalidAdUnit is returned, before anything is sent, for a unit WeChat would refuse with 1700.
 var ErrInvalidAdUnit = errors.New("wechat: invalid ad unit")
 
+// Validate reports, before anything is sent, why WeChat would refuse the unit (1700).
+func (n NewAdUnit) Validate() error {
+	_, err := n.body()
+	return err
+}
+
 func (n NewAdUnit) body() (map[string]any, error) {
 	bad := func(why string) error { return fmt.Errorf("%w: %s", ErrInvalidAdUnit, why) }
 	if n.Name == "" {
