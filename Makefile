@@ -27,7 +27,7 @@ vet:
 ## lint: golangci-lint with .golangci.yml; the linter is pinned in its own module, tools/go.mod,
 ## so that its many dependencies do not move the console's own in go.mod
 lint:
-	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
+	$(GO) tool -modfile=tools/go.mod golangci-lint run --allow-serial-runners ./...
 
 ## screenshots: the browser tests, saving every page at 1440 and 390 px in English and Chinese to screenshots/
 screenshots: deps

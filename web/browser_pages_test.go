@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -149,7 +148,7 @@ func TestBrowserEveryPageClean(t *testing.T) {
 	ce := newConsoleEnv(t)
 	for _, role := range core.Roles {
 		t.Run(string(role), func(t *testing.T) {
-			b := browsertest.New(t, browsertest.Options{Timeout: 5 * time.Minute})
+			b := browsertest.New(t)
 			ce.login(b, role)
 			b.RequireClean("login")
 			for _, lang := range []string{"en", "zh"} {
@@ -333,7 +332,7 @@ func TestBrowserPhonesAndAccessibility(t *testing.T) {
 		{"security-log", nav("/security-log", "main h1"), true},
 	}
 	for _, width := range []int64{1440, 390} {
-		b := browsertest.New(t, browsertest.Options{Timeout: 5 * time.Minute})
+		b := browsertest.New(t)
 		b.Viewport(width, map[int64]int64{1440: 900, 390: 844}[width])
 		for _, lang := range []string{"en", "zh"} {
 			where := func(name string) string { return fmt.Sprintf("%s-%d-%s", name, width, lang) }

@@ -60,12 +60,17 @@ func TestWriteIsAuditedLikeOpening(t *testing.T) {
 
 	// The same action is refused while in flight; another action, and opening, are not.
 	second, err := s.Write(ctx, traffic.WriteRequest{AppID: app, Action: traffic.ActionUnitCreate, Staff: staff,
-		Send: func(context.Context, string) ([]byte, error) { t.Error("a refused write called WeChat"); return nil, nil }})
+		Send: func(context.Context, string) ([]byte, error) {
+			t.Error("a refused write called WeChat")
+			return nil, nil
+		}})
 	require.NoError(t, err)
 	require.Equal(t, traffic.AttemptRejected, second.Status)
 	require.Equal(t, traffic.OutcomeInProgress, second.Outcome)
 	cover, err := s.Write(ctx, traffic.WriteRequest{AppID: app, Action: traffic.ActionCoverStatus, Params: map[string]bool{"on": false}, Staff: staff,
-		Send: func(ctx context.Context, tok string) ([]byte, error) { return nil, w.wc.SetCoverAdposStatus(ctx, tok, false) }})
+		Send: func(ctx context.Context, tok string) ([]byte, error) {
+			return nil, w.wc.SetCoverAdposStatus(ctx, tok, false)
+		}})
 	require.NoError(t, err)
 	require.Equal(t, traffic.AttemptCompleted, cover.Status)
 	require.Equal(t, traffic.OutcomeSuccess, cover.Outcome, cover.Message)
@@ -95,7 +100,10 @@ func TestWriteRefusesAViewer(t *testing.T) {
 	s := w.service("instance-v", nil)
 	viewer := &core.Staff{ID: w.staffID(core.RoleViewer), Username: "viewer", Role: core.RoleViewer}
 	a, err := s.Write(context.Background(), traffic.WriteRequest{AppID: app, Action: traffic.ActionBlockIndustry, Params: []string{"games"}, Staff: viewer,
-		Send: func(context.Context, string) ([]byte, error) { t.Error("a viewer's write called WeChat"); return nil, nil }})
+		Send: func(context.Context, string) ([]byte, error) {
+			t.Error("a viewer's write called WeChat")
+			return nil, nil
+		}})
 	require.Equal(t, core.EFORBIDDEN, core.ErrorCode(err))
 	require.Equal(t, traffic.AttemptRejected, a.Status)
 	require.Equal(t, traffic.OutcomeNotAllowed, a.Outcome)
