@@ -29,7 +29,7 @@ func Validate(op Op, params json.RawMessage) error {
 			return err
 		}
 		if p.Name == "" {
-			return core.FieldError("unit_name", "An ad unit needs a name.")
+			return core.FieldError("unit_name", "Name the new ad unit.")
 		}
 		if p.Slot == wechat.SlotRewardVideo {
 			if !slices.Contains(wechat.RewardVideoMaxDurations, p.VideoMax) {
@@ -62,12 +62,12 @@ func Validate(op Op, params json.RawMessage) error {
 			return err
 		}
 		if len(p.Entries) == 0 {
-			return core.FieldError("block_ids", "Name at least one advertiser.")
+			return core.FieldError("block_ids", "Enter at least one advertiser id.")
 		}
 		for _, e := range p.Entries {
 			limit, ok := wechat.BlockCaps[e.Type]
 			if !ok || e.ID == "" {
-				return core.FieldError("block_ids", "Each advertiser needs a kind and an id.")
+				return core.FieldError("block_type", "Choose the kind of advertiser.")
 			}
 			if p.Add && len(p.Entries) > limit {
 				return core.FieldError("block_ids", "WeChat blocks at most %d advertisers of this kind.", limit)
@@ -80,7 +80,7 @@ func Validate(op Op, params json.RawMessage) error {
 		}
 		for _, c := range p.Categories {
 			if !slices.Contains(wechat.AmsCategories, c) {
-				return core.FieldError("categories", "Unknown industry.")
+				return core.FieldError("categories", "Tick only the industries listed.")
 			}
 		}
 	case OpShareRatio:
@@ -89,7 +89,7 @@ func Validate(op Op, params json.RawMessage) error {
 			return err
 		}
 		if p.Ratio < 0 || p.Ratio > 100 {
-			return core.FieldError("ratio", "The ratio is a percentage from 0 to 100.")
+			return core.FieldError("ratio", "Enter a whole percentage from 0 to 100.")
 		}
 	default:
 		return core.FieldError("op", "Choose an operation.")
