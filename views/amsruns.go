@@ -2,7 +2,9 @@ package views
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
+	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
@@ -130,16 +132,16 @@ func OpWords(b Base, op ams.Op, params json.RawMessage) string {
 		var p ams.NewUnit
 		_ = json.Unmarshal(params, &p)
 		if p.Slot == wechat.SlotRewardVideo {
-			return b.T("Create a %s ad unit named “%s” (videos of %d to %d seconds)", b.T(SlotLabel(p.Slot)), p.Name, p.VideoMin, p.VideoMax)
+			return b.T("Create ad unit “%s”: %s, videos of %d to %d seconds", p.Name, b.T(SlotLabel(p.Slot)), p.VideoMin, p.VideoMax)
 		}
-		return b.T("Create a %s ad unit named “%s”", b.T(SlotLabel(p.Slot)), p.Name)
+		return b.T("Create ad unit “%s”: %s", p.Name, b.T(SlotLabel(p.Slot)))
 	case ams.OpSwitchSlot:
 		var p ams.SlotSwitch
 		_ = json.Unmarshal(params, &p)
 		if p.On {
-			return b.T("Switch every %s ad unit on", b.T(SlotLabel(p.Slot)))
+			return b.T("Switch on every ad unit of kind %s", b.T(SlotLabel(p.Slot)))
 		}
-		return b.T("Switch every %s ad unit off", b.T(SlotLabel(p.Slot)))
+		return b.T("Switch off every ad unit of kind %s", b.T(SlotLabel(p.Slot)))
 	case ams.OpSwitchCover:
 		var p ams.CoverSwitch
 		_ = json.Unmarshal(params, &p)
@@ -206,10 +208,11 @@ func UnknownCreations(r *jobs.Run) int {
 	return r.Outcomes[string(traffic.OutcomeUnknown)] + r.Outcomes[string(traffic.OutcomeInterrupted)]
 }
 
-// estimate is how long count calls take at rate (0 when unlimited).
-func estimate(count int, rate float64) float64 {
+// estimate is how long count calls take at rate, in whole seconds and at
+// least one (0 when unlimited).
+func estimate(count int, rate float64) time.Duration {
 	if rate <= 0 {
 		return 0
 	}
-	return float64(count) / rate
+	return time.Duration(math.Ceil(float64(count)/rate)) * time.Second
 }

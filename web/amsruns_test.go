@@ -103,8 +103,8 @@ func TestBulkAdOperationFormConfirmAndRun(t *testing.T) {
 	bad.Set("unit_name", "激励视频")
 	r = op.PostForm("/runs/ams", bad)
 	require.Equal(t, http.StatusOK, r.StatusCode)
-	require.Equal(t, "Create a Rewarded video ad unit named “激励视频” (videos of 6 to 30 seconds)", r.Text("#confirm-op"))
-	require.Contains(t, r.Text("#confirm-count"), "7 Mini Programs, at 200 calls per second")
+	require.Equal(t, "Create ad unit “激励视频”: Rewarded video, videos of 6 to 30 seconds", r.Text("#confirm-op"))
+	require.Equal(t, "7 Mini Programs, at 200 calls per second: about 1 s.", r.Text("#confirm-count"))
 	confirm := amsFormValues(r.Doc, `form[action="/runs/ams"]`)
 	require.Equal(t, "1", confirm.Get("confirm"))
 
@@ -125,7 +125,7 @@ func TestBulkAdOperationFormConfirmAndRun(t *testing.T) {
 	}, time.Minute, 50*time.Millisecond)
 	page := op.Get(loc)
 	require.Equal(t, http.StatusOK, page.StatusCode)
-	require.Contains(t, page.Text("h1"), "Create a Rewarded video ad unit named “激励视频”")
+	require.Contains(t, page.Text("h1"), "Create ad unit “激励视频”: Rewarded video")
 	require.Equal(t, "finished", page.Doc.Find("#run-status").AttrOr("data-status", ""))
 	require.Equal(t, "6", page.Text(`[data-stat=called] b`))
 	require.Equal(t, "1", page.Text(`[data-stat=skipped] b`), "the account not open is skipped")
@@ -137,7 +137,7 @@ func TestBulkAdOperationFormConfirmAndRun(t *testing.T) {
 	// The same in Chinese.
 	op.PostForm("/lang", url.Values{"lang": {"zh"}, "next": {loc}})
 	page = op.Get(loc)
-	require.Contains(t, page.Text("h1"), "广告单元“激励视频”")
+	require.Contains(t, page.Text("h1"), "创建广告单元“激励视频”：激励视频")
 }
 
 func TestBulkAdOperationIsForOperators(t *testing.T) {

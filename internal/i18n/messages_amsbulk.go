@@ -33,17 +33,17 @@ var zhAMSBulk = map[string]string{
 	"Show them": "查看这些账号",
 
 	// What a run does, in words.
-	"Create a %s ad unit named “%s” (videos of %d to %d seconds)": "创建%s广告单元“%s”（视频 %d 至 %d 秒）",
-	"Create a %s ad unit named “%s”":                              "创建%s广告单元“%s”",
-	"Switch every %s ad unit on":                                  "开启所有%s广告单元",
-	"Switch every %s ad unit off":                                 "关闭所有%s广告单元",
-	"Switch cover ads on":                                         "开启封面广告",
-	"Switch cover ads off":                                        "关闭封面广告",
-	"Block %d advertisers (%s)":                                   "屏蔽 %d 个广告主（%s）",
-	"Unblock %d advertisers (%s)":                                 "解除屏蔽 %d 个广告主（%s）",
-	"Unblock every industry":                                      "解除屏蔽所有行业",
-	"Block exactly these %d industries":                           "仅屏蔽这 %d 个行业",
-	"Set the custom share ratio to %d%%":                          "将自定义分账比例设为 %d%%",
+	"Create ad unit “%s”: %s, videos of %d to %d seconds": "创建广告单元“%s”：%s，视频 %d 至 %d 秒",
+	"Create ad unit “%s”: %s":                             "创建广告单元“%s”：%s",
+	"Switch on every ad unit of kind %s":                  "开启所有%s广告单元",
+	"Switch off every ad unit of kind %s":                 "关闭所有%s广告单元",
+	"Switch cover ads on":                                 "开启封面广告",
+	"Switch cover ads off":                                "关闭封面广告",
+	"Block %d advertisers (%s)":                           "屏蔽 %d 个广告主（%s）",
+	"Unblock %d advertisers (%s)":                         "解除屏蔽 %d 个广告主（%s）",
+	"Unblock every industry":                              "解除屏蔽所有行业",
+	"Block exactly these %d industries":                   "仅屏蔽这 %d 个行业",
+	"Set the custom share ratio to %d%%":                  "将自定义分账比例设为 %d%%",
 
 	// The form's checks.
 	"Choose an operation.":                                            "请选择一项操作。",
