@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"sync"
 	"testing"
@@ -294,4 +296,31 @@ func TestBulkOperationSkipsAccountsNotOpen(t *testing.T) {
 	require.Equal(t, 1, r.Outcomes[string(traffic.OutcomeSuccess)])
 	require.Equal(t, 2, r.Outcomes[string(traffic.OutcomeNotAllowed)])
 	require.Equal(t, map[string]int{e.apps[0]: 1}, e.callsOf(wechat.ActionCreateAdUnit))
+}
+
+// TestUnknownCreationIsNotRetried: a creation whose answer never comes (the
+// client gives up) may have created the unit at WeChat. Like an open, it is
+// not tried again: the account ends with the unknown outcome, for staff to
+// check, and WeChat saw one creation for it.
+func TestUnknownCreationIsNotRetried(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 3)
+	e.openAll()
+	e.sim.Script(e.apps[0], wechat.ActionCreateAdUnit, wechatsim.Behavior{Hang: true})
+	srv := httptest.NewServer(e.sim.Handler())
+	t.Cleanup(srv.Close)
+	e.wc = wechat.NewClient(wechat.Config{BaseURL: srv.URL, ComponentAppID: componentAppID, ComponentAppSecret: "secret", HTTPClient: &http.Client{Timeout: time.Second}})
+	c := e.amsWorker(500, 3)
+	ctx := context.Background()
+	run, _, err := c.Runs.CreateOpOnce(ctx, e.staff, ams.OpCreateUnit, rewardVideo(t), e.apps, "", "")
+	require.NoError(t, err)
+	e.start(c)
+	r := e.waitRun(c, run.ID, finished, time.Minute)
+	require.Equal(t, 3, r.States[traffic.ItemDone])
+	require.Equal(t, 1, r.Outcomes[string(traffic.OutcomeUnknown)])
+	require.Equal(t, 2, r.Outcomes[string(traffic.OutcomeSuccess)])
+	require.Equal(t, map[string]int{e.apps[0]: 1, e.apps[1]: 1, e.apps[2]: 1}, e.callsOf(wechat.ActionCreateAdUnit))
+	var n int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE run_id = $1 AND appid = $2`, run.ID, e.apps[0]).Scan(&n))
+	require.Equal(t, 1, n)
 }
