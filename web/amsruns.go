@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -68,7 +69,8 @@ func (s *Server) handleAMSRun(c echo.Context) error {
 			return err
 		}
 		field := "op"
-		if e, ok := err.(*core.Error); ok && e.Field != "" {
+		var e *core.Error
+		if errors.As(err, &e) && e.Field != "" {
 			field = e.Field
 		}
 		fvm.FieldErrs[field] = fvm.Err(err)
