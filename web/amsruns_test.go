@@ -161,3 +161,32 @@ func TestBulkAdOperationIsForOperators(t *testing.T) {
 	op, _ := e.Login(core.RoleOperator)
 	require.Equal(t, 1, op.Get("/").Doc.Find("[data-ams-run]").Length())
 }
+
+// TestBulkAdOperationOverTheFilter: "all matching the filter" takes the rows
+// the list shows for it, through the form and the confirmation to the run.
+func TestBulkAdOperationOverTheFilter(t *testing.T) {
+	t.Parallel()
+	e, opened, _ := amsEnv(t, 5)
+	op, _ := e.Login(core.RoleOperator)
+	list := op.Get("/?state=open")
+	require.Equal(t, len(opened), list.Doc.Find(`#apps input[name=appid]`).Length())
+	r := op.PostForm("/runs/ams", url.Values{"all": {"1"}, "state": {"open"}, "appid": {opened[0]}})
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Contains(t, r.Text("#ams-run-count"), "5 Mini Programs selected", "all matching wins over the rows ticked")
+	v := amsFormValues(r.Doc, "#ams-run")
+	v.Set("op", "cover_status")
+	v.Set("cover_on", "0")
+	r = op.PostForm("/runs/ams", v)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Equal(t, "Switch cover ads off", r.Text("#confirm-op"))
+	confirm := amsFormValues(r.Doc, `form[action="/runs/ams"]`)
+	require.Equal(t, "5", confirm.Get("count"))
+	r = op.PostForm("/runs/ams", confirm)
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	id, err := strconv.ParseInt(strings.TrimPrefix(r.Header.Get("Location"), "/runs/"), 10, 64)
+	require.NoError(t, err)
+	run, err := e.App.Jobs.Runs.Get(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, 5, run.Total)
+	require.Equal(t, "state=open", run.Description)
+}
