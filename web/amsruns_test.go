@@ -133,6 +133,13 @@ func TestBulkAdOperationFormConfirmAndRun(t *testing.T) {
 		require.Equal(t, 1, e.Sim.Calls(wechat.ActionCreateAdUnit, id), id)
 	}
 	require.Zero(t, e.Sim.Calls(wechat.ActionCreateAdUnit, closed))
+	// The account's page lists the run with what it did there.
+	acct := op.Get("/apps/" + opened[0])
+	require.Equal(t, "Create ad unit", strings.TrimSpace(acct.Doc.Find("#run-"+strconv.FormatInt(id, 10)+" td").Eq(2).Text()))
+	// The audit's run filter, with the operation's action, finds its attempts.
+	audit := op.Get(fmt.Sprintf("/audit?run=%d&action=unit_create", id))
+	require.Equal(t, http.StatusOK, audit.StatusCode)
+	require.Equal(t, 6, audit.Doc.Find("#attempts tbody tr").Length())
 
 	// The same in Chinese.
 	op.PostForm("/lang", url.Values{"lang": {"zh"}, "next": {loc}})

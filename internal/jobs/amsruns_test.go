@@ -324,3 +324,35 @@ func TestUnknownCreationIsNotRetried(t *testing.T) {
 	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE run_id = $1 AND appid = $2`, run.ID, e.apps[0]).Scan(&n))
 	require.Equal(t, 1, n)
 }
+
+// TestPlatformWideErrorPausesAnOperationRun: WeChat says the platform lacks
+// the permission; the ad-operation run pauses itself like an open run, and
+// resumed after the fix, creates each unit once.
+func TestPlatformWideErrorPausesAnOperationRun(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 20)
+	e.openAll()
+	for _, id := range e.apps {
+		e.sim.Script(id, wechat.ActionCreateAdUnit, wechatsim.Behavior{Ret: 48001, Shape: "errcode"})
+	}
+	c := e.amsWorker(1000, 2)
+	ctx := context.Background()
+	run, _, err := c.Runs.CreateOpOnce(ctx, e.staff, ams.OpCreateUnit, rewardVideo(t), e.apps, "", "")
+	require.NoError(t, err)
+	e.start(c)
+	r := e.waitRun(c, run.ID, func(r *jobs.Run) bool { return r.Status == jobs.RunPaused && r.States[traffic.ItemCalling] == 0 }, time.Minute)
+	require.NotNil(t, r.PauseCode)
+	require.Equal(t, 48001, *r.PauseCode)
+	require.Equal(t, 20, r.States[traffic.ItemPending])
+	for _, id := range e.apps {
+		e.sim.Script(id, wechat.ActionCreateAdUnit, wechatsim.Behavior{})
+	}
+	before := e.callsOf(wechat.ActionCreateAdUnit)
+	require.NoError(t, c.Runs.Resume(ctx, run.ID))
+	r = e.waitRun(c, run.ID, finished, time.Minute)
+	require.Equal(t, 20, r.Outcomes[string(traffic.OutcomeSuccess)])
+	after := e.callsOf(wechat.ActionCreateAdUnit)
+	for _, id := range e.apps {
+		require.Equal(t, 1, after[id]-before[id], id)
+	}
+}
