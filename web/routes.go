@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	operator.POST("/runs/:id/pause", s.handleRunPause)
 	operator.POST("/runs/:id/resume", s.handleRunResume)
 	operator.POST("/runs/:id/cancel", s.handleRunCancel)
+	operator.POST("/runs/ams", s.handleAMSRun)
 	admin.GET("/jobs", s.handleJobsList)
 
 	// Revenue from WeChat's ad data (revenue.go); admins start backfills.

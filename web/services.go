@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/gorilla/sessions"
 
+	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
@@ -85,6 +87,9 @@ type RunService interface {
 	Pause(ctx context.Context, id int64) error
 	Resume(ctx context.Context, id int64) error
 	Cancel(ctx context.Context, id int64) error
+	// CreateOpOnce starts a run applying an ad operation (amsruns.go); Rate is the configured call rate.
+	CreateOpOnce(ctx context.Context, staff *core.Staff, op ams.Op, params json.RawMessage, appIDs []string, description, token string) (*jobs.Run, bool, error)
+	Rate() float64
 }
 
 // ScheduleService reports the scheduled jobs.

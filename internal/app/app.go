@@ -170,7 +170,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 
 	// Jobs: bulk runs and the schedules, calling the traffic service.
 	schedules := append(a.schedules(), jobs.RevenueDaily(revenueEvery, opt.Now))
-	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue); err != nil {
+	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue, a.AMS); err != nil {
 		return err
 	}
 

@@ -38,6 +38,8 @@ type Config struct {
 	Log   *slog.Logger
 	// Attempter makes the audited call for each account of a run.
 	Attempter traffic.Attempter
+	// AMS applies the ad operation of an ad-operation run to each account.
+	AMS Applier
 	// RatePerSecond is the global call rate across every instance.
 	RatePerSecond float64
 	// Concurrency is how many accounts this instance calls at once.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
@@ -27,8 +29,12 @@ const (
 
 // Run is a bulk run with its progress.
 type Run struct {
-	ID            int64
+	ID int64
+	// Action is what a check or open run does; an ad-operation run has Op
+	// and its Params instead (and no Action).
 	Action        traffic.Action
+	Op            ams.Op
+	Params        json.RawMessage
 	Status        RunStatus
 	CreatedBy     *int64
 	CreatedByName string
@@ -192,13 +198,18 @@ func (r *Runs) create(ctx context.Context, staff *core.Staff, action traffic.Act
 	if action != traffic.ActionCheck && action != traffic.ActionOpen {
 		return nil, core.Errorf(core.EINVALID, "Unknown action.")
 	}
+	return r.start(ctx, staff, &Run{Action: action, Status: RunRunning, Description: description}, appIDs, token)
+}
+
+// start inserts run (a check or open run, or an ad-operation run) over
+// appIDs with its queue jobs.
+func (r *Runs) start(ctx context.Context, staff *core.Staff, run *Run, appIDs []string, token string) (*Run, error) {
 	if len(appIDs) == 0 {
 		return nil, core.Errorf(core.EINVALID, "Select at least one Mini Program.")
 	}
 	if staff != nil && !staff.CanOperate() {
 		return nil, core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
 	}
-	run := &Run{Action: action, Status: RunRunning, Description: description}
 	if staff != nil {
 		run.CreatedBy, run.CreatedByName = &staff.ID, staff.Username
 	}

@@ -2,11 +2,13 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
@@ -114,8 +116,11 @@ type PendingItem struct {
 // WorkItem is an account of a run with its run's status, as the job that
 // calls it reads them.
 type WorkItem struct {
-	RunStatus  RunStatus
-	Action     traffic.Action
+	RunStatus RunStatus
+	Action    traffic.Action
+	// Op and Params are an ad-operation run's (Action is then empty).
+	Op         ams.Op
+	Params     json.RawMessage
 	CreatedBy  *int64
 	State      traffic.ItemState
 	ClaimedJob *int64

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
@@ -46,7 +47,7 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		// (process killed, job timed out). If it got as far as recording an
 		// attempt, WeChat may have been called: adopt that attempt rather than
 		// call a second time.
-		adopted, n, err := w.adopt(ctx, a, tries)
+		adopted, n, err := w.adopt(ctx, a, it.Op, tries)
 		if err != nil || adopted {
 			return err
 		}
@@ -57,12 +58,14 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 			// cancelled: a resume queues the account again.
 			return nil
 		}
-		open, err := store.AccountOpen(ctx, a.AppID)
-		if err != nil {
-			return err
-		}
-		if open {
-			return w.finish(ctx, a, traffic.ItemSkipped, tries, nil, string(traffic.OutcomeAlreadyDone), nil, "The traffic master is already open.")
+		if it.Op == "" {
+			open, err := store.AccountOpen(ctx, a.AppID)
+			if err != nil {
+				return err
+			}
+			if open {
+				return w.finish(ctx, a, traffic.ItemSkipped, tries, nil, string(traffic.OutcomeAlreadyDone), nil, "The traffic master is already open.")
+			}
 		}
 		// The claim re-checks the run's status in the same statement, so a
 		// pause or cancel that has committed stops this call.
@@ -77,6 +80,9 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 		if staff, err = store.RunCreator(ctx, *it.CreatedBy); err != nil {
 			return fmt.Errorf("load run creator: %w", err)
 		}
+	}
+	if it.Op != "" {
+		return w.workOp(ctx, a, it, staff, tries)
 	}
 	runID := a.RunID
 	at, _, err := c.cfg.Attempter.Attempt(ctx, traffic.AttemptRequest{
@@ -117,7 +123,11 @@ func (w *runItemWorker) Work(ctx context.Context, job *river.Job[RunItemArgs]) e
 // adopt finishes the account with the attempt an interrupted try recorded,
 // if there is one beyond the tries already counted. An attempt that sent
 // nothing is not adopted: it is counted, and the account is called.
-func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bool, int, error) {
+//
+// A slot switch is the exception when its last write is known: switching
+// lists the units first and changes only those not yet so, so it is applied
+// again to finish the units the interrupted try did not reach.
+func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, op ams.Op, tries int) (bool, int, error) {
 	last, err := w.c.items.LastRunAttempt(ctx, a.RunID, a.AppID)
 	if err != nil {
 		return false, tries, err
@@ -127,6 +137,9 @@ func (w *runItemWorker) adopt(ctx context.Context, a RunItemArgs, tries int) (bo
 		return false, tries, nil
 	}
 	if status == string(traffic.AttemptCompleted) && outcome == string(traffic.OutcomeNotSent) {
+		return false, n, nil
+	}
+	if op == ams.OpSwitchSlot && status == string(traffic.AttemptCompleted) && outcome != string(traffic.OutcomeUnknown) {
 		return false, n, nil
 	}
 	if status == string(traffic.AttemptPending) || outcome == "" {

@@ -18,7 +18,7 @@ func (s *TrafficStore) AccountRuns(ctx context.Context, appID string, before int
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT r.id, r.action, r.status, r.created_by, r.created_by_name, r.created_at,
+	rows, err := s.Pool.Query(ctx, `SELECT r.id, coalesce(r.action, CASE r.op WHEN 'slot_switch' THEN 'unit_update' ELSE r.op END), r.status, r.created_by, r.created_by_name, r.created_at,
 			i.state, i.outcome, i.code, i.attempt_id, i.finished_at
 		FROM run_items i JOIN runs r ON r.id = i.run_id
 		WHERE i.appid = $1 AND i.run_id < $2

@@ -82,25 +82,19 @@ var errNoItems = errors.New("no known account")
 // ones, in one transaction; see jobs.RunStore.
 func (s *RunStore) CreateRun(ctx context.Context, run *jobs.Run, appIDs []string, token string, queue jobs.QueueFunc) error {
 	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO runs (action, created_by, created_by_name, description, create_token) VALUES ($1, $2, $3, $4, NULLIF($5, '')) RETURNING id, created_at`,
-			run.Action, run.CreatedBy, run.CreatedByName, run.Description, token).Scan(&run.ID, &run.CreatedAt); err != nil {
+		var params []byte
+		if run.Op != "" {
+			params = run.Params
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO runs (action, op, params, created_by, created_by_name, description, create_token) VALUES (NULLIF($1, ''), NULLIF($2, ''), $3, $4, $5, $6, NULLIF($7, '')) RETURNING id, created_at`,
+			string(run.Action), string(run.Op), params, run.CreatedBy, run.CreatedByName, run.Description, token).Scan(&run.ID, &run.CreatedAt); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `
-		INSERT INTO run_items (run_id, appid, state, outcome, message, finished_at)
-		SELECT $1, a.appid,
-		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN 'skipped' ELSE 'pending' END,
-		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' WHEN x.blocked THEN 'not_allowed' ELSE '' END,
-		       CASE WHEN x.blocked AND s.state IS DISTINCT FROM 'open' AND p.appid IS NULL THEN 'Not offered: the account is frozen, banned or deregistered.' ELSE '' END,
-		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN now() END
-		FROM (SELECT DISTINCT unnest($2::text[]) AS appid) u
-		JOIN authorizers a ON a.appid = u.appid
-		LEFT JOIN authorizer_state s ON s.appid = a.appid
-		LEFT JOIN LATERAL (SELECT appid FROM attempts t WHERE t.appid = a.appid AND t.status = 'pending' LIMIT 1) p ON true
-		-- WeChat refuses to open deregistered (14), banned (16) and frozen (19) accounts.
-		CROSS JOIN LATERAL (SELECT $3 = 'open' AND a.account_status IN (14, 16, 19) AS blocked) x
-		ORDER BY a.appid
-		RETURNING appid, state`, run.ID, appIDs, string(run.Action))
+		query, args := createItemsSQL, []any{run.ID, appIDs, string(run.Action)}
+		if run.Op != "" {
+			query, args = createOpItemsSQL, []any{run.ID, appIDs}
+		}
+		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -141,6 +135,42 @@ func (s *RunStore) CreateRun(ctx context.Context, run *jobs.Run, appIDs []string
 	}
 	return err
 }
+
+// createItemsSQL inserts the items of a check or open run: accounts
+// already open, with an attempt in flight, or (for opening) not offered are
+// skipped.
+const createItemsSQL = `
+		INSERT INTO run_items (run_id, appid, state, outcome, message, finished_at)
+		SELECT $1, a.appid,
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN 'skipped' ELSE 'pending' END,
+		       CASE WHEN s.state = 'open' THEN 'already_done' WHEN p.appid IS NOT NULL THEN 'in_progress' WHEN x.blocked THEN 'not_allowed' ELSE '' END,
+		       CASE WHEN x.blocked AND s.state IS DISTINCT FROM 'open' AND p.appid IS NULL THEN 'Not offered: the account is frozen, banned or deregistered.' ELSE '' END,
+		       CASE WHEN s.state = 'open' OR p.appid IS NOT NULL OR x.blocked THEN now() END
+		FROM (SELECT DISTINCT unnest($2::text[]) AS appid) u
+		JOIN authorizers a ON a.appid = u.appid
+		LEFT JOIN authorizer_state s ON s.appid = a.appid
+		LEFT JOIN LATERAL (SELECT appid FROM attempts t WHERE t.appid = a.appid AND t.status = 'pending' LIMIT 1) p ON true
+		-- WeChat refuses to open deregistered (14), banned (16) and frozen (19) accounts.
+		CROSS JOIN LATERAL (SELECT $3 = 'open' AND a.account_status IN (14, 16, 19) AS blocked) x
+		ORDER BY a.appid
+		RETURNING appid, state`
+
+// createOpItemsSQL inserts the items of an ad-operation run: WeChat refuses
+// every ad operation to an account whose traffic master is not open, so
+// those are skipped. An attempt in flight is left to the write itself (each
+// operation has its own lane), which refuses it as in progress.
+const createOpItemsSQL = `
+		INSERT INTO run_items (run_id, appid, state, outcome, message, finished_at)
+		SELECT $1, a.appid,
+		       CASE WHEN s.state = 'open' THEN 'pending' ELSE 'skipped' END,
+		       CASE WHEN s.state = 'open' THEN '' ELSE 'not_allowed' END,
+		       CASE WHEN s.state = 'open' THEN '' ELSE 'Not called: the traffic master is not open.' END,
+		       CASE WHEN s.state = 'open' THEN NULL ELSE now() END
+		FROM (SELECT DISTINCT unnest($2::text[]) AS appid) u
+		JOIN authorizers a ON a.appid = u.appid
+		LEFT JOIN authorizer_state s ON s.appid = a.appid
+		ORDER BY a.appid
+		RETURNING appid, state`
 
 // RunIDByToken returns the run a confirmation token started.
 func (s *RunStore) RunIDByToken(ctx context.Context, token string) (int64, error) {
@@ -221,14 +251,16 @@ func (s *RunStore) ResumeRun(ctx context.Context, id int64, queue jobs.QueueFunc
 	return changed && err == nil, err
 }
 
-const runColumns = `id, action, status, created_by, created_by_name, description, total, created_at, finished_at, pause_code, pause_message, paused_at`
+const runColumns = `id, coalesce(action, ''), coalesce(op, ''), params, status, created_by, created_by_name, description, total, created_at, finished_at, pause_code, pause_message, paused_at`
 
 func scanRun(row pgx.Row) (*jobs.Run, error) {
 	var r jobs.Run
-	err := row.Scan(&r.ID, &r.Action, &r.Status, &r.CreatedBy, &r.CreatedByName, &r.Description, &r.Total, &r.CreatedAt, &r.FinishedAt, &r.PauseCode, &r.PauseMessage, &r.PausedAt)
+	var params []byte
+	err := row.Scan(&r.ID, &r.Action, &r.Op, &params, &r.Status, &r.CreatedBy, &r.CreatedByName, &r.Description, &r.Total, &r.CreatedAt, &r.FinishedAt, &r.PauseCode, &r.PauseMessage, &r.PausedAt)
 	if notFound(err) {
 		return nil, core.Errorf(core.ENOTFOUND, "Run not found.")
 	}
+	r.Params = params
 	return &r, err
 }
 
@@ -330,9 +362,9 @@ func (s *RunStore) Items(ctx context.Context, id int64, limit int) ([]jobs.Item,
 func (s *RunStore) WorkItem(ctx context.Context, runID int64, appID string) (*jobs.WorkItem, error) {
 	var w jobs.WorkItem
 	err := s.Pool.QueryRow(ctx, `
-		SELECT r.status, r.action, r.created_by, i.state, i.claimed_job, i.tries
+		SELECT r.status, coalesce(r.action, ''), coalesce(r.op, ''), r.params, r.created_by, i.state, i.claimed_job, i.tries
 		FROM run_items i JOIN runs r ON r.id = i.run_id
-		WHERE i.run_id = $1 AND i.appid = $2`, runID, appID).Scan(&w.RunStatus, &w.Action, &w.CreatedBy, &w.State, &w.ClaimedJob, &w.Tries)
+		WHERE i.run_id = $1 AND i.appid = $2`, runID, appID).Scan(&w.RunStatus, &w.Action, &w.Op, &w.Params, &w.CreatedBy, &w.State, &w.ClaimedJob, &w.Tries)
 	if notFound(err) {
 		return nil, core.Errorf(core.ENOTFOUND, "Run item not found.")
 	}

@@ -674,7 +674,9 @@ func (f AttemptFilter) into(w *where) *where {
 		// run of the other action or of someone else has none of them, known
 		// from its row before any attempt is read (a one-time filter).
 		if f.Action != "" {
-			w.add("EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.action = ?)", f.RunID, string(f.Action))
+			// An ad-operation run's attempts carry its op's action (a slot
+			// switch's are unit changes).
+			w.add("EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND coalesce(r.action, CASE r.op WHEN 'slot_switch' THEN 'unit_update' ELSE r.op END) = ?)", f.RunID, string(f.Action))
 		}
 		if f.StaffID > 0 {
 			w.add("EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.created_by = ?)", f.RunID, f.StaffID)
