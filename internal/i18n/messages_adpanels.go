@@ -21,7 +21,7 @@ var zhAdPanels = map[string]string{
 	"Off":                                                     "关闭",
 	"May next be switched":                                    "下次可切换时间",
 	"Now":                                                     "现在",
-	"It may be tried again after":                             "可在此时间之后重试：",
+	"Try again after:":                                        "可于此时间后重试：",
 	"WeChat allows cover ads to be switched once an hour (code 2008).":                              "微信规定封面广告每小时只能切换一次（返回码 2008）。",
 	"WeChat does not switch cover ads on within an hour of opening the traffic master (code 2068).": "开通流量主未满一小时，微信不允许开启封面广告（返回码 2068）。",
 	"WeChat says when cover ads may next be switched.":                                              "微信给出了封面广告下次可切换的时间。",
