@@ -14,6 +14,7 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
@@ -346,4 +347,29 @@ func TestDefaultShareRatioIsRecordedInTheSecurityLog(t *testing.T) {
 
 	op, _ := e.Login(core.RoleOperator)
 	require.Equal(t, http.StatusForbidden, op.HTMXPost("/platform/share-ratio", url.Values{"ratio": {"36"}}).StatusCode)
+}
+
+// A refresh WeChat refuses keeps the panel on what WeChat said before, with
+// its time, and says that refreshing failed and why.
+func TestPanelKeepsTheOlderReadWhenRefreshFails(t *testing.T) {
+	t.Parallel()
+	e, clock := newPanelsEnv(t)
+	c, _ := e.Login(core.RoleViewer)
+	app := e.addOpenAccount(t, clock.Now().Add(-48*time.Hour))
+	r := htmxGet(c, "/apps/"+app+"/cover")
+	first := r.Doc.Find("[data-fetched] time").AttrOr("datetime", "")
+	require.NotEmpty(t, first)
+	status := r.Doc.Find("[data-cover-status]").AttrOr("data-cover-status", "")
+
+	clock.Add(10 * time.Minute)
+	e.Sim.Script(app, wechat.ActionGetCoverAdposStatus, wechatsim.Behavior{Ret: -202, Times: 1})
+	r = htmxGet(c, "/apps/"+app+"/cover?refresh=1")
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Contains(t, r.Text("[data-read-error]"), "-202")
+	require.Equal(t, first, r.Doc.Find("[data-fetched] time").AttrOr("datetime", ""), "the older read, with its own time")
+	require.Equal(t, status, r.Doc.Find("[data-cover-status]").AttrOr("data-cover-status", ""))
+
+	r = htmxGet(c, "/apps/"+app+"/cover?refresh=1")
+	require.Equal(t, 0, r.Doc.Find("[data-read-error]").Length())
+	require.Equal(t, clock.Now().UTC().Format(time.RFC3339), r.Doc.Find("[data-fetched] time").AttrOr("datetime", ""))
 }
