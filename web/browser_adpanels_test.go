@@ -95,6 +95,7 @@ func TestBrowserAdPanels(t *testing.T) {
 		b.Settle()
 		b.RequireClean(lang + " panels")
 		shots(t, b, lang)
+		b.Screenshot("panels-account-page-" + lang)
 	}
 }
 
