@@ -202,6 +202,10 @@ func (s *Server) panelWrite(c echo.Context, id string, a *traffic.Attempt, werr 
 	}
 	pv := s.panelBase(c, appID)
 	pv.Result = a
+	if a != nil {
+		// The account page reads its history again (AdPanels listens).
+		c.Response().Header().Set("HX-Trigger", "ad-write")
+	}
 	status := http.StatusOK
 	if field {
 		pv.Errors = views.FieldErrors{ce.Field: pv.Err(ce)}

@@ -71,6 +71,8 @@ func TestBrowserAdPanels(t *testing.T) {
 		b.WaitVisible(`#cover-ads button[data-cover-switch=on][disabled]`)
 		b.WaitVisible(`#cover-ads [data-retry-at]`)
 		require.Equal(t, "success", attr(t, b, `#cover-ads .result`, "data-outcome"))
+		// The page's history follows with the new audit entry.
+		b.WaitVisible(`#history #attempts tbody tr`)
 
 		// Block an Official Account, then stop blocking it (confirmed).
 		const gh = "gh_00000000a1b2"
