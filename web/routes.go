@@ -82,6 +82,21 @@ func (s *Server) routes() {
 	admin.POST("/platform/authorize", s.handlePlatformAuthorize)
 	admin.GET("/platform/authorized", s.handlePlatformAuthorized)
 
+	// Cover ads, blocking and share ratio of a Mini Program (adpanels.go);
+	// the writes sit with the viewers for the reason the actions above do.
+	// The platform's default share ratio is the admins'.
+	viewer.GET("/apps/:appid/ad-settings", s.handleAdSettings)
+	viewer.GET("/apps/:appid/cover", s.handleCoverPanel)
+	viewer.POST("/apps/:appid/cover", s.handleCoverSwitch)
+	viewer.POST("/apps/:appid/cover/scenes", s.handleCoverScenes)
+	viewer.GET("/apps/:appid/blocking", s.handleBlockingPanel)
+	viewer.POST("/apps/:appid/blocking", s.handleBlocklistChange)
+	viewer.POST("/apps/:appid/blocking/industries", s.handleIndustries)
+	viewer.GET("/apps/:appid/share-ratio", s.handleRatioPanel)
+	viewer.POST("/apps/:appid/share-ratio", s.handleRatioSet)
+	admin.GET("/platform/share-ratio", s.handleDefaultRatioShow)
+	admin.POST("/platform/share-ratio", s.handleDefaultRatioSet)
+
 	// Unknown paths get the friendly 404 (with the session, for the navigation).
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -45,6 +45,8 @@ type Deps struct {
 	Revenue      RevenueService
 	RevenueData  RevenueData
 	RevenuePulls RevenuePulls
+	// AdPanels serves the cover-ad, blocking and share-ratio panels (adpanels.go).
+	AdPanels AdPanels
 }
 
 // Server is the console's HTTP server: one type whose handleX methods serve

@@ -124,3 +124,18 @@ type RevenuePulls interface {
 	StartRevenuePull(ctx context.Context, kind string, from, to time.Time, by *int64) (int64, error)
 	RevenuePulls(ctx context.Context, limit int) ([]revenue.Pull, error)
 }
+
+// AdPanels reads and changes a Mini Program's cover ads, blocking and share
+// ratio (cached reads, audited writes), and the platform's default ratio.
+type AdPanels interface {
+	Cover(ctx context.Context, appID string, refresh bool) (ams.Snapshot[ams.Cover], error)
+	Blocking(ctx context.Context, appID string, refresh bool) (ams.Snapshot[ams.Blocking], error)
+	Ratio(ctx context.Context, appID string, refresh bool) (ams.Snapshot[ams.Ratio], error)
+	SwitchCover(ctx context.Context, r ams.Request, p ams.CoverSwitch) (*traffic.Attempt, error)
+	SetCoverScenes(ctx context.Context, r ams.Request, p ams.CoverScenes) (*traffic.Attempt, error)
+	ChangeBlocklist(ctx context.Context, r ams.Request, p ams.BlockChange) (*traffic.Attempt, error)
+	SetIndustries(ctx context.Context, r ams.Request, p ams.Industries) (*traffic.Attempt, error)
+	SetShareRatio(ctx context.Context, r ams.Request, p ams.ShareRatio) (*traffic.Attempt, error)
+	DefaultRatio(ctx context.Context) (int, error)
+	SetDefaultRatio(ctx context.Context, staff *core.Staff, ratio int, m core.Meta) (int, error)
+}

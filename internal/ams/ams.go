@@ -34,6 +34,7 @@ type WeChat interface {
 	GetShareRatio(ctx context.Context, componentToken, appID string) (int, error)
 	GetCustomShareRatio(ctx context.Context, componentToken, appID string) (ratio int, set bool, err error)
 	SetCustomShareRatio(ctx context.Context, componentToken, appID string, ratio int) error
+	SetShareRatio(ctx context.Context, componentToken string, ratio int) error
 }
 
 var _ WeChat = (*wechat.Client)(nil)
@@ -65,7 +66,12 @@ type Service struct {
 	WeChat WeChat
 	Tokens Tokens
 	Writer Writer
-	Log    *slog.Logger
+	// ComponentAppID is the platform's own appid: get_share_ratio with it
+	// reads the platform's default ratio.
+	ComponentAppID string
+	// Security records changes that belong to no account (the default ratio).
+	Security core.SecurityLog
+	Log      *slog.Logger
 	// Now replaces the clock.
 	Now func() time.Time
 }

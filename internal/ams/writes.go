@@ -82,6 +82,25 @@ func (s *Service) CreateUnit(ctx context.Context, r Request, p NewUnit) (*traffi
 	return a, id, err
 }
 
+// refuse sends the request of staff who may not act (viewers) straight to
+// the audited write, before anything is checked: the write records the
+// refusal and answers forbidden, so a viewer is refused whatever was asked.
+// refused is false for everyone else.
+func (s *Service) refuse(ctx context.Context, r Request, action traffic.Action, params any) (refused bool, a *traffic.Attempt, err error) {
+	if r.Staff == nil || r.Staff.CanOperate() {
+		return false, nil, nil
+	}
+	a, err = s.Writer.Write(ctx, r.write(action, params, func(context.Context, string) ([]byte, error) {
+		return nil, errNotAllowed // never reached: the write refuses the role first
+	}))
+	if err == nil {
+		err = errNotAllowed
+	}
+	return true, a, err
+}
+
+var errNotAllowed = core.Errorf(core.EFORBIDDEN, "Your role does not allow this.")
+
 // unitReply is the part of a creation's answer worth keeping with the attempt.
 func unitReply(id string) []byte {
 	if id == "" {
@@ -138,6 +157,9 @@ func (s *Service) SwitchSlot(ctx context.Context, r Request, p SlotSwitch) ([]*t
 
 // SwitchCover switches cover ads on or off.
 func (s *Service) SwitchCover(ctx context.Context, r Request, p CoverSwitch) (*traffic.Attempt, error) {
+	if refused, a, err := s.refuse(ctx, r, traffic.ActionCoverStatus, p); refused {
+		return a, err
+	}
 	a, err := s.Writer.Write(ctx, r.write(traffic.ActionCoverStatus, p, func(ctx context.Context, tok string) ([]byte, error) {
 		return nil, s.WeChat.SetCoverAdposStatus(ctx, tok, p.On)
 	}))
@@ -147,6 +169,12 @@ func (s *Service) SwitchCover(ctx context.Context, r Request, p CoverSwitch) (*t
 
 // SetCoverScenes sets the scenes cover ads show in.
 func (s *Service) SetCoverScenes(ctx context.Context, r Request, p CoverScenes) (*traffic.Attempt, error) {
+	if refused, a, err := s.refuse(ctx, r, traffic.ActionCoverScene, p); refused {
+		return a, err
+	}
+	if len(p.Scenes) == 0 {
+		return nil, core.FieldError("scene", "Choose at least one scene.")
+	}
 	a, err := s.Writer.Write(ctx, r.write(traffic.ActionCoverScene, p, func(ctx context.Context, tok string) ([]byte, error) {
 		return nil, s.WeChat.SetCoverAdposScene(ctx, tok, wechat.SceneList(p.Scenes))
 	}))
@@ -156,6 +184,9 @@ func (s *Service) SetCoverScenes(ctx context.Context, r Request, p CoverScenes) 
 
 // ChangeBlocklist adds or removes blocked advertisers.
 func (s *Service) ChangeBlocklist(ctx context.Context, r Request, p BlockChange) (*traffic.Attempt, error) {
+	if refused, a, err := s.refuse(ctx, r, traffic.ActionBlocklist, p); refused {
+		return a, err
+	}
 	if len(p.Entries) == 0 {
 		return nil, core.FieldError("id", "Name at least one advertiser.")
 	}
@@ -173,6 +204,9 @@ func (s *Service) ChangeBlocklist(ctx context.Context, r Request, p BlockChange)
 
 // SetIndustries sets the blocked industries.
 func (s *Service) SetIndustries(ctx context.Context, r Request, p Industries) (*traffic.Attempt, error) {
+	if refused, a, err := s.refuse(ctx, r, traffic.ActionBlockIndustry, p); refused {
+		return a, err
+	}
 	a, err := s.Writer.Write(ctx, r.write(traffic.ActionBlockIndustry, p, func(ctx context.Context, tok string) ([]byte, error) {
 		return nil, s.WeChat.SetAmsCategoryBlacklist(ctx, tok, p.Categories)
 	}))
@@ -182,6 +216,9 @@ func (s *Service) SetIndustries(ctx context.Context, r Request, p Industries) (*
 
 // SetShareRatio sets the custom share ratio (with the component token).
 func (s *Service) SetShareRatio(ctx context.Context, r Request, p ShareRatio) (*traffic.Attempt, error) {
+	if refused, a, err := s.refuse(ctx, r, traffic.ActionShareRatio, p); refused {
+		return a, err
+	}
 	if p.Ratio < 0 || p.Ratio > 100 {
 		return nil, core.FieldError("ratio", "The ratio is a percentage from 0 to 100.")
 	}

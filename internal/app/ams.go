@@ -14,6 +14,7 @@ import (
 
 // newAMS builds the ad operations: snapshots in Postgres, writes through the
 // traffic service's audited attempt.
-func newAMS(pool *pgxpool.Pool, wc *wechat.Client, tokens ams.Tokens, writer *traffic.Service, log *slog.Logger, now func() time.Time) *ams.Service {
-	return &ams.Service{Store: &postgres.AMSStore{Pool: pool}, WeChat: wc, Tokens: tokens, Writer: writer, Log: log, Now: now}
+func newAMS(pool *pgxpool.Pool, componentAppID string, wc *wechat.Client, tokens ams.Tokens, writer *traffic.Service, log *slog.Logger, now func() time.Time) *ams.Service {
+	return &ams.Service{Store: &postgres.AMSStore{Pool: pool}, WeChat: wc, Tokens: tokens, Writer: writer, Log: log, Now: now,
+		ComponentAppID: componentAppID, Security: &postgres.StaffStore{Pool: pool}}
 }

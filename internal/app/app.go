@@ -163,7 +163,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if t, ok := tokens.(ams.Tokens); ok {
 		amsTokens = t
 	}
-	a.AMS = newAMS(a.Pool, a.WeChat, amsTokens, a.Traffic, a.Log, opt.Now)
+	a.AMS = newAMS(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, amsTokens, a.Traffic, a.Log, opt.Now)
 
 	// Revenue: WeChat's ad data, pulled by the queue, read by the pages.
 	a.RevenueStore, a.Revenue = newRevenue(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, a.TokenManager, a.Log, opt.Now)

@@ -26,6 +26,9 @@ const (
 	EventStaffPassword EventName = "staff_password"
 	EventStaffDisable  EventName = "staff_disable"
 	EventStaffEnable   EventName = "staff_enable"
+	// EventShareRatioDefault is the platform's default share ratio set at
+	// WeChat: it belongs to no account, so the security log keeps it.
+	EventShareRatioDefault EventName = "share_ratio_default"
 )
 
 // SecurityEvent is one line of the append-only security log.
