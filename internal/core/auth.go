@@ -26,6 +26,8 @@ const (
 	EventStaffPassword EventName = "staff_password"
 	EventStaffDisable  EventName = "staff_disable"
 	EventStaffEnable   EventName = "staff_enable"
+	// EventPlatformSetting is an admin changing a platform-wide setting.
+	EventPlatformSetting EventName = "platform_setting"
 )
 
 // SecurityEvent is one line of the append-only security log.
