@@ -126,6 +126,8 @@ func eventLabel(event core.EventName) string {
 		return "Staff member disabled"
 	case core.EventStaffEnable:
 		return "Staff member enabled"
+	case core.EventPlatformSetting:
+		return "Platform setting changed"
 	}
 	return string(event)
 }

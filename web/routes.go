@@ -80,6 +80,7 @@ func (s *Server) routes() {
 	admin.POST("/platform/sync", s.handlePlatformSync)
 	admin.POST("/platform/authorize", s.handlePlatformAuthorize)
 	admin.GET("/platform/authorized", s.handlePlatformAuthorized)
+	admin.POST("/platform/open-on-authorization", s.handleOpenOnAuthorizationSet) // autoopen.go
 
 	// Unknown paths get the friendly 404 (with the session, for the navigation).
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
