@@ -256,11 +256,18 @@ func TestOpenOnAuthorizationTakesRateSlots(t *testing.T) {
 func TestOpenOnAuthorizationSetting(t *testing.T) {
 	t.Parallel()
 	e := webtest.New(t)
+	readers := map[core.Role]*webtest.Client{}
 	for _, role := range []core.Role{core.RoleViewer, core.RoleOperator} {
 		c, _ := e.Login(role)
+		readers[role] = c
 		for _, form := range []url.Values{{"on": {"1"}}, {"on": {"1"}, "confirmed": {"1"}}} {
 			require.Equal(t, http.StatusForbidden, c.PostForm("/platform/open-on-authorization", form).StatusCode, role)
 		}
+		// They see the setting, read-only, where runs are.
+		r := c.Get("/runs")
+		require.Equal(t, "0", r.Doc.Find("#open-on-authorization-note").AttrOr("data-on", ""), role)
+		require.Equal(t, 1, r.Doc.Find("#open-on-authorization-note [data-read-only]").Length(), role)
+		require.Zero(t, r.Doc.Find("form[action='/platform/open-on-authorization']").Length(), role)
 	}
 	require.Zero(t, countRows(t, e, "SELECT count(*) FROM platform_settings"))
 
@@ -283,6 +290,9 @@ func TestOpenOnAuthorizationSetting(t *testing.T) {
 	require.Equal(t, "1", r.Doc.Find("#open-on-authorization").AttrOr("data-on", ""))
 	require.Contains(t, r.Text("#open-on-authorization [data-setting-changed]"), admin.Username)
 	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM security_log WHERE event = 'platform_setting' AND actor_id = $1 AND detail = 'open_on_authorization: on'", admin.ID))
+	for role, rc := range readers {
+		require.Equal(t, "1", rc.Get("/runs").Doc.Find("#open-on-authorization-note").AttrOr("data-on", ""), role)
+	}
 
 	r = c.PostForm("/platform/open-on-authorization", url.Values{"on": {"0"}, "confirmed": {"1"}})
 	require.Equal(t, http.StatusSeeOther, r.StatusCode)

@@ -18,6 +18,8 @@ var zhAutopen = map[string]string{
 	"Opening on authorization is off.": "授权后自动开通已关闭。",
 	"Opening on authorization is on: newly authorized Mini Programs are checked and opened by the system.": "授权后自动开通已开启：新授权的小程序将由系统检查并开通。",
 	"The setting could not be changed; try again.":                                                         "设置未能修改，请重试。",
+	"newly authorized Mini Programs are checked and opened by the system, at the bulk-run rate.":           "新授权的小程序由系统按批量任务的速率检查并开通。",
+	"Change on the platform page":           "在平台页面修改",
 	"System":                                "系统",
 	"Platform setting changed":              "平台设置已修改",
 	"Only admins change platform settings.": "只有管理员可以修改平台设置。",
