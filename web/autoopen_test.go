@@ -274,7 +274,7 @@ func TestOpenOnAuthorizationSetting(t *testing.T) {
 	c, admin := e.Login(core.RoleAdmin)
 	r := c.Get("/platform")
 	require.Equal(t, "0", r.Doc.Find("#open-on-authorization").AttrOr("data-on", ""), "off by default")
-	require.Equal(t, "Off", r.Text("#open-on-authorization [data-setting-state]"))
+	require.Equal(t, "Switched off", r.Text("#open-on-authorization [data-setting-state]"))
 
 	// The switch asks first; nothing changes until the confirmation.
 	r = c.PostForm("/platform/open-on-authorization", url.Values{"on": {"1"}})
