@@ -32,6 +32,8 @@ CREATE TABLE auto_opens (
     -- revoked, switched_off), and the attempts the job made.
     result           text NOT NULL DEFAULT '',
     check_attempt_id bigint,
+    -- The check said it can be opened: a retry of the open does not check again.
+    eligible         boolean NOT NULL DEFAULT false,
     open_attempt_id  bigint,
     -- Calls recorded so far (checks and opens), bounding retries after -202, 1737.
     tries            integer NOT NULL DEFAULT 0,

@@ -51,6 +51,8 @@ type AutoOpen struct {
 	Revoked     bool
 	MiniProgram bool
 	Tries       int
+	// Eligible is a check of this auto-open that said it can be opened.
+	Eligible bool
 }
 
 // AutoOpenStore keeps the auto-opens; internal/postgres implements it
@@ -59,8 +61,8 @@ type AutoOpenStore interface {
 	// AutoOpen reads an account's auto-open (a not-found error when none).
 	AutoOpen(ctx context.Context, appID string) (AutoOpen, error)
 	// NoteAutoOpenCall records a call the job made (tries + 1) and, for a
-	// check, its attempt.
-	NoteAutoOpenCall(ctx context.Context, appID string, action traffic.Action, attemptID int64) error
+	// check, its attempt and whether it said the account can be opened.
+	NoteAutoOpenCall(ctx context.Context, appID string, action traffic.Action, attemptID int64, eligible bool) error
 	// ClaimAutoOpen moves a queued auto-open to opening, false when it was
 	// not queued; ReleaseAutoOpen moves it back when nothing was sent.
 	ClaimAutoOpen(ctx context.Context, appID string) (bool, error)
@@ -129,24 +131,15 @@ func (w *autoOpenWorker) Work(ctx context.Context, job *river.Job[AutoOpenArgs])
 	}
 	tries := ao.Tries
 
-	// The check first, always: it is advice, but a "cannot open yet" leaves
-	// the account to the daily retry rather than to a refused open.
-	at, done, err := w.call(ctx, appID, traffic.ActionCheck)
-	if done || err != nil {
-		return err
+	// The check first: it is advice, but a "cannot open yet" leaves the
+	// account to the daily retry rather than to a refused open. A retry of
+	// the open after a temporary error does not check again.
+	if !ao.Eligible {
+		if done, err := w.check(ctx, appID, &tries); done || err != nil {
+			return err
+		}
 	}
-	tries++
-	switch {
-	case at.Status == traffic.AttemptRejected:
-		// Staff are acting on the account at this very moment.
-		return w.finish(ctx, appID, string(at.Outcome), nil)
-	case retryable(at.Outcome) && tries < w.c.cfg.MaxTries:
-		return river.JobSnooze(w.c.cfg.Backoff(tries, at.Outcome))
-	case at.Outcome != traffic.OutcomeSuccess:
-		return w.finish(ctx, appID, string(at.Outcome), nil)
-	case at.CheckStatus == nil || *at.CheckStatus != 1:
-		return w.finish(ctx, appID, AutoOpenNotEligible, nil)
-	}
+	// An account already open needs nothing beyond the check.
 	open, err := w.c.items.AccountOpen(ctx, appID)
 	if err != nil {
 		return err
@@ -159,7 +152,7 @@ func (w *autoOpenWorker) Work(ctx context.Context, job *river.Job[AutoOpenArgs])
 	if err != nil || !claimed {
 		return err
 	}
-	at, done, err = w.call(ctx, appID, traffic.ActionOpen)
+	at, done, err := w.call(ctx, appID, traffic.ActionOpen)
 	if done || err != nil {
 		if err != nil {
 			// Nothing was recorded, so nothing was sent: the queue tries again.
@@ -178,6 +171,28 @@ func (w *autoOpenWorker) Work(ctx context.Context, job *river.Job[AutoOpenArgs])
 	}
 	id := at.ID
 	return w.finish(ctx, appID, string(at.Outcome), &id)
+}
+
+// check makes the check; done is true when it decided the auto-open (it
+// finished it, or snoozed the job to check again).
+func (w *autoOpenWorker) check(ctx context.Context, appID string, tries *int) (bool, error) {
+	at, done, err := w.call(ctx, appID, traffic.ActionCheck)
+	if done || err != nil {
+		return true, err
+	}
+	*tries++
+	switch {
+	case at.Status == traffic.AttemptRejected:
+		// Staff are acting on the account at this very moment.
+		return true, w.finish(ctx, appID, string(at.Outcome), nil)
+	case retryable(at.Outcome) && *tries < w.c.cfg.MaxTries:
+		return true, river.JobSnooze(w.c.cfg.Backoff(*tries, at.Outcome))
+	case at.Outcome != traffic.OutcomeSuccess:
+		return true, w.finish(ctx, appID, string(at.Outcome), nil)
+	case at.CheckStatus == nil || *at.CheckStatus != 1:
+		return true, w.finish(ctx, appID, AutoOpenNotEligible, nil)
+	}
+	return false, nil
 }
 
 // call makes one audited attempt by the system at the global rate and
@@ -200,7 +215,8 @@ func (w *autoOpenWorker) call(ctx context.Context, appID string, action traffic.
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := w.c.cfg.AutoOpens.NoteAutoOpenCall(rctx, appID, action, at.ID); err != nil {
+	eligible := at.Status != traffic.AttemptRejected && at.Outcome == traffic.OutcomeSuccess && at.CheckStatus != nil && *at.CheckStatus == 1
+	if err := w.c.cfg.AutoOpens.NoteAutoOpenCall(rctx, appID, action, at.ID, eligible); err != nil {
 		return nil, false, fmt.Errorf("note auto-open call: %w", err)
 	}
 	return at, false, nil

@@ -58,7 +58,7 @@ func (s *PlatformStore) startAutoOpen(ctx context.Context, tx pgx.Tx, componentA
 	tag, err := tx.Exec(ctx, `INSERT INTO auto_opens (appid, state, authorized_at)
 		SELECT $2, 'waiting', $3 FROM platform_settings WHERE component_appid = $1 AND open_on_authorization
 		ON CONFLICT (appid) DO UPDATE SET state = 'waiting', authorized_at = excluded.authorized_at, queued_at = NULL,
-			finished_at = NULL, ended_at = NULL, result = '', check_attempt_id = NULL, open_attempt_id = NULL, tries = 0,
+			finished_at = NULL, ended_at = NULL, result = '', check_attempt_id = NULL, eligible = false, open_attempt_id = NULL, tries = 0,
 			created_at = now(), updated_at = now()
 		WHERE auto_opens.ended_at IS NOT NULL`, componentAppID, appID, at)
 	if err != nil || tag.RowsAffected() == 0 {
@@ -102,10 +102,10 @@ func (s *PlatformStore) queueAutoOpen(ctx context.Context, tx pgx.Tx, appID stri
 func (s *PlatformStore) AutoOpen(ctx context.Context, appID string) (jobs.AutoOpen, error) {
 	var ao jobs.AutoOpen
 	err := s.Pool.QueryRow(ctx, `SELECT o.state, coalesce(ps.open_on_authorization, false), a.revoked_at IS NOT NULL OR o.ended_at IS NOT NULL,
-			a.is_mini_program, o.tries
+			a.is_mini_program, o.tries, o.eligible
 		FROM auto_opens o JOIN authorizers a USING (appid)
 		LEFT JOIN platform_settings ps ON ps.component_appid = a.component_appid
-		WHERE o.appid = $1`, appID).Scan(&ao.State, &ao.SettingOn, &ao.Revoked, &ao.MiniProgram, &ao.Tries)
+		WHERE o.appid = $1`, appID).Scan(&ao.State, &ao.SettingOn, &ao.Revoked, &ao.MiniProgram, &ao.Tries, &ao.Eligible)
 	if notFound(err) {
 		return ao, core.Errorf(core.ENOTFOUND, "No automatic opening for %s.", appID)
 	}
@@ -113,9 +113,10 @@ func (s *PlatformStore) AutoOpen(ctx context.Context, appID string) (jobs.AutoOp
 }
 
 // NoteAutoOpenCall counts a call the job made and keeps a check's attempt.
-func (s *PlatformStore) NoteAutoOpenCall(ctx context.Context, appID string, action traffic.Action, attemptID int64) error {
+func (s *PlatformStore) NoteAutoOpenCall(ctx context.Context, appID string, action traffic.Action, attemptID int64, eligible bool) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE auto_opens SET tries = tries + 1, updated_at = now(),
-		check_attempt_id = CASE WHEN $2 = 'check' THEN $3 ELSE check_attempt_id END WHERE appid = $1`, appID, string(action), attemptID)
+		check_attempt_id = CASE WHEN $2 = 'check' THEN $3 ELSE check_attempt_id END,
+		eligible = CASE WHEN $2 = 'check' THEN $4 ELSE eligible END WHERE appid = $1`, appID, string(action), attemptID, eligible)
 	return err
 }
 
