@@ -144,13 +144,22 @@ func TestOpenOnAuthorizationChecksAndOpensOnce(t *testing.T) {
 	require.Len(t, autoAttempts(t, e, app), 2)
 	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, app))
 
+	// Revoking ends the authorization; authorizing again is a new one, with
+	// its own check, and the account, open already, is not opened twice.
+	require.NoError(t, e.Sim.Unauthorize(ctx, app))
+	authorize(t, e, wechatsim.Authorizer{AppID: app, NickName: "自动开通"})
+	require.Equal(t, string(traffic.OutcomeAlreadyDone), autoOpenDone(t, e, app))
+	require.Equal(t, 2, e.Sim.Calls(wechatsim.ActionCheck, app))
+	require.Equal(t, 1, e.Sim.Calls(wechatsim.ActionCreate, app))
+	require.Equal(t, 2, countRows(t, e, "SELECT count(*) FROM river_job WHERE kind = 'auto_open'"))
+
 	// The audit says who made them: the system, in both languages.
 	c, _ := e.Login(core.RoleViewer)
 	r := c.Get("/audit?appid=" + app)
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	rows := r.Doc.Find("tr[id^=attempt-]")
-	require.Equal(t, 2, rows.Length())
-	require.Equal(t, 2, rows.Find("[data-by-system]").Length())
+	require.Equal(t, 3, rows.Length())
+	require.Equal(t, 3, rows.Find("[data-by-system]").Length())
 	require.Equal(t, "System", r.Text("tr[id^=attempt-] [data-by-system]"))
 	id, _ := rows.First().Attr("id")
 	d := c.Get("/audit/" + id[len("attempt-"):])
