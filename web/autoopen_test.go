@@ -46,8 +46,8 @@ func autoOpenEnv(t *testing.T, on bool, vars map[string]string, beforeStart ...f
 }
 
 // authorize has WeChat push `authorized` for a new Mini Program (through
-// the console's event URL, encrypted) and syncs, as the hourly sync would,
-// which brings its refresh token; it returns the pushed event.
+// the console's event URL, encrypted); the push's reading of the profile
+// brings its refresh token, so nothing else is needed. It returns the event.
 func authorize(t *testing.T, e *webtest.Env, a wechatsim.Authorizer) []byte {
 	t.Helper()
 	ctx := context.Background()
@@ -57,8 +57,6 @@ func authorize(t *testing.T, e *webtest.Env, a wechatsim.Authorizer) []byte {
 	}
 	ev, err := e.Sim.Authorize(ctx, a)
 	require.NoError(t, err, "the push was answered `success`")
-	_, err = e.App.Platform.Sync(ctx)
-	require.NoError(t, err)
 	return ev
 }
 
@@ -104,6 +102,8 @@ func TestOpenOnAuthorizationIsOffByDefault(t *testing.T) {
 	e := autoOpenEnv(t, false, nil)
 	app := "wx00000000a0ff0001"
 	authorize(t, e, wechatsim.Authorizer{AppID: app, NickName: "默认关闭"})
+	_, err := e.App.Platform.Sync(context.Background())
+	require.NoError(t, err)
 	// The auto-open is recorded in the push's own transaction, so none now
 	// means none ever: no job, no call.
 	require.Zero(t, countRows(t, e, "SELECT count(*) FROM auto_opens"))
