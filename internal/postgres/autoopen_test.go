@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestAutoOpenQueuedOnceWhenReady(t *testing.T) {
 	}
 	state := func(appID string) (s, result string) {
 		err := pool.QueryRow(ctx, "SELECT state, result FROM auto_opens WHERE appid = $1", appID).Scan(&s, &result)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return "", ""
 		}
 		require.NoError(t, err)
