@@ -128,6 +128,8 @@ func eventLabel(event core.EventName) string {
 		return "Staff member enabled"
 	case core.EventShareRatioDefault:
 		return "Default share ratio set"
+	case core.EventPlatformSetting:
+		return "Platform setting changed"
 	}
 	return string(event)
 }

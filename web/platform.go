@@ -45,7 +45,11 @@ func (s *Server) handlePlatformShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.PlatformVM{Base: s.base(c, "WeChat platform", "platform"), Status: st, Now: s.Now()}
+	settings, err := s.Platform.Settings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	vm := views.PlatformVM{Base: s.base(c, "WeChat platform", "platform"), Status: st, Settings: settings, Now: s.Now()}
 	return render(c, http.StatusOK, views.PlatformPage(vm))
 }
 

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	admin.POST("/platform/sync", s.handlePlatformSync)
 	admin.POST("/platform/authorize", s.handlePlatformAuthorize)
 	admin.GET("/platform/authorized", s.handlePlatformAuthorized)
+	admin.POST("/platform/open-on-authorization", s.handleOpenOnAuthorizationSet) // autoopen.go
 
 	// Cover ads, blocking and share ratio of a Mini Program (adpanels.go);
 	// the writes sit with the viewers for the reason the actions above do.

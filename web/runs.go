@@ -30,7 +30,11 @@ func (s *Server) handleRunsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.RunsPage(views.RunsVM{Base: s.base(c, "Bulk runs", "runs"), Runs: runs, States: stateNames()}))
+	auto, err := s.Platform.Settings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RunsPage(views.RunsVM{Base: s.base(c, "Bulk runs", "runs"), Runs: runs, States: stateNames(), AutoOpen: auto}))
 }
 
 // typeCountAbove is the size of an open run above which the confirmation

@@ -105,6 +105,8 @@ type PlatformService interface {
 	Sync(ctx context.Context) (platform.SyncResult, error)
 	AuthorizationLink(ctx context.Context, redirectURI string) (platform.AuthorizationLinks, error)
 	CompleteAuthorization(ctx context.Context, authCode string) (string, error)
+	Settings(ctx context.Context) (platform.Settings, error)
+	SetOpenOnAuthorization(ctx context.Context, by *core.Staff, on bool, m core.Meta) error
 }
 
 // RevenueService reads the revenue dashboard from the stored ad data.

@@ -170,9 +170,15 @@ func (a *App) build(ctx context.Context, opt Options) error {
 
 	// Jobs: bulk runs and the schedules, calling the traffic service.
 	schedules := append(a.schedules(), jobs.RevenueDaily(revenueEvery, opt.Now))
-	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue, a.AMS); err != nil {
+	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue, a.AMS, a.PlatformStore); err != nil {
 		return err
 	}
+	// Opening on authorization: the platform store records an authorization
+	// and queues its opening on the queue in one transaction. The queue is
+	// made after the store (its workers call the traffic service, which
+	// takes its tokens from the platform), so the store learns it here,
+	// before anything runs.
+	a.PlatformStore.QueueAutoOpen = a.Jobs.QueueAutoOpen
 
 	// Sessions, for the console that web.ForApp builds over all of the above.
 	a.Sessions = newSessionStore(a.Config, a.Pool)

@@ -29,6 +29,8 @@ const (
 	// EventShareRatioDefault is the platform's default share ratio set at
 	// WeChat: it belongs to no account, so the security log keeps it.
 	EventShareRatioDefault EventName = "share_ratio_default"
+	// EventPlatformSetting is an admin changing a platform-wide setting.
+	EventPlatformSetting EventName = "platform_setting"
 )
 
 // SecurityEvent is one line of the append-only security log.

@@ -67,6 +67,8 @@ type Config struct {
 	// RevenuePulls and Revenue record and perform pulls of WeChat's ad data (revenue.go).
 	RevenuePulls RevenuePulls
 	Revenue      RevenueCollector
+	// AutoOpens keeps the opens on authorization (autoopen.go).
+	AutoOpens AutoOpenStore
 }
 
 // Client is the queue client with the services built on it.
@@ -116,6 +118,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	if err := river.AddWorkerSafely(workers, &revenuePullWorker{c: c}); err != nil {
 		return nil, err
+	}
+	if cfg.AutoOpens != nil {
+		if err := river.AddWorkerSafely(workers, &autoOpenWorker{c: c}); err != nil {
+			return nil, err
+		}
 	}
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {

@@ -123,4 +123,6 @@ type Store interface {
 	SyncStarted(ctx context.Context, componentAppID string, at time.Time) error
 	SyncFinished(ctx context.Context, componentAppID string, at time.Time, ok bool, message string, res SyncResult) error
 	Status(ctx context.Context, componentAppID string) (Status, error)
+
+	SettingsStore
 }

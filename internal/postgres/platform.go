@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/secretbox"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
@@ -21,6 +22,9 @@ import (
 type PlatformStore struct {
 	Pool *pgxpool.Pool
 	Box  *secretbox.Box
+	// QueueAutoOpen queues an account's opening on authorization in the
+	// transaction that makes it ready (autoopen.go); nil queues nothing.
+	QueueAutoOpen jobs.AutoOpenQueue
 }
 
 var _ platform.Store = (*PlatformStore)(nil)
@@ -297,6 +301,11 @@ func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (boo
 			if ev.AuthorizerAppID != "" {
 				_, err = tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, authorized_at) VALUES ($1, $2, $3)
 				ON CONFLICT (appid) DO UPDATE SET revoked_at = NULL, revoked_reason = '', updated_at = now()`, ev.AuthorizerAppID, ev.ComponentAppID, at)
+				// Only a new authorization opens on its own; a change of
+				// permissions (updateauthorized) does not.
+				if err == nil && ev.InfoType == "authorized" {
+					err = s.startAutoOpen(ctx, tx, ev.ComponentAppID, ev.AuthorizerAppID, at)
+				}
 			}
 		case "unauthorized":
 			if ev.AuthorizerAppID != "" {
@@ -313,11 +322,18 @@ func (s *PlatformStore) RecordEvent(ctx context.Context, ev platform.Event) (boo
 }
 
 func revoke(ctx context.Context, tx pgx.Tx, appID, reason string, at time.Time) error {
-	if _, err := tx.Exec(ctx, "UPDATE authorizers SET revoked_at = $2, revoked_reason = $3, updated_at = now() WHERE appid = $1 AND revoked_at IS NULL", appID, at, reason); err != nil {
+	// The refresh token dies with the authorization too: authorizing again
+	// brings a new one, and an old one kept would make the account look
+	// ready to be called (opening on authorization waits for a token).
+	if _, err := tx.Exec(ctx, "UPDATE authorizers SET revoked_at = $2, revoked_reason = $3, refresh_token_enc = NULL, updated_at = now() WHERE appid = $1 AND revoked_at IS NULL", appID, at, reason); err != nil {
 		return err
 	}
 	// Its tokens stopped working at WeChat; keeping them would only mislead.
-	_, err := tx.Exec(ctx, "DELETE FROM authorizer_tokens WHERE appid = $1", appID)
+	if _, err := tx.Exec(ctx, "DELETE FROM authorizer_tokens WHERE appid = $1", appID); err != nil {
+		return err
+	}
+	// Its authorization is over: authorizing again opens again.
+	_, err := tx.Exec(ctx, "UPDATE auto_opens SET ended_at = $2, updated_at = now() WHERE appid = $1 AND ended_at IS NULL", appID, at)
 	return err
 }
 
@@ -377,9 +393,11 @@ func (s *PlatformStore) SaveAuthorization(ctx context.Context, componentAppID, a
 			return err
 		}
 		if access != nil {
-			return s.saveAuthorizerToken(ctx, tx, appID, *access)
+			if err := s.saveAuthorizerToken(ctx, tx, appID, *access); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.queueAutoOpen(ctx, tx, appID)
 	})
 }
 
@@ -392,15 +410,27 @@ func (s *PlatformStore) SaveAuthorizerInfo(ctx context.Context, componentAppID s
 	// The reply repeats the refresh token (kept encrypted elsewhere only) and
 	// may hold text Postgres refuses.
 	raw = platform.CleanReply(raw)
-	_, err := s.Pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, head_img, user_name, principal_name, account_status, service_type, verify_type, raw_info, info_synced_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	// The reply's refresh token fills one the account lacks (an account known
+	// from its push alone): it is ready at once, rather than at the next sync.
+	// One already stored is left alone; sync and the redirect keep it.
+	refresh, err := s.seal(info.RefreshToken)
+	if err != nil {
+		return err
+	}
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, head_img, user_name, principal_name, account_status, service_type, verify_type, raw_info, info_synced_at, refresh_token_enc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (appid) DO UPDATE SET is_mini_program = excluded.is_mini_program, nick_name = excluded.nick_name, head_img = excluded.head_img,
+			refresh_token_enc = coalesce(authorizers.refresh_token_enc, excluded.refresh_token_enc),
 			user_name = excluded.user_name, principal_name = excluded.principal_name, account_status = excluded.account_status,
 			service_type = excluded.service_type, verify_type = excluded.verify_type, raw_info = excluded.raw_info,
 			info_synced_at = excluded.info_synced_at, updated_at = now()`,
-		info.AppID, componentAppID, info.IsMiniProgram, info.NickName, info.HeadImg, info.UserName, info.PrincipalName,
-		info.AccountStatus, info.ServiceType, info.VerifyType, raw, now)
-	return err
+			info.AppID, componentAppID, info.IsMiniProgram, info.NickName, info.HeadImg, info.UserName, info.PrincipalName,
+			info.AccountStatus, info.ServiceType, info.VerifyType, raw, now, refresh); err != nil {
+			return err
+		}
+		return s.queueAutoOpen(ctx, tx, info.AppID)
+	})
 }
 
 // SealStoredSecrets encrypts a verify ticket that an older version stored in

@@ -59,13 +59,17 @@ func (s *RunStore) OpenCautions(ctx context.Context, appIDs []string) (unknown, 
 }
 
 // BelowThreshold lists the Mini Programs refused with 2013 whose platform
-// and account both have the retry switched on, in appid order.
+// and account both have the retry switched on, in appid order, with those
+// opened on authorization whose check said "not yet" (they were never
+// refused, because the open was not sent).
 func (s *RunStore) BelowThreshold(ctx context.Context) ([]string, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT a.appid FROM authorizers a
 		JOIN authorizer_state s USING (appid)
 		JOIN platforms p ON p.component_appid = a.component_appid
-		WHERE s.state = 'below_threshold' AND a.retry_below_threshold AND p.retry_below_threshold
+		LEFT JOIN auto_opens o ON o.appid = a.appid AND o.ended_at IS NULL
+		WHERE (s.state = 'below_threshold' OR (s.state = 'not_eligible' AND o.result = 'not_eligible'))
+		  AND a.retry_below_threshold AND p.retry_below_threshold
 		  AND a.is_mini_program AND a.revoked_at IS NULL
 		ORDER BY a.appid`)
 	if err != nil {

@@ -370,6 +370,9 @@ type AuthorizerInfo struct {
 	IsMiniProgram bool // MiniProgramInfo is present only for Mini Programs
 	Categories    []Category
 	Raw           json.RawMessage
+	// RefreshToken is the authorizer refresh token the reply repeats in
+	// authorization_info: a secret, stored encrypted, never logged.
+	RefreshToken string
 }
 
 // AuthorizerInfo fetches the profile of one authorized account.
@@ -394,7 +397,8 @@ func (c *Client) AuthorizerInfo(ctx context.Context, componentToken, authorizerA
 			} `json:"MiniProgramInfo"`
 		} `json:"authorizer_info"`
 		Authorization struct {
-			AppID string `json:"authorizer_appid"`
+			AppID        string `json:"authorizer_appid"`
+			RefreshToken string `json:"authorizer_refresh_token"`
 		} `json:"authorization_info"`
 	}
 	raw, err := c.component(ctx, "/cgi-bin/component/api_get_authorizer_info", componentToken,
@@ -415,6 +419,7 @@ func (c *Client) AuthorizerInfo(ctx context.Context, componentToken, authorizerA
 		RegisterType:  out.Info.RegisterType,
 		IsMiniProgram: out.Info.MiniProgram != nil,
 		Raw:           json.RawMessage(bytes.Clone(raw)),
+		RefreshToken:  out.Authorization.RefreshToken,
 	}
 	if info.AppID == "" {
 		info.AppID = authorizerAppID
