@@ -112,6 +112,9 @@ type RevenueService interface {
 type RevenueData interface {
 	Settlement(ctx context.Context, appID string) ([]revenue.Interval, error)
 	AccountBlocked(ctx context.Context, appID string) (*revenue.Blocked, error)
+	// EachAccountSlotDay and EachAccountUnitDay stream an account's days (CSV).
+	EachAccountSlotDay(ctx context.Context, appID string, from, to time.Time, fn func(revenue.SlotDay) error) error
+	EachAccountUnitDay(ctx context.Context, appID string, from, to time.Time, fn func(revenue.UnitDay) error) error
 }
 
 // RevenuePulls starts and lists pulls of WeChat's ad data.

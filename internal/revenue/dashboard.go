@@ -143,6 +143,8 @@ type AccountRevenue struct {
 	From, To time.Time
 	Totals   Figures
 	Slots    []SlotDay // one per slot, summed over the days
+	// Units are its ad units, summed over the days, most income first.
+	Units []UnitFigures
 }
 
 // Account reads appID's revenue for its page.
@@ -155,6 +157,9 @@ func (s *Service) Account(ctx context.Context, appID string) (*AccountRevenue, e
 		return nil, err
 	}
 	if r.Slots, err = s.Store.AccountSlots(ctx, appID, r.From, r.To); err != nil {
+		return nil, err
+	}
+	if r.Units, err = s.Store.AccountUnits(ctx, appID, r.From, r.To); err != nil {
 		return nil, err
 	}
 	for _, sl := range r.Slots {

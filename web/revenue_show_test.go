@@ -1,0 +1,175 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+// readCSV parses a CSV download (after its BOM) into rows keyed by header.
+func readCSV(t *testing.T, r *webtest.Response) []map[string]string {
+	t.Helper()
+	require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	require.Contains(t, r.Header.Get("Content-Type"), "text/csv")
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.Body, "\uFEFF"))).ReadAll()
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	var out []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = rec[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Each Mini Program's page lists its ad units over the last 30 days, pulled
+// from get_agency_ads_detail one day at a time, with the split between
+// merchant and provider exactly as the simulator computes it; the units add
+// up to the account's own total, pulling the days again changes nothing, and
+// the section's CSV carries the same figures per day.
+func TestRevenueUnitsOnTheAccountPage(t *testing.T) {
+	t.Parallel()
+	re := newRevenueEnv(t, 3)
+	y := revenue.Day(time.Now()).AddDate(0, 0, -1)
+	from := y.AddDate(0, 0, -29)
+	start, end := from.Format(time.DateOnly), y.Format(time.DateOnly)
+	c, _ := re.Login(core.RoleViewer)
+	check := func() {
+		seen := 0
+		for _, id := range re.opened {
+			r := c.Get("/apps/" + id)
+			require.Equal(t, http.StatusOK, r.StatusCode)
+			all := re.Sim.SlotTotals(id, start, end, "")
+			if all.Exposure == 0 {
+				require.Zero(t, r.Doc.Find(`#account-units`).Length(), id)
+				continue
+			}
+			var pub, inc, ag int64
+			r.Doc.Find(`#account-units tbody tr`).Each(func(_ int, row *goquery.Selection) {
+				unit := row.AttrOr("data-unit", "")
+				want := re.Sim.UnitTotals(id, unit, start, end)
+				require.Positive(t, want.Exposure, unit)
+				require.Equal(t, wechat.Fen(want.Income).Yuan(), strings.TrimSpace(row.Find(`[data-income]`).Text()), unit)
+				require.Equal(t, wechat.Fen(want.PublisherIncome).Yuan(), strings.TrimSpace(row.Find(`[data-publisher]`).Text()), unit)
+				require.Equal(t, wechat.Fen(want.AgencyIncome).Yuan(), strings.TrimSpace(row.Find(`[data-agency]`).Text()), unit)
+				pub, inc, ag = pub+want.PublisherIncome, inc+want.Income, ag+want.AgencyIncome
+				seen++
+			})
+			require.Equal(t, all.PublisherIncome, pub, "%s: every unit is listed", id)
+			require.Equal(t, all.Income, inc, id)
+			require.Equal(t, all.AgencyIncome, ag, id)
+
+			// The CSV under the section: the slot rows carry the Mini
+			// Program's income, the unit rows the split, per day.
+			link := r.Doc.Find(`#account-revenue-csv`).AttrOr("href", "")
+			require.Equal(t, "/apps/"+id+"/revenue.csv", link)
+			var slotPub, unitInc, unitPub, unitAg int64
+			days := map[string]bool{}
+			for _, row := range readCSV(t, c.Get(link)) {
+				require.Equal(t, id, row["appid"])
+				days[row["date"]] = true
+				if row["ad_unit_id"] == "" {
+					slotPub += yuanToFen(t, row["publisher_income_yuan"])
+					continue
+				}
+				unitInc += yuanToFen(t, row["income_yuan"])
+				unitPub += yuanToFen(t, row["publisher_income_yuan"])
+				unitAg += yuanToFen(t, row["agency_income_yuan"])
+			}
+			require.Equal(t, all.PublisherIncome, slotPub, id)
+			require.Equal(t, [3]int64{all.Income, all.PublisherIncome, all.AgencyIncome}, [3]int64{unitInc, unitPub, unitAg}, id)
+			require.Greater(t, len(days), 1, "one row per day")
+		}
+		require.Positive(t, seen)
+	}
+
+	p := re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	check()
+	p = re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	check()
+
+	// An account WeChat refuses has no CSV rows, and a malformed appid none at all.
+	require.Len(t, readCSV(t, c.Get("/apps/"+re.closed+"/revenue.csv")), 0)
+	require.Equal(t, http.StatusNotFound, c.Get("/apps/nope/revenue.csv").StatusCode)
+}
+
+// The settlement page shows WeChat's own revenue_all, penalty_all and
+// settled_revenue_all beside the sums of its intervals and slots, to the fen,
+// for the provider and for each Mini Program; its CSV carries the same.
+func TestRevenueSettlementTotalsMatchWeChat(t *testing.T) {
+	t.Parallel()
+	re := newRevenueEnv(t, 2)
+	y := revenue.Day(time.Now()).AddDate(0, 0, -1)
+	from := y.AddDate(0, 0, -75)
+	p := re.pull(t, from, y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	start, end := from.Format(time.DateOnly), y.Format(time.DateOnly)
+	c, _ := re.Login(core.RoleViewer)
+	penalties := int64(0)
+	statuses := map[string]bool{}
+	for _, id := range append([]string{""}, re.opened...) {
+		want := re.Sim.SettlementTotals(webtest.ComponentAppID, start, end)
+		path := "/revenue/settlement"
+		if id != "" {
+			want = re.Sim.SettlementTotals(id, start, end)
+			path += "?" + url.Values{"appid": {id}}.Encode()
+		}
+		r := c.Get(path)
+		require.Equal(t, http.StatusOK, r.StatusCode)
+		require.Equal(t, wechat.Fen(want.Revenue).Yuan(), r.Text(`[data-total=revenue-all]`), id)
+		require.Equal(t, wechat.Fen(want.Penalty).Yuan(), r.Text(`[data-total=penalty-all]`), id)
+		require.Equal(t, wechat.Fen(want.Settled).Yuan(), r.Text(`[data-total=settled-all]`), id)
+		require.Equal(t, wechat.Fen(want.Settled).Yuan(), r.Text(`[data-total=settled]`), id)
+		penalties += want.Penalty
+		if want.Intervals == 0 {
+			continue
+		}
+		require.Equal(t, 1, r.Doc.Find(`[data-match]`).Length(), id)
+		var slots int64
+		r.Doc.Find(`#settlement tfoot [data-slot-total]`).Each(func(_ int, s *goquery.Selection) {
+			slots += yuanToFen(t, strings.TrimSpace(s.Text()))
+		})
+		require.Equal(t, want.Settled, slots, "%s: the slot breakdown adds up", id)
+		r.Doc.Find(`#settlement tbody tr`).Each(func(_ int, s *goquery.Selection) {
+			statuses[s.AttrOr("data-status", "")] = true
+		})
+
+		link := r.Doc.Find(`#settlement-csv`).AttrOr("href", "")
+		require.NotEmpty(t, link)
+		var rev, pen, settled, wsettled, slotSettled int64
+		n := 0
+		for _, row := range readCSV(t, c.Get(link)) {
+			if row["slot_key"] != "" {
+				slotSettled += yuanToFen(t, row["settled_yuan"])
+				continue
+			}
+			n++
+			rev += yuanToFen(t, row["revenue_yuan"])
+			pen += yuanToFen(t, row["penalty_yuan"])
+			settled += yuanToFen(t, row["settled_yuan"])
+			wsettled += yuanToFen(t, row["wechat_settled_yuan"])
+		}
+		require.Equal(t, want.Intervals, n, id)
+		require.Equal(t, [5]int64{want.Revenue, want.Penalty, want.Settled, want.Settled, want.Settled},
+			[5]int64{rev, pen, settled, wsettled, slotSettled}, id)
+	}
+	require.Positive(t, penalties, "some interval has a penalty")
+	require.True(t, statuses[fmt.Sprint(wechat.SettSettling)] && statuses[fmt.Sprint(wechat.SettPaid)], "settling and paid intervals: %v", statuses)
+}
