@@ -173,3 +173,57 @@ func TestRevenueSettlementTotalsMatchWeChat(t *testing.T) {
 	require.Positive(t, penalties, "some interval has a penalty")
 	require.True(t, statuses[fmt.Sprint(wechat.SettSettling)] && statuses[fmt.Sprint(wechat.SettPaid)], "settling and paid intervals: %v", statuses)
 }
+
+// Each summary card shows the change against the period before it (the day
+// before, the 7 and 30 days before, the same days of last month) with its
+// sign and colour, computed from the simulator's totals; a card whose
+// previous period has no data shows "—" uncoloured.
+func TestRevenuePeriodChanges(t *testing.T) {
+	t.Parallel()
+	today := revenue.Day(time.Now())
+	at := today.Add(13 * time.Hour) // yesterday's figures are final
+	re := newRevenueEnv(t, 4, func() time.Time { return at })
+	y := today.AddDate(0, 0, -1)
+	c, _ := re.Login(core.RoleViewer)
+	card := func(r *webtest.Response, key string) (string, string) {
+		s := r.Doc.Find(`[data-period=` + key + `] [data-change]`)
+		require.Equal(t, 1, s.Length(), key)
+		return strings.TrimSpace(s.Text()), s.AttrOr("class", "")
+	}
+	sum := func(from, to time.Time) int64 {
+		return re.Sim.ProviderTotals(from.Format(time.DateOnly), to.Format(time.DateOnly), "").Income
+	}
+
+	// Only the last week is stored: the week and month before are unknown.
+	p := re.pull(t, y.AddDate(0, 0, -6), y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	r := c.Get("/revenue")
+	for _, key := range []string{"last7", "last30"} {
+		text, class := card(r, key)
+		require.Equal(t, "—", text, key)
+		require.Equal(t, "change", class, key)
+	}
+
+	p = re.pull(t, y.AddDate(0, 0, -70), y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	r = c.Get("/revenue")
+	signs := map[string]bool{}
+	for _, per := range revenue.Periods(today) {
+		cur, prev := sum(per.From, per.To), sum(per.PrevFrom, per.PrevTo)
+		require.Positive(t, prev, per.Key)
+		pct := float64(cur-prev) * 100 / float64(prev)
+		text, class := card(r, per.Key)
+		require.Equal(t, fmt.Sprintf("%+.1f%%", pct), text, per.Key)
+		require.Equal(t, wechat.Fen(cur).Yuan(), r.Text(`[data-period=`+per.Key+`] [data-income]`), per.Key)
+		switch {
+		case cur > prev:
+			require.Equal(t, "change up", class, per.Key)
+			require.True(t, strings.HasPrefix(text, "+"), text)
+		case cur < prev:
+			require.Equal(t, "change down", class, per.Key)
+			require.True(t, strings.HasPrefix(text, "-"), text)
+		}
+		signs[class] = true
+	}
+	require.NotEmpty(t, signs)
+}
