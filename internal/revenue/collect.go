@@ -108,13 +108,14 @@ func (s *Service) Collect(ctx context.Context, from, to time.Time, pace func(con
 		return res, err
 	}
 	res.Rows += int64(len(days))
-	if err := s.collectSettlement(ctx, s.ComponentAppID, start, end, pace); err != nil {
-		return res, err
-	}
-	// Every Mini Program's ad units, for the account pages (collect_units.go).
+	// Every Mini Program's ad units, for the account pages (collect_units.go):
+	// a provider call, made with the provider's totals.
 	units, err := s.collectUnits(ctx, from, to, pace)
 	res.Rows += units
 	if err != nil {
+		return res, err
+	}
+	if err := s.collectSettlement(ctx, s.ComponentAppID, start, end, pace); err != nil {
 		return res, err
 	}
 
