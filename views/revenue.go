@@ -381,3 +381,15 @@ func unitName(u revenue.UnitFigures) string {
 	}
 	return u.AdUnitID
 }
+
+// Query is the dashboard's range and filters as a URL query, carried into
+// its CSV link.
+func (vm RevenueVM) Query() string {
+	v := url.Values{"from": {DayText(vm.D.From)}, "to": {DayText(vm.D.To)}}
+	for k, s := range map[string]string{"slot": vm.D.Filter.Slot, "principal": vm.D.Filter.Principal, "state": vm.D.Filter.State} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
+	"github.com/trafficmaster/trafficmaster/internal/wechat/wechatsim"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -226,4 +228,138 @@ func TestRevenuePeriodChanges(t *testing.T) {
 		signs[class] = true
 	}
 	require.NotEmpty(t, signs)
+}
+
+// newRevenueEnvPrincipals is newRevenueEnv with its Mini Programs under two
+// principals (甲 for the even ones, 乙 for the odd) and a pinned clock at
+// which yesterday's figures are final.
+func newRevenueEnvPrincipals(t *testing.T, n int) *revenueEnv {
+	t.Helper()
+	at := revenue.Day(time.Now()).Add(13 * time.Hour)
+	now := func() time.Time { return at }
+	e := webtest.New(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "500"},
+		SimConfig: func(c *wechatsim.Config) { c.Now = now }, Now: now})
+	ctx := context.Background()
+	re := &revenueEnv{Env: e}
+	for i := range n {
+		id := fmt.Sprintf("wx00000000000d%04x", i)
+		re.opened = append(re.opened, id)
+		e.Sim.AddAuthorizer(wechatsim.Authorizer{AppID: id, NickName: fmt.Sprintf("筛选 %02d", i),
+			PrincipalName: []string{"甲方科技有限公司", "乙方网络有限公司"}[i%2], MiniProgram: true})
+		e.Sim.MarkOpened(id, time.Now().AddDate(0, 0, -90))
+	}
+	require.NoError(t, e.Sim.PushTicket(ctx))
+	_, err := e.App.Platform.Sync(ctx)
+	require.NoError(t, err)
+	jctx, cancel := context.WithCancel(ctx)
+	require.NoError(t, e.App.Jobs.Start(jctx))
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = e.App.Jobs.Stop(sctx)
+		cancel()
+	})
+	return re
+}
+
+// The dashboard's slot, principal and state filters each narrow every figure
+// (totals, periods, slots, top accounts, CSV) to exactly what the simulator
+// computes for the chosen Mini Programs and slot; the form keeps the choice
+// and the CSV link carries it.
+func TestRevenueDashboardFilters(t *testing.T) {
+	t.Parallel()
+	re := newRevenueEnvPrincipals(t, 6)
+	today := revenue.Day(time.Now())
+	y := today.AddDate(0, 0, -1)
+	p := re.pull(t, y.AddDate(0, 0, -70), y, ended)
+	require.Equal(t, "done", p.State, p.LastError)
+	// Two accounts opened through the console are "open"; the rest "never".
+	op, _ := re.Login(core.RoleOperator)
+	for _, id := range re.opened[:2] {
+		r := op.HTMXPost("/apps/"+id+"/open", url.Values{"confirmed": {"1"}})
+		require.Equal(t, http.StatusOK, r.StatusCode, r.Body)
+	}
+	c, _ := re.Login(core.RoleViewer)
+	start, end := y.AddDate(0, 0, -20), y
+	s, e := start.Format(time.DateOnly), end.Format(time.DateOnly)
+
+	sum := func(ids []string, from, to, slot string) (tot [3]int64) {
+		for _, id := range ids {
+			w := re.Sim.SlotTotals(id, from, to, slot)
+			tot[0], tot[1], tot[2] = tot[0]+w.Income, tot[1]+w.PublisherIncome, tot[2]+w.AgencyIncome
+		}
+		return tot
+	}
+	pick := func(keep func(i int) bool) (out []string) {
+		for i, id := range re.opened {
+			if keep(i) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	slot := wechat.SlotBanner // every account with ads has a banner
+	all := sum(re.opened, s, e, "")
+	cases := []struct {
+		name   string
+		q      url.Values
+		ids    []string
+		slot   string
+		states string
+	}{
+		{"slot", url.Values{"slot": {slot}}, re.opened, slot, ""},
+		{"principal", url.Values{"principal": {"甲方"}}, pick(func(i int) bool { return i%2 == 0 }), "", ""},
+		{"state open", url.Values{"state": {"open"}}, re.opened[:2], "", ""},
+		{"state never", url.Values{"state": {"never"}}, re.opened[2:], "", ""},
+		{"principal and slot", url.Values{"principal": {"乙方网络"}, "slot": {slot}}, pick(func(i int) bool { return i%2 == 1 }), slot, ""},
+	}
+	for _, tc := range cases {
+		q := url.Values{"from": {s}, "to": {e}}
+		for k, v := range tc.q {
+			q[k] = v
+		}
+		r := c.Get("/revenue?" + q.Encode())
+		require.Equal(t, http.StatusOK, r.StatusCode, tc.name)
+		want := sum(tc.ids, s, e, tc.slot)
+		require.Positive(t, want[1], tc.name)
+		require.NotEqual(t, all, want, "%s: the filter changes the figures", tc.name)
+		// WeChat splits income between provider and merchants for all
+		// accounts together only: narrowed, it is the Mini Programs' own.
+		require.Equal(t, wechat.Fen(want[1]).Yuan(), r.Text(`[data-total=income]`), tc.name)
+		require.Equal(t, wechat.Fen(want[1]).Yuan(), r.Text(`[data-total=publisher]`), tc.name)
+		require.Equal(t, "—", r.Text(`[data-total=agency]`), tc.name)
+		if tc.slot != "" {
+			require.Equal(t, 1, r.Doc.Find(`#slot-table tbody tr`).Length(), tc.name)
+		}
+		for _, per := range revenue.Periods(today) {
+			w := sum(tc.ids, per.From.Format(time.DateOnly), per.To.Format(time.DateOnly), tc.slot)
+			require.Equal(t, wechat.Fen(w[1]).Yuan(), r.Text(`[data-period=`+per.Key+`] [data-income]`), "%s %s", tc.name, per.Key)
+		}
+		r.Doc.Find(`#top-apps tbody tr`).Each(func(_ int, row *goquery.Selection) {
+			id := row.AttrOr("data-appid", "")
+			require.Contains(t, tc.ids, id, tc.name)
+			require.Equal(t, wechat.Fen(re.Sim.SlotTotals(id, s, e, tc.slot).PublisherIncome).Yuan(), strings.TrimSpace(row.Find(`[data-income]`).Text()), tc.name)
+		})
+		// The form keeps the choice; the CSV link carries it.
+		for k, v := range tc.q {
+			sel := `#revenue-range [name=` + k + `]`
+			if k == "principal" {
+				require.Equal(t, v[0], r.Doc.Find(sel).AttrOr("value", ""), tc.name)
+			} else {
+				require.Equal(t, v[0], r.Doc.Find(sel+` option[selected]`).AttrOr("value", ""), tc.name)
+			}
+		}
+		link, err := url.Parse(r.Doc.Find(`#revenue-csv`).AttrOr("href", ""))
+		require.NoError(t, err)
+		for k, v := range tc.q {
+			require.Equal(t, v[0], link.Query().Get(k), tc.name)
+		}
+		var slotPub int64
+		for _, row := range readCSV(t, c.Get(link.String())) {
+			if row["slot_key"] != "" {
+				slotPub += yuanToFen(t, row["publisher_income_yuan"])
+			}
+		}
+		require.Equal(t, sum(tc.ids, s, e, tc.slot)[1], slotPub, tc.name)
+	}
 }

@@ -106,6 +106,7 @@ type PlatformService interface {
 type RevenueService interface {
 	Dashboard(ctx context.Context, from, to time.Time) (*revenue.Dashboard, error)
 	Account(ctx context.Context, appID string) (*revenue.AccountRevenue, error)
+	DashboardFor(ctx context.Context, from, to time.Time, f revenue.Filter) (*revenue.Dashboard, error)
 }
 
 // RevenueData reads stored settlement and which accounts' data WeChat refuses.

@@ -41,6 +41,10 @@ type Dashboard struct {
 	// Movers changed most against the range of equal length before it.
 	Movers           []Mover
 	PrevFrom, PrevTo time.Time
+	// Filter is what the figures are narrowed to (filter.go); SplitUnknown
+	// is set for narrowed figures, whose split WeChat does not report.
+	Filter       Filter
+	SplitUnknown bool
 }
 
 // Periods returns yesterday, the last 7 and 30 days and the month to date,

@@ -165,4 +165,6 @@ type Store interface {
 	Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]Mover, error)
 	// TopAccounts lists the Mini Programs with the most income over [from, to].
 	TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]AccountFigures, error)
+	// FilterStore reads the figures the dashboard's filters cut (filter.go).
+	FilterStore
 }
