@@ -543,7 +543,7 @@ func AccountPage(vm AccountVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = AccountRevenue(vm.Base, vm.Revenue).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = AccountRevenue(vm.Base, vm.Account.AppID, vm.Revenue).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -3,6 +3,7 @@ package views
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
@@ -247,13 +248,32 @@ type SettlementVM struct {
 	Slots []string
 	// Settled sums every interval; Paid those paid, Pending the rest.
 	Settled, Paid, Pending wechat.Fen
+	// RevenueAll, PenaltyAll and SettledAll sum WeChat's own totals of the
+	// intervals (revenue_all, penalty_all, settled_revenue_all); Unreported
+	// counts the intervals whose totals are unknown.
+	RevenueAll, PenaltyAll, SettledAll wechat.Fen
+	Unreported                         int
+	// SlotTotals sums each slot over the intervals; SlotsSum every slot.
+	SlotTotals map[string]wechat.Fen
+	SlotsSum   wechat.Fen
 }
 
 // NewSettlementVM sums the intervals for the page.
 func NewSettlementVM(b Base, appID string, provider bool, rows []revenue.Interval) SettlementVM {
-	vm := SettlementVM{Base: b, AppID: appID, Provider: provider, Rows: rows}
+	vm := SettlementVM{Base: b, AppID: appID, Provider: provider, Rows: rows, SlotTotals: map[string]wechat.Fen{}}
 	seen := map[string]bool{}
 	for _, r := range rows {
+		if r.Reported {
+			vm.RevenueAll += r.Revenue
+			vm.PenaltyAll += r.Penalty
+			vm.SettledAll += r.ReportedSettled
+		} else {
+			vm.Unreported++
+		}
+		for sl, v := range r.Slots {
+			vm.SlotTotals[sl] += v
+			vm.SlotsSum += v
+		}
 		vm.Settled += r.SettledRevenue
 		if r.Status == wechat.SettPaid {
 			vm.Paid += r.SettledRevenue
@@ -336,4 +356,40 @@ func deltaClass(m revenue.Mover) string {
 		return "change up"
 	}
 	return "change down"
+}
+
+// reportedYuan is one of WeChat's totals of an interval, "—" when unknown.
+func reportedYuan(iv revenue.Interval, f wechat.Fen) string {
+	if !iv.Reported {
+		return "—"
+	}
+	return f.Yuan()
+}
+
+// settlementCSV is the page's CSV export.
+func settlementCSV(vm SettlementVM) string {
+	if vm.Provider {
+		return "/revenue/settlement.csv"
+	}
+	return "/revenue/settlement.csv?appid=" + url.QueryEscape(vm.AppID)
+}
+
+// unitName is an ad unit's name, or its id when it has none.
+func unitName(u revenue.UnitFigures) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.AdUnitID
+}
+
+// Query is the dashboard's range and filters as a URL query, carried into
+// its CSV link.
+func (vm RevenueVM) Query() string {
+	v := url.Values{"from": {DayText(vm.D.From)}, "to": {DayText(vm.D.To)}}
+	for k, s := range map[string]string{"slot": vm.D.Filter.Slot, "principal": vm.D.Filter.Principal, "state": vm.D.Filter.State} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
 }

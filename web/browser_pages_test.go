@@ -88,7 +88,7 @@ func setLang(b *browsertest.Browser, lang string) {
 
 var (
 	idSegment = regexp.MustCompile(`/(wx[0-9a-f]{16}|[0-9]+)(/|$)`)
-	skipLinks = regexp.MustCompile(`^/(audit\.csv|revenue\.csv|static/)`)
+	skipLinks = regexp.MustCompile(`^/(audit\.csv|revenue\.csv|revenue/settlement\.csv|apps/[^/]+/revenue\.csv|static/)`)
 )
 
 // pageKind groups URLs that show the same page: /runs/1 and /runs/2, or

@@ -96,27 +96,65 @@ func TestBrowserRevenueDashboard(t *testing.T) {
 		requireAccessible(t, b, "revenue-"+lang)
 		b.RequireClean("revenue-shots-" + lang)
 
-		// The settlement page, from the dashboard's link.
+		// The settlement page, from the dashboard's link: WeChat's own totals
+		// beside the sums of the intervals and slots, to the fen.
 		b.Click(`#settlement-link`)
 		b.WaitVisible(`#settlement`)
 		b.Settle()
 		st := re.Sim.SettlementTotals(webtest.ComponentAppID, from.Format(time.DateOnly), y.Format(time.DateOnly))
 		require.Equal(t, wechat.Fen(st.Settled).Yuan(), text(`[data-total=settled]`), lang)
+		require.Equal(t, wechat.Fen(st.Revenue).Yuan(), text(`[data-total=revenue-all]`), lang)
+		require.Equal(t, wechat.Fen(st.Penalty).Yuan(), text(`[data-total=penalty-all]`), lang)
+		require.Equal(t, wechat.Fen(st.Settled).Yuan(), text(`[data-total=settled-all]`), lang)
+		require.Equal(t, 1, browsertest.Eval[int](b, `document.querySelectorAll("[data-match]").length`), lang)
 		require.Equal(t, st.Intervals, browsertest.Eval[int](b, `document.querySelectorAll("#settlement tbody tr").length`))
-		b.Screenshot("settlement-" + lang + "-1440")
+		requirePhone(t, b, "settlement-"+lang)
 		requireAccessible(t, b, "settlement-"+lang)
 		b.RequireClean("settlement-" + lang)
 
-		// A Mini Program's page, from the top of the dashboard.
-		id := re.opened[0]
+		// A Mini Program's page: its slots and ad units over the last 30 days.
+		a, a0 := y.AddDate(0, 0, -29).Format(time.DateOnly), y.Format(time.DateOnly)
+		id := ""
+		for _, o := range re.opened {
+			if re.Sim.SlotTotals(o, a, a0, "").Exposure > 0 {
+				id = o
+				break
+			}
+		}
+		require.NotEmpty(t, id, "an account with ad data")
 		b.Navigate(re.URL + "/apps/" + id)
 		b.WaitVisible(`#revenue`)
 		b.Settle()
-		w30 := re.Sim.SlotTotals(id, y.AddDate(0, 0, -29).Format(time.DateOnly), y.Format(time.DateOnly), "")
-		if w30.Exposure > 0 {
-			require.Equal(t, wechat.Fen(w30.PublisherIncome).Yuan(), text(`#revenue [data-total=income]`), lang)
+		w30 := re.Sim.SlotTotals(id, a, a0, "")
+		require.Equal(t, wechat.Fen(w30.PublisherIncome).Yuan(), text(`#revenue [data-total=income]`), lang)
+		units := browsertest.Eval[[]string](b, `[...document.querySelectorAll("#account-units tbody tr")].map(r => [r.dataset.unit, ...["income", "publisher", "agency"].map(k => r.querySelector("[data-" + k + "]").textContent.trim())].join(" "))`)
+		require.NotEmpty(t, units)
+		var pub int64
+		for _, row := range units {
+			f := strings.Fields(row)
+			require.Len(t, f, 4, row)
+			w := re.Sim.UnitTotals(id, f[0], a, a0)
+			require.Equal(t, []string{wechat.Fen(w.Income).Yuan(), wechat.Fen(w.PublisherIncome).Yuan(), wechat.Fen(w.AgencyIncome).Yuan()}, f[1:], f[0])
+			pub += w.PublisherIncome
 		}
-		b.Screenshot("account-revenue-" + lang + "-1440")
+		require.Equal(t, w30.PublisherIncome, pub, "every unit is listed")
+		require.NotEmpty(t, text(`#account-revenue-csv`))
+		requirePhone(t, b, "account-revenue-"+lang)
 		b.RequireClean("account-revenue-" + lang)
 	}
+}
+
+// requirePhone takes the page at 1440 and 390 px: on the phone nothing is
+// wider than the screen (long tables scroll inside their frame).
+func requirePhone(t *testing.T, b *browsertest.Browser, name string) {
+	t.Helper()
+	b.Screenshot(name + "-1440")
+	b.Viewport(390, 900)
+	b.Settle()
+	_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "%s: sideways scrolling on a phone: %v", name,
+		browsertest.Eval[[]string](b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 392).slice(0, 6).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
+	b.Screenshot(name + "-390")
+	b.Viewport(1440, 900)
+	b.Settle()
 }

@@ -2,13 +2,18 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
@@ -24,11 +29,27 @@ func revenueRange(c echo.Context) (from, to time.Time) {
 	return from, to
 }
 
+// revenueFilter reads the dashboard's optional slot, principal and state;
+// an unknown slot or state is ignored, as the page's defaults apply.
+func revenueFilter(c echo.Context) revenue.Filter {
+	var f revenue.Filter
+	if sl := c.QueryParam("slot"); slices.Contains(wechat.Slots(), sl) {
+		f.Slot = sl
+	}
+	if st, ok := traffic.ParseState(c.QueryParam("state")); ok {
+		f.State = string(st)
+	}
+	if p := strings.TrimSpace(c.QueryParam("principal")); utf8.RuneCountInString(p) <= 100 {
+		f.Principal = p
+	}
+	return f
+}
+
 // handleRevenueDashboard shows what the traffic master earned: the periods
 // against the ones before, and the chosen range's split, slots and top accounts.
 func (s *Server) handleRevenueDashboard(c echo.Context) error {
 	from, to := revenueRange(c)
-	d, err := s.Revenue.Dashboard(c.Request().Context(), from, to)
+	d, err := s.Revenue.DashboardFor(c.Request().Context(), from, to, revenueFilter(c))
 	if err != nil {
 		return err
 	}
@@ -40,7 +61,7 @@ func (s *Server) handleRevenueDashboard(c echo.Context) error {
 // day per slot (the chart), then the provider's days (the split).
 func (s *Server) handleRevenueCSV(c echo.Context) error {
 	from, to := revenueRange(c)
-	d, err := s.Revenue.Dashboard(c.Request().Context(), from, to)
+	d, err := s.Revenue.DashboardFor(c.Request().Context(), from, to, revenueFilter(c))
 	if err != nil {
 		return err
 	}
@@ -59,8 +80,13 @@ func (s *Server) handleRevenueCSV(c echo.Context) error {
 		}
 	}
 	for _, r := range d.Days {
+		inc, ag := r.Income.Yuan(), r.AgencyIncome.Yuan()
+		if d.SplitUnknown {
+			// One slot's split is not reported: blank, not zero.
+			inc, ag = "", ""
+		}
 		if err := cw.Write([]string{r.Day.Format(time.DateOnly), b.T("All slots"), "", strconv.FormatInt(r.Exposure, 10),
-			strconv.FormatInt(r.Clicks, 10), r.Income.Yuan(), r.PublisherIncome.Yuan(), r.AgencyIncome.Yuan()}); err != nil {
+			strconv.FormatInt(r.Clicks, 10), inc, r.PublisherIncome.Yuan(), ag}); err != nil {
 			return nil //nolint:nilerr // the client went away
 		}
 	}

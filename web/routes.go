@@ -62,6 +62,8 @@ func (s *Server) routes() {
 	viewer.GET("/revenue.csv", s.handleRevenueCSV)
 	viewer.GET("/revenue/settlement", s.handleRevenueSettlement)
 	admin.POST("/revenue/pulls", s.handleRevenuePullCreate)
+	viewer.GET("/apps/:appid/revenue.csv", s.handleAccountRevenueCSV)
+	viewer.GET("/revenue/settlement.csv", s.handleSettlementCSV)
 
 	// The signed-in staff member's own account (own_account.go).
 	viewer.GET("/account", s.handleOwnAccountShow)

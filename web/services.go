@@ -113,12 +113,16 @@ type PlatformService interface {
 type RevenueService interface {
 	Dashboard(ctx context.Context, from, to time.Time) (*revenue.Dashboard, error)
 	Account(ctx context.Context, appID string) (*revenue.AccountRevenue, error)
+	DashboardFor(ctx context.Context, from, to time.Time, f revenue.Filter) (*revenue.Dashboard, error)
 }
 
 // RevenueData reads stored settlement and which accounts' data WeChat refuses.
 type RevenueData interface {
 	Settlement(ctx context.Context, appID string) ([]revenue.Interval, error)
 	AccountBlocked(ctx context.Context, appID string) (*revenue.Blocked, error)
+	// EachAccountSlotDay and EachAccountUnitDay stream an account's days (CSV).
+	EachAccountSlotDay(ctx context.Context, appID string, from, to time.Time, fn func(revenue.SlotDay) error) error
+	EachAccountUnitDay(ctx context.Context, appID string, from, to time.Time, fn func(revenue.UnitDay) error) error
 }
 
 // RevenuePulls starts and lists pulls of WeChat's ad data.

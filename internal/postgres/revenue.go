@@ -178,12 +178,17 @@ func (s *RevenueStore) SaveSettlement(ctx context.Context, appID string, items [
 				slots[k] = int64(v)
 			}
 			if _, err := tx.Exec(ctx, `
-				INSERT INTO revenue_settlements (appid, month, half, status, settled_revenue_fen, sett_no, slot_revenue)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				INSERT INTO revenue_settlements (appid, month, half, status, settled_revenue_fen, sett_no, slot_revenue,
+				                                 revenue_fen, penalty_fen, reported_settled_fen)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 				ON CONFLICT (appid, month, half) DO UPDATE SET status = excluded.status,
 				  settled_revenue_fen = excluded.settled_revenue_fen, sett_no = excluded.sett_no,
-				  slot_revenue = excluded.slot_revenue, pulled_at = now()`,
-				appID, it.Month, it.Half, it.Status, int64(it.SettledRevenue), it.SettNo, slots); err != nil {
+				  slot_revenue = excluded.slot_revenue, pulled_at = now(),
+				  revenue_fen = coalesce(excluded.revenue_fen, revenue_settlements.revenue_fen),
+				  penalty_fen = coalesce(excluded.penalty_fen, revenue_settlements.penalty_fen),
+				  reported_settled_fen = coalesce(excluded.reported_settled_fen, revenue_settlements.reported_settled_fen)`,
+				appID, it.Month, it.Half, it.Status, int64(it.SettledRevenue), it.SettNo, slots,
+				reported(it, it.Revenue), reported(it, it.Penalty), reported(it, it.ReportedSettled)); err != nil {
 				return err
 			}
 		}
@@ -191,10 +196,19 @@ func (s *RevenueStore) SaveSettlement(ctx context.Context, appID string, items [
 	})
 }
 
+// reported is one of WeChat's totals of the interval, or NULL when unknown.
+func reported(it revenue.Interval, f wechat.Fen) *int64 {
+	if !it.Reported {
+		return nil
+	}
+	v := int64(f)
+	return &v
+}
+
 // Settlement lists appID's intervals (the component appid: the provider's), newest first.
 func (s *RevenueStore) Settlement(ctx context.Context, appID string) ([]revenue.Interval, error) {
 	rows, err := s.Pool.Query(ctx, `
-		SELECT month, half, status, settled_revenue_fen, sett_no, slot_revenue
+		SELECT month, half, status, settled_revenue_fen, sett_no, slot_revenue, revenue_fen, penalty_fen, reported_settled_fen
 		FROM revenue_settlements WHERE appid = $1 ORDER BY month DESC, half DESC`, appID)
 	if err != nil {
 		return nil, err
@@ -203,8 +217,13 @@ func (s *RevenueStore) Settlement(ctx context.Context, appID string) ([]revenue.
 		iv := revenue.Interval{AppID: appID}
 		var fen int64
 		var slots map[string]int64
-		if err := r.Scan(&iv.Month, &iv.Half, &iv.Status, &fen, &iv.SettNo, &slots); err != nil {
+		var rev, pen, rep *int64
+		if err := r.Scan(&iv.Month, &iv.Half, &iv.Status, &fen, &iv.SettNo, &slots, &rev, &pen, &rep); err != nil {
 			return iv, err
+		}
+		if rev != nil && pen != nil && rep != nil {
+			iv.Reported = true
+			iv.Revenue, iv.Penalty, iv.ReportedSettled = wechat.Fen(*rev), wechat.Fen(*pen), wechat.Fen(*rep)
 		}
 		iv.SettledRevenue = wechat.Fen(fen)
 		iv.Slots = map[string]wechat.Fen{}
@@ -412,4 +431,115 @@ func (s *RevenueStore) FinishPull(ctx context.Context, id int64, state, lastErro
 func (s *RevenueStore) NotePullError(ctx context.Context, id int64, lastError string) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE revenue_pulls SET state = 'running', errors = errors + 1, last_error = $2 WHERE id = $1`, id, lastError)
 	return err
+}
+
+// ReplaceUnitDay replaces every Mini Program's ad unit figures of day in one
+// transaction, so a re-pulled day never doubles and a unit WeChat no longer
+// lists for it goes.
+func (s *RevenueStore) ReplaceUnitDay(ctx context.Context, day time.Time, rows []revenue.UnitDay) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		// Two pulls of the same day (the daily one and a backfill) take turns.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_unit_daily'), hashtext($1))`, dateText(day)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT revenue_ensure_unit_month($1::date)`, dateText(day)); err != nil {
+			return fmt.Errorf("revenue unit partition %s: %w", day.Format("2006-01"), err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM revenue_unit_daily WHERE day = $1::date`, dateText(day)); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		n := len(rows)
+		apps, units, names := make([]string, n), make([]string, n), make([]string, n)
+		req, exp, clk := make([]int64, n), make([]int64, n), make([]int64, n)
+		inc, pub, ag := make([]int64, n), make([]int64, n), make([]int64, n)
+		for i, r := range rows {
+			apps[i], units[i], names[i] = r.AppID, r.AdUnitID, r.Name
+			req[i], exp[i], clk[i] = r.ReqSucc, r.Exposure, r.Clicks
+			inc[i], pub[i], ag[i] = int64(r.Income), int64(r.PublisherIncome), int64(r.AgencyIncome)
+		}
+		// A unit WeChat lists twice for the day is summed, not refused.
+		_, err := tx.Exec(ctx, `
+			INSERT INTO revenue_unit_daily (day, appid, ad_unit_id, ad_unit_name, req_succ, exposure, clicks,
+			                                income_fen, publisher_income_fen, agency_income_fen)
+			SELECT $1::date, a, u, max(nm), sum(r), sum(e), sum(c), sum(i), sum(p), sum(g)
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
+			            $8::bigint[], $9::bigint[], $10::bigint[]) AS x(a, u, nm, r, e, c, i, p, g)
+			GROUP BY a, u`, dateText(day), apps, units, names, req, exp, clk, inc, pub, ag)
+		return err
+	})
+}
+
+// AccountUnits sums appID's figures per ad unit over [from, to], most income
+// first; a unit's name is the latest WeChat gave it.
+func (s *RevenueStore) AccountUnits(ctx context.Context, appID string, from, to time.Time) ([]revenue.UnitFigures, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT ad_unit_id, (array_agg(ad_unit_name ORDER BY day DESC))[1],
+		       sum(req_succ), sum(exposure), sum(clicks), sum(income_fen), sum(publisher_income_fen), sum(agency_income_fen)
+		FROM revenue_unit_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date
+		GROUP BY ad_unit_id ORDER BY sum(income_fen) DESC, ad_unit_id`, appID, dateText(from), dateText(to))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.UnitFigures, error) {
+		var u revenue.UnitFigures
+		var inc, pub, ag int64
+		err := r.Scan(&u.AdUnitID, &u.Name, &u.ReqSucc, &u.Exposure, &u.Clicks, &inc, &pub, &ag)
+		u.Income, u.PublisherIncome, u.AgencyIncome = wechat.Fen(inc), wechat.Fen(pub), wechat.Fen(ag)
+		return u, err
+	})
+}
+
+// EachAccountSlotDay calls fn with appID's figures per day per slot in
+// [from, to], oldest first, as the rows arrive (a CSV streams them).
+func (s *RevenueStore) EachAccountSlotDay(ctx context.Context, appID string, from, to time.Time, fn func(revenue.SlotDay) error) error {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT day, slot, req_succ, exposure, clicks, income_fen
+		FROM revenue_slot_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date
+		ORDER BY day, slot`, appID, dateText(from), dateText(to))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d revenue.SlotDay
+		var inc int64
+		if err := rows.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc); err != nil {
+			return err
+		}
+		d.Day = chinaDate(d.Day)
+		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EachAccountUnitDay calls fn with appID's figures per day per ad unit in
+// [from, to], oldest first, as the rows arrive.
+func (s *RevenueStore) EachAccountUnitDay(ctx context.Context, appID string, from, to time.Time, fn func(revenue.UnitDay) error) error {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT day, ad_unit_id, ad_unit_name, req_succ, exposure, clicks, income_fen, publisher_income_fen, agency_income_fen
+		FROM revenue_unit_daily WHERE appid = $1 AND day BETWEEN $2::date AND $3::date
+		ORDER BY day, ad_unit_id`, appID, dateText(from), dateText(to))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d := revenue.UnitDay{AppID: appID}
+		var inc, pub, ag int64
+		if err := rows.Scan(&d.Day, &d.AdUnitID, &d.Name, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc, &pub, &ag); err != nil {
+			return err
+		}
+		d.Day = chinaDate(d.Day)
+		d.Income, d.PublisherIncome, d.AgencyIncome = wechat.Fen(inc), wechat.Fen(pub), wechat.Fen(ag)
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -14,6 +14,7 @@ import (
 // DataClient is the part of the WeChat client a pull calls.
 type DataClient interface {
 	GetAgencyAdsStat(ctx context.Context, componentToken string, q wechat.StatQuery) (wechat.AgencyAdsStat, error)
+	GetAgencyAdsDetail(ctx context.Context, componentToken string, q wechat.StatQuery) (wechat.AgencyAdsDetail, error)
 	GetAdposGeneral(ctx context.Context, authorizerAccessToken string, q wechat.StatQuery) (wechat.AdposGeneral, error)
 	GetSettlement(ctx context.Context, authorizerAccessToken, startDate, endDate string, page, pageSize int) (wechat.Settlement, error)
 	GetAgencySettledRevenue(ctx context.Context, componentToken, startDate, endDate string, page, pageSize int) (wechat.Settlement, error)
@@ -107,6 +108,13 @@ func (s *Service) Collect(ctx context.Context, from, to time.Time, pace func(con
 		return res, err
 	}
 	res.Rows += int64(len(days))
+	// Every Mini Program's ad units, for the account pages (collect_units.go):
+	// a provider call, made with the provider's totals.
+	units, err := s.collectUnits(ctx, from, to, pace)
+	res.Rows += units
+	if err != nil {
+		return res, err
+	}
 	if err := s.collectSettlement(ctx, s.ComponentAppID, start, end, pace); err != nil {
 		return res, err
 	}
@@ -206,42 +214,80 @@ func (s *Service) collectAccount(ctx context.Context, appID string, from, to tim
 }
 
 // collectSettlement stores the half-month intervals overlapping the range,
-// of appID or, for the component appid, of the provider.
+// of appID or, for the component appid, of the provider. Each interval is
+// asked for alone: a reply's revenue_all, penalty_all and
+// settled_revenue_all then are that interval's own, which the list never
+// states, and are kept beside it so the page can show WeChat's totals of any
+// set of intervals.
 func (s *Service) collectSettlement(ctx context.Context, appID, start, end string, pace func(context.Context) error) error {
+	from, err1 := ParseDay(start)
+	to, err2 := ParseDay(end)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("settlement range %s – %s", start, end)
+	}
 	var items []Interval
-	for pg := 1; ; pg++ {
-		if err := pace(ctx); err != nil {
-			return err
-		}
-		var out wechat.Settlement
-		var err error
-		if appID == s.ComponentAppID {
-			err = s.Tokens.WithComponentToken(ctx, func(tok string) error {
-				out, err = s.WeChat.GetAgencySettledRevenue(ctx, tok, start, end, pg, pageSize)
+	for _, h := range HalfMonths(from, to) {
+		first, last := h[0].Format(time.DateOnly), h[1].Format(time.DateOnly)
+		var got []Interval
+		var totals wechat.Settlement
+		for pg := 1; ; pg++ {
+			if err := pace(ctx); err != nil {
 				return err
-			})
-		} else {
-			err = traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.log(), func(tok string) error {
-				out, err = s.WeChat.GetSettlement(ctx, tok, start, end, pg, pageSize)
-				return err
-			})
-		}
-		if err != nil {
-			return s.wrap("settlement", err)
-		}
-		for _, it := range out.List {
-			iv := Interval{AppID: appID, Month: string(it.Month), Half: int(it.Order), Status: int(it.SettStatus),
-				SettledRevenue: it.SettledRevenue, SettNo: string(it.SettNo), Slots: map[string]wechat.Fen{}}
-			for _, sr := range it.SlotRevenue {
-				iv.Slots[string(sr.SlotID)] = sr.SlotSettledRevenue
 			}
-			items = append(items, iv)
+			var out wechat.Settlement
+			var err error
+			if appID == s.ComponentAppID {
+				err = s.Tokens.WithComponentToken(ctx, func(tok string) error {
+					out, err = s.WeChat.GetAgencySettledRevenue(ctx, tok, first, last, pg, pageSize)
+					return err
+				})
+			} else {
+				err = traffic.WithAuthorizerToken(ctx, s.Tokens, appID, s.log(), func(tok string) error {
+					out, err = s.WeChat.GetSettlement(ctx, tok, first, last, pg, pageSize)
+					return err
+				})
+			}
+			if err != nil {
+				return s.wrap("settlement", err)
+			}
+			if pg == 1 {
+				totals = out
+			}
+			for _, it := range out.List {
+				iv := Interval{AppID: appID, Month: string(it.Month), Half: int(it.Order), Status: int(it.SettStatus),
+					SettledRevenue: it.SettledRevenue, SettNo: string(it.SettNo), Slots: map[string]wechat.Fen{}}
+				for _, sr := range it.SlotRevenue {
+					iv.Slots[string(sr.SlotID)] = sr.SlotSettledRevenue
+				}
+				got = append(got, iv)
+			}
+			if len(out.List) == 0 || pg*pageSize >= int(out.TotalNum) {
+				break
+			}
 		}
-		if len(out.List) == 0 || pg*pageSize >= int(out.TotalNum) {
-			break
+		// The totals are the interval's own only when it is all the reply lists.
+		if len(got) == 1 {
+			got[0].Reported = true
+			got[0].Revenue, got[0].Penalty, got[0].ReportedSettled = totals.RevenueAll, totals.PenaltyAll, totals.SettledRevenueAll
 		}
+		items = append(items, got...)
 	}
 	return s.Store.SaveSettlement(ctx, appID, items)
+}
+
+// HalfMonths lists the settlement intervals (1st–15th, 16th–end of month)
+// overlapping [from, to], each as its first and last day.
+func HalfMonths(from, to time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, China); !m.After(to); m = m.AddDate(0, 1, 0) {
+		mid := m.AddDate(0, 0, 15)
+		for _, h := range [][2]time.Time{{m, mid.AddDate(0, 0, -1)}, {mid, m.AddDate(0, 1, -1)}} {
+			if !h[1].Before(from) && !h[0].After(to) {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
 }
 
 func figuresOf(m wechat.AdMetrics) Figures {

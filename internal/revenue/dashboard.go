@@ -41,6 +41,10 @@ type Dashboard struct {
 	// Movers changed most against the range of equal length before it.
 	Movers           []Mover
 	PrevFrom, PrevTo time.Time
+	// Filter is what the figures are narrowed to (filter.go); SplitUnknown
+	// is set for narrowed figures, whose split WeChat does not report.
+	Filter       Filter
+	SplitUnknown bool
 }
 
 // Periods returns yesterday, the last 7 and 30 days and the month to date,
@@ -143,6 +147,8 @@ type AccountRevenue struct {
 	From, To time.Time
 	Totals   Figures
 	Slots    []SlotDay // one per slot, summed over the days
+	// Units are its ad units, summed over the days, most income first.
+	Units []UnitFigures
 }
 
 // Account reads appID's revenue for its page.
@@ -155,6 +161,9 @@ func (s *Service) Account(ctx context.Context, appID string) (*AccountRevenue, e
 		return nil, err
 	}
 	if r.Slots, err = s.Store.AccountSlots(ctx, appID, r.From, r.To); err != nil {
+		return nil, err
+	}
+	if r.Units, err = s.Store.AccountUnits(ctx, appID, r.From, r.To); err != nil {
 		return nil, err
 	}
 	for _, sl := range r.Slots {

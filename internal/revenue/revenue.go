@@ -81,6 +81,11 @@ type Interval struct {
 	SettledRevenue wechat.Fen
 	SettNo         string
 	Slots          map[string]wechat.Fen
+	// Reported is set when WeChat's own totals of the interval are known:
+	// Revenue and Penalty (its revenue_all and penalty_all asked for alone)
+	// and ReportedSettled (settled_revenue_all).
+	Reported                          bool
+	Revenue, Penalty, ReportedSettled wechat.Fen
 }
 
 // Blocked is an account whose data calls WeChat refuses for a reason staff
@@ -135,6 +140,8 @@ type Store interface {
 	ReplaceProviderDays(ctx context.Context, from, to time.Time, days []ProviderDay) error
 	// RebuildSlotRollup sums every account's slots per day for [from, to].
 	RebuildSlotRollup(ctx context.Context, from, to time.Time) error
+	// ReplaceUnitDay replaces every Mini Program's ad unit figures of day.
+	ReplaceUnitDay(ctx context.Context, day time.Time, rows []UnitDay) error
 	// SaveSettlement stores appID's intervals, overwriting their status and amounts.
 	SaveSettlement(ctx context.Context, appID string, items []Interval) error
 
@@ -151,9 +158,13 @@ type Store interface {
 	AccountBlocked(ctx context.Context, appID string) (*Blocked, error)
 	// AccountSlots sums appID's figures per slot over [from, to].
 	AccountSlots(ctx context.Context, appID string, from, to time.Time) ([]SlotDay, error)
+	// AccountUnits sums appID's figures per ad unit over [from, to], most income first.
+	AccountUnits(ctx context.Context, appID string, from, to time.Time) ([]UnitFigures, error)
 	// Movers lists the Mini Programs whose income changed most between
 	// [prevFrom, prevTo] and [from, to], up or down.
 	Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]Mover, error)
 	// TopAccounts lists the Mini Programs with the most income over [from, to].
 	TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]AccountFigures, error)
+	// FilterStore reads the figures the dashboard's filters cut (filter.go).
+	FilterStore
 }
