@@ -45,6 +45,8 @@ type Deps struct {
 	Revenue      RevenueService
 	RevenueData  RevenueData
 	RevenuePulls RevenuePulls
+	// AdUnits serves the ad units of a Mini Program (adunits.go).
+	AdUnits AdUnitService
 }
 
 // Server is the console's HTTP server: one type whose handleX methods serve

@@ -8,12 +8,14 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
 // The handlers depend on these interfaces, each no larger than what its
@@ -118,4 +120,16 @@ type RevenueData interface {
 type RevenuePulls interface {
 	StartRevenuePull(ctx context.Context, kind string, from, to time.Time, by *int64) (int64, error)
 	RevenuePulls(ctx context.Context, limit int) ([]revenue.Pull, error)
+}
+
+// AdUnitService reads and changes the ad units of Mini Programs (the
+// ad-operation service): reads are snapshots with their fetch time, writes
+// are audited attempts.
+type AdUnitService interface {
+	Units(ctx context.Context, appID string, refresh bool) (ams.Snapshot[[]wechat.AdUnit], error)
+	StoredUnits(ctx context.Context, appID string) (ams.Snapshot[[]wechat.AdUnit], bool, error)
+	Templates(ctx context.Context, appID string, refresh bool) (ams.Snapshot[[]wechat.CustomTemplate], error)
+	UnitCode(ctx context.Context, appID, adUnitID string) (string, error)
+	CreateUnit(ctx context.Context, r ams.Request, p ams.NewUnit) (*traffic.Attempt, string, error)
+	ChangeUnit(ctx context.Context, r ams.Request, p ams.UnitChange) (*traffic.Attempt, error)
 }
