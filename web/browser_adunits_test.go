@@ -79,6 +79,7 @@ func TestBrowserAdUnits(t *testing.T) {
 		b.WaitVisible(`#ad-unit-list tbody tr`)
 		b.Settle()
 		shots("adunits-account-" + lang)
+		requireAccessible(t, b, "ad units "+lang)
 
 		// Create a reward video: its duration fields show once it is chosen.
 		require.True(t, browsertest.Eval[bool](b, `document.querySelector('fieldset[data-for-slot=SLOT_ID_WEAPP_REWARD_VIDEO]').hidden`))
@@ -123,11 +124,13 @@ func TestBrowserAdUnits(t *testing.T) {
 		b.Settle()
 		b.RequireClean(lang + " ad units")
 		shots("adunits-after-" + lang)
+		requireAccessible(t, b, "ad units after the writes "+lang)
 
 		b.Navigate(e.URL + "/apps/" + app + "/templates?refresh=1")
 		b.WaitVisible(`#template-list`)
 		b.Settle()
 		b.RequireClean(lang + " templates")
 		shots("adunits-templates-" + lang)
+		requireAccessible(t, b, "templates "+lang)
 	}
 }
