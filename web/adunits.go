@@ -293,8 +293,12 @@ func (s *Server) handleAdUnitSwitch(c echo.Context) error {
 		return err
 	}
 	if !on && c.FormValue("confirmed") != "1" {
-		// Without JavaScript there is no confirm dialog: ask with a page.
+		// Without JavaScript there is no confirm dialog: ask with a page
+		// (or, for a request without the dialog's answer, in the result).
 		vm := views.AdUnitConfirmVM{Base: s.base(c, "Switch off", "apps"), Account: acct, AdUnitID: id, Name: u.Name}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, views.AdUnitConfirmOff(vm))
+		}
 		return render(c, http.StatusOK, views.AdUnitConfirmOffPage(vm))
 	}
 	a, err := s.AdUnits.ChangeUnit(ctx, s.amsRequest(c, acct), ams.UnitChange{AdUnitID: id, Name: u.Name, On: on})

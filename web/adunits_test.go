@@ -104,6 +104,10 @@ func TestAdUnitsThroughHTTP(t *testing.T) {
 	require.Equal(t, http.StatusOK, confirm.StatusCode, confirm.Body)
 	require.Equal(t, 1, confirm.Doc.Find(`form input[name=confirmed][value="1"]`).Length(), confirm.Body)
 	require.Contains(t, confirm.Text("main p"), "激励视频 A")
+	asked := c.HTMXPost("/apps/"+app+"/adunits/"+newID+"/switch", url.Values{"on": {"0"}})
+	require.Equal(t, http.StatusOK, asked.StatusCode)
+	require.Equal(t, 1, asked.Doc.Find(`[data-needs-confirmation] form[hx-post] input[name=confirmed]`).Length(), asked.Body)
+	require.Zero(t, asked.Doc.Find("header.top").Length(), "a partial, not a page")
 	require.Equal(t, updates, e.Sim.Calls(wechat.ActionUpdateAdUnit, app), "nothing sent before confirming")
 	require.Contains(t, list.Doc.Find("#unit-"+newID+" form[hx-post$=switch]").AttrOr("hx-confirm", ""), "激励视频 A", "htmx asks with a dialog")
 
