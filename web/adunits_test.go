@@ -68,6 +68,9 @@ func TestAdUnitsThroughHTTP(t *testing.T) {
 	again := htmxGet(c, e, "/apps/"+app+"/adunits")
 	require.Equal(t, listCalls, e.Sim.Calls(wechat.ActionGetAdUnitList, app), "the stored list is shown without asking WeChat")
 	require.Equal(t, before, again.Doc.Find("#ad-unit-list tbody tr").Length())
+	require.Equal(t, "1", again.Doc.Find(`form[hx-get$="/adunits"] input[name=refresh]`).AttrOr("value", ""), "the refresh button")
+	htmxGet(c, e, "/apps/"+app+"/adunits?refresh=1")
+	require.Greater(t, e.Sim.Calls(wechat.ActionGetAdUnitList, app), listCalls, "refresh asks WeChat again")
 
 	// Create a reward video.
 	r := c.HTMXPost("/apps/"+app+"/adunits", url.Values{"name": {"激励视频 1"}, "slot": {wechat.SlotRewardVideo},
