@@ -13,5 +13,6 @@ func ForApp(a *app.App) *Server {
 		Runs: a.Jobs.Runs, Schedules: a.Jobs, Platform: a.Platform,
 		Revenue: a.Revenue, RevenueData: a.RevenueStore, RevenuePulls: a.Jobs,
 		AdPanels: a.AMS,
+		AdUnits:  a.AMS,
 	})
 }

@@ -100,6 +100,16 @@ func (s *Server) routes() {
 	admin.GET("/platform/share-ratio", s.handleDefaultRatioShow)
 	admin.POST("/platform/share-ratio", s.handleDefaultRatioSet)
 
+	// Ad units of a Mini Program (adunits.go). The writes sit in the viewer
+	// group as opening does: the write path refuses viewers (403) and
+	// records the refusal.
+	viewer.GET("/apps/:appid/adunits", s.handleAdUnitsShow)
+	viewer.POST("/apps/:appid/adunits", s.handleAdUnitCreate)
+	viewer.POST("/apps/:appid/adunits/:unit/rename", s.handleAdUnitRename)
+	viewer.POST("/apps/:appid/adunits/:unit/switch", s.handleAdUnitSwitch)
+	viewer.GET("/apps/:appid/adunits/:unit/code", s.handleAdUnitCode)
+	viewer.GET("/apps/:appid/templates", s.handleTemplatesShow)
+
 	// Unknown paths get the friendly 404 (with the session, for the navigation).
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -47,6 +47,8 @@ type Deps struct {
 	RevenuePulls RevenuePulls
 	// AdPanels serves the cover-ad, blocking and share-ratio panels (adpanels.go).
 	AdPanels AdPanels
+	// AdUnits serves the ad units of a Mini Program (adunits.go).
+	AdUnits AdUnitService
 }
 
 // Server is the console's HTTP server: one type whose handleX methods serve

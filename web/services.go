@@ -16,6 +16,7 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
 // The handlers depend on these interfaces, each no larger than what its
@@ -144,4 +145,16 @@ type AdPanels interface {
 	SetShareRatio(ctx context.Context, r ams.Request, p ams.ShareRatio) (*traffic.Attempt, error)
 	DefaultRatio(ctx context.Context) (int, error)
 	SetDefaultRatio(ctx context.Context, staff *core.Staff, ratio int, m core.Meta) (int, error)
+}
+
+// AdUnitService reads and changes the ad units of Mini Programs (the
+// ad-operation service): reads are snapshots with their fetch time, writes
+// are audited attempts.
+type AdUnitService interface {
+	Units(ctx context.Context, appID string, refresh bool) (ams.Snapshot[[]wechat.AdUnit], error)
+	StoredUnits(ctx context.Context, appID string) (ams.Snapshot[[]wechat.AdUnit], bool, error)
+	Templates(ctx context.Context, appID string, refresh bool) (ams.Snapshot[[]wechat.CustomTemplate], error)
+	UnitCode(ctx context.Context, appID, adUnitID string) (string, error)
+	CreateUnit(ctx context.Context, r ams.Request, p ams.NewUnit) (*traffic.Attempt, string, error)
+	ChangeUnit(ctx context.Context, r ams.Request, p ams.UnitChange) (*traffic.Attempt, error)
 }
