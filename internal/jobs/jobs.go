@@ -65,6 +65,14 @@ type Config struct {
 	// RevenuePulls and Revenue record and perform pulls of WeChat's ad data (revenue.go).
 	RevenuePulls RevenuePulls
 	Revenue      RevenueCollector
+	// RevenueConcurrency is how many chunks of pulls this instance works
+	// on at once (default 4); RevenueChunkAccounts how many Mini Programs
+	// a chunk pulls (default RevenueChunkAccounts); RevenueChunkBudget how
+	// long a chunk's job works before handing itself back (default half of
+	// JobTimeout).
+	RevenueConcurrency   int
+	RevenueChunkAccounts int
+	RevenueChunkBudget   time.Duration
 }
 
 // Client is the queue client with the services built on it.
@@ -99,6 +107,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RevenueConcurrency <= 0 {
+		cfg.RevenueConcurrency = 4
+	}
 	if cfg.Store == nil || cfg.Slots == nil {
 		return nil, errors.New("jobs: Config.Store and Config.Slots are required")
 	}
@@ -115,6 +126,9 @@ func New(cfg Config) (*Client, error) {
 	if err := river.AddWorkerSafely(workers, &revenuePullWorker{c: c}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &revenueChunkWorker{c: c}); err != nil {
+		return nil, err
+	}
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(s.Every), func() (river.JobArgs, *river.InsertOpts) {
@@ -128,6 +142,7 @@ func New(cfg Config) (*Client, error) {
 		Queues: map[string]river.QueueConfig{
 			QueueBulk:        {MaxWorkers: cfg.Concurrency},
 			QueueMaintenance: {MaxWorkers: 2},
+			QueueRevenue:     {MaxWorkers: cfg.RevenueConcurrency},
 		},
 		Workers:              workers,
 		PeriodicJobs:         periodic,

@@ -30,13 +30,8 @@ func (t *Tokens) AuthorizerAccessToken(ctx context.Context, appID string) (strin
 	if tok, ok := t.toks[appID]; ok {
 		return tok, nil
 	}
-	if t.comp == "" {
-		_ = t.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
-		ct, err := t.Client.ComponentToken(ctx, t.Sim.CurrentTicket())
-		if err != nil {
-			return "", err
-		}
-		t.comp = ct.Value
+	if err := t.component(ctx); err != nil {
+		return "", err
 	}
 	au, _ := t.Sim.Authorizer(appID)
 	at, err := t.Client.AuthorizerToken(ctx, t.comp, appID, au.RefreshToken)
@@ -69,4 +64,31 @@ func (t *Tokens) use(appID, token string) {
 		t.toks = map[string]string{}
 	}
 	t.toks[appID] = token
+}
+
+// component fetches the component token once. t.mu must be held.
+func (t *Tokens) component(ctx context.Context) error {
+	if t.comp != "" {
+		return nil
+	}
+	_ = t.Sim.PushTicket(ctx) // the ticket is kept even if the push is not acknowledged
+	ct, err := t.Client.ComponentToken(ctx, t.Sim.CurrentTicket())
+	if err != nil {
+		return err
+	}
+	t.comp = ct.Value
+	return nil
+}
+
+// WithComponentToken runs fn with the component token, as the platform's
+// token manager does for the provider-wide calls (revenue's pulls).
+func (t *Tokens) WithComponentToken(ctx context.Context, fn func(token string) error) error {
+	t.mu.Lock()
+	err := t.component(ctx)
+	comp := t.comp
+	t.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return fn(comp)
 }
