@@ -69,10 +69,12 @@ type Config struct {
 	// on at once (default 4); RevenueChunkAccounts how many Mini Programs
 	// a chunk pulls (default RevenueChunkAccounts); RevenueChunkBudget how
 	// long a chunk's job works before handing itself back (default half of
-	// JobTimeout).
-	RevenueConcurrency   int
-	RevenueChunkAccounts int
-	RevenueChunkBudget   time.Duration
+	// JobTimeout); RevenueAccountsAtOnce how many accounts of a chunk are
+	// pulled at once (default 4).
+	RevenueConcurrency    int
+	RevenueChunkAccounts  int
+	RevenueChunkBudget    time.Duration
+	RevenueAccountsAtOnce int
 }
 
 // Client is the queue client with the services built on it.

@@ -44,6 +44,8 @@ type env struct {
 	// were made, as the death of its process would.
 	mu  sync.Mutex
 	die []func()
+	// revTokens, when set, is the token source of revenue workers.
+	revTokens *wechatsim.Tokens
 }
 
 func setup(t testing.TB, accounts int) *env {

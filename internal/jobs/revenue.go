@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,6 +98,10 @@ const QueueRevenue = "revenue"
 // RevenueChunkAccounts is how many Mini Programs one chunk pulls.
 const RevenueChunkAccounts = 500
 
+// revenueAccountsAtOnce is how many accounts of a chunk are pulled at once
+// unless configured.
+const revenueAccountsAtOnce = 4
+
 // revenueCheckpointEvery is how often a chunk records how far it got: what a
 // job taken over after a crash repeats at most.
 const revenueCheckpointEvery = 2 * time.Second
@@ -177,29 +182,46 @@ func (w *revenueChunkWorker) Work(ctx context.Context, job *river.Job[RevenueChu
 		pass, next, saved = ch.Pass, ch.Next, time.Now()
 		return ok, err
 	}
+	at := w.c.cfg.RevenueAccountsAtOnce
+	if at <= 0 {
+		at = revenueAccountsAtOnce
+	}
 	for ch.Next < len(ch.AppIDs) {
-		id := ch.AppIDs[ch.Next]
-		out, err := collector.CollectAccount(ctx, id, ch.From, ch.To, w.c.Limiter.Wait)
-		if err != nil {
-			// The database or the job's context: keep what is stored and
-			// let the queue run the chunk again from there.
+		// A few accounts at a time, so a chunk keeps calls waiting for the
+		// rate limiter's slots while others store what they got; the
+		// checkpoint moves past a batch once all of it is stored.
+		batch := ch.AppIDs[ch.Next:min(ch.Next+at, len(ch.AppIDs))]
+		outs := make([]revenue.AccountOutcome, len(batch))
+		errs := make([]error, len(batch))
+		var wg sync.WaitGroup
+		for i, id := range batch {
+			wg.Go(func() { outs[i], errs[i] = collector.CollectAccount(ctx, id, ch.From, ch.To, w.c.Limiter.Wait) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			// The database or the job's context: keep what is recorded and
+			// let the queue run the chunk again from there (the batch's
+			// stored accounts are pulled again, replacing themselves).
 			_, serr := checkpoint()
 			return errors.Join(err, serr)
 		}
-		ch.Next++
-		ch.Rows += int64(out.Rows)
-		switch {
-		case out.Retry && !lastTry:
-			ch.Retry = append(ch.Retry, id)
-			ch.Errors++
-			ch.LastError = fmt.Sprintf("%s: %v", id, out.Err)
-		case out.Err != nil:
-			gaveUp = gaveUp || out.Retry
-			ch.Done++
-			ch.Errors++
-			ch.LastError = fmt.Sprintf("%s: %v", id, out.Err)
-		default:
-			ch.Done++
+		for i, out := range outs {
+			id := batch[i]
+			ch.Next++
+			ch.Rows += int64(out.Rows)
+			switch {
+			case out.Retry && !lastTry:
+				ch.Retry = append(ch.Retry, id)
+				ch.Errors++
+				ch.LastError = fmt.Sprintf("%s: %v", id, out.Err)
+			case out.Err != nil:
+				gaveUp = gaveUp || out.Retry
+				ch.Done++
+				ch.Errors++
+				ch.LastError = fmt.Sprintf("%s: %v", id, out.Err)
+			default:
+				ch.Done++
+			}
 		}
 		if time.Since(saved) >= revenueCheckpointEvery || time.Now().After(budget) {
 			if ok, err := checkpoint(); err != nil || !ok {

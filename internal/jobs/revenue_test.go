@@ -24,7 +24,11 @@ import (
 func (e *env) revenueWorker(id string, rate float64, chunk, conc int, wrap func(jobs.RevenueCollector) jobs.RevenueCollector) (*jobs.Client, *postgres.RevenueStore) {
 	pool := e.openPool()
 	store := &postgres.RevenueStore{Pool: pool, ComponentAppID: componentAppID}
-	var col jobs.RevenueCollector = &revenue.Service{Store: store, WeChat: e.wc, Tokens: &wechatsim.Tokens{Sim: e.sim, Client: e.wc},
+	tokens := e.revTokens
+	if tokens == nil {
+		tokens = &wechatsim.Tokens{Sim: e.sim, Client: e.wc}
+	}
+	var col jobs.RevenueCollector = &revenue.Service{Store: store, WeChat: e.wc, Tokens: tokens,
 		ComponentAppID: componentAppID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if wrap != nil {
 		col = wrap(col)
@@ -48,7 +52,7 @@ func (e *env) openRevenue() (from, to time.Time) {
 	return to.AddDate(0, 0, -9), to
 }
 
-func waitPull(t *testing.T, s *postgres.RevenueStore, id int64, within time.Duration) revenue.Pull {
+func waitPull(t testing.TB, s *postgres.RevenueStore, id int64, within time.Duration) revenue.Pull {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
