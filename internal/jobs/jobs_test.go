@@ -46,6 +46,7 @@ type env struct {
 	die []func()
 	// revTokens, when set, is the token source of revenue workers.
 	revTokens *wechatsim.Tokens
+	simURL    string
 }
 
 func setup(t testing.TB, accounts int) *env {
@@ -56,7 +57,7 @@ func setup(t testing.TB, accounts int) *env {
 	require.NoError(t, sim.PushTicket(context.Background()))
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, dsn: dsn, sim: sim, wc: wechat.NewClient(wechat.Config{BaseURL: srv.URL, ComponentAppID: componentAppID, ComponentAppSecret: "secret"})}
+	e := &env{t: t, dsn: dsn, sim: sim, simURL: srv.URL, wc: wechat.NewClient(wechat.Config{BaseURL: srv.URL, ComponentAppID: componentAppID, ComponentAppSecret: "secret"})}
 	e.pool = e.openPool()
 	ctx := context.Background()
 	_, err = e.pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ($1)`, componentAppID)
