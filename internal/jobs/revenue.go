@@ -208,19 +208,21 @@ func (w *revenueChunkWorker) Work(ctx context.Context, job *river.Job[RevenueChu
 		for i, out := range outs {
 			id := batch[i]
 			ch.Next++
-			ch.Rows += int64(out.Rows)
 			switch {
 			case out.Retry && !lastTry:
+				// What it stored is replaced, and counted, by the next pass.
 				ch.Retry = append(ch.Retry, id)
 				ch.Errors++
 				ch.LastError = fmt.Sprintf("%s: %v", id, out.Err)
 			case out.Err != nil:
 				gaveUp = gaveUp || out.Retry
 				ch.Done++
+				ch.Rows += int64(out.Rows)
 				ch.Errors++
 				ch.LastError = fmt.Sprintf("%s: %v", id, out.Err)
 			default:
 				ch.Done++
+				ch.Rows += int64(out.Rows)
 			}
 		}
 		if time.Since(saved) >= revenueCheckpointEvery || time.Now().After(budget) {

@@ -222,3 +222,22 @@ func TestRevenueChunkKilledMidwayIsRerunToTheSameTotals(t *testing.T) {
 	require.Equal(t, "done", p.State, p.LastError)
 	e.checkRevenue(t, store, p, from, to)
 }
+
+// An account whose figures were stored before WeChat asked to retry its
+// settlement is pulled again in the next pass; its rows count once.
+func TestRevenueRetriedAccountCountsItsRowsOnce(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 12)
+	from, to := e.openRevenue()
+	for _, id := range e.apps[:3] {
+		e.sim.Script(id, wechat.ActionGetSettlement, wechatsim.Behavior{Ret: -202, Times: 1})
+	}
+	a, store := e.revenueWorker("worker", 500, 5, 2, nil)
+	id, err := a.StartRevenuePull(context.Background(), "backfill", from, to, nil)
+	require.NoError(t, err)
+	e.start(a)
+	p := waitPull(t, store, id, 2*time.Minute)
+	require.Equal(t, "done", p.State, p.LastError)
+	require.Equal(t, 3, p.Errors)
+	e.checkRevenue(t, store, p, from, to)
+}
