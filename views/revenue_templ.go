@@ -2170,9 +2170,9 @@ func RevenuePulls(b Base, pulls []revenue.Pull) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var145 string
-			templ_7745c5c3_Var145, templ_7745c5c3_Err = templ.JoinStringErrs(b.T("%d of %d", p.DaysDone(), p.DaysTotal()))
+			templ_7745c5c3_Var145, templ_7745c5c3_Err = templ.JoinStringErrs(b.T("%d of %d", p.AccountsDone, p.AccountsTotal))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/revenue.templ`, Line: 265, Col: 164}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/revenue.templ`, Line: 265, Col: 168}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var145))
 			if templ_7745c5c3_Err != nil {

@@ -242,8 +242,9 @@ func yuanToFen(t *testing.T, s string) int64 {
 	return w*100 + f
 }
 
-// WeChat asking to retry (-202) fails the step; the queue retries the pull,
-// which carries on and ends with every figure stored once.
+// WeChat asking to retry (-202) for one account sends it back to the queue
+// after the chunk's pass; the next pass calls it again, and the pull ends
+// with every figure stored once.
 func TestRevenuePullResumesAfterWeChatAsksToRetry(t *testing.T) {
 	t.Parallel()
 	re := newRevenueEnv(t, 2)
@@ -255,10 +256,13 @@ func TestRevenuePullResumesAfterWeChatAsksToRetry(t *testing.T) {
 	id, err := re.App.Jobs.StartRevenuePull(ctx, "backfill", from, y, nil)
 	require.NoError(t, err)
 	p := re.waitPull(t, id, func(p revenue.Pull) bool { return p.Errors > 0 })
-	require.Equal(t, jobs.RevenueChunkDays, p.DaysDone(), "the first step stays stored")
+	require.Equal(t, "running", p.State)
+	require.Less(t, p.AccountsDone, p.AccountsTotal, "the refused account is called again")
 	re.Sim.FailDay(re.opened[1], bad, 0)
 	p = re.waitPull(t, id, ended)
 	require.Equal(t, "done", p.State, p.LastError)
+	require.Equal(t, 3, p.AccountsTotal)
+	require.Equal(t, p.AccountsTotal, p.AccountsDone)
 	start, end := from.Format(time.DateOnly), y.Format(time.DateOnly)
 	got, err := re.App.RevenueStore.ProviderTotals(ctx, from, y)
 	require.NoError(t, err)

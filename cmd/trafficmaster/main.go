@@ -56,6 +56,7 @@ func commands() []command {
 		{"user", "manage staff: create, list, disable, enable", cmdUser},
 		{"worker", "run bulk-run and scheduled jobs only, no HTTP (scale apart from serve)", cmdWorker},
 		{"gen", "fill an empty database with generated accounts and audit rows for benchmarks", cmdGen},
+		{"gen-revenue", "fill a database with generated ad data for the revenue benchmarks", cmdGenRevenue},
 		{"load", "measure the console's pages under concurrent staff sessions (loopback only)", cmdLoad},
 		{"sync", "read every authorizer from WeChat once and store them", cmdSync},
 		{"wechat-sim", "run the local WeChat simulator with the demo accounts", cmdWeChatSim},

@@ -69,6 +69,16 @@ type Config struct {
 	Revenue      RevenueCollector
 	// AutoOpens keeps the opens on authorization (autoopen.go).
 	AutoOpens AutoOpenStore
+	// RevenueConcurrency is how many chunks of pulls this instance works
+	// on at once (default 4); RevenueChunkAccounts how many Mini Programs
+	// a chunk pulls (default RevenueChunkAccounts); RevenueChunkBudget how
+	// long a chunk's job works before handing itself back (default half of
+	// JobTimeout); RevenueAccountsAtOnce how many accounts of a chunk are
+	// pulled at once (default 4).
+	RevenueConcurrency    int
+	RevenueChunkAccounts  int
+	RevenueChunkBudget    time.Duration
+	RevenueAccountsAtOnce int
 }
 
 // Client is the queue client with the services built on it.
@@ -103,6 +113,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RevenueConcurrency <= 0 {
+		cfg.RevenueConcurrency = 4
+	}
 	if cfg.Store == nil || cfg.Slots == nil {
 		return nil, errors.New("jobs: Config.Store and Config.Slots are required")
 	}
@@ -124,6 +137,9 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := river.AddWorkerSafely(workers, &revenueChunkWorker{c: c}); err != nil {
+		return nil, err
+	}
 	var periodic []*river.PeriodicJob
 	for _, s := range cfg.Schedules {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(s.Every), func() (river.JobArgs, *river.InsertOpts) {
@@ -137,6 +153,7 @@ func New(cfg Config) (*Client, error) {
 		Queues: map[string]river.QueueConfig{
 			QueueBulk:        {MaxWorkers: cfg.Concurrency},
 			QueueMaintenance: {MaxWorkers: 2},
+			QueueRevenue:     {MaxWorkers: cfg.RevenueConcurrency},
 		},
 		Workers:              workers,
 		PeriodicJobs:         periodic,

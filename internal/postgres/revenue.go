@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
@@ -22,7 +23,10 @@ type RevenueStore struct {
 	ComponentAppID string
 }
 
-var _ revenue.Store = (*RevenueStore)(nil)
+var (
+	_ revenue.Store     = (*RevenueStore)(nil)
+	_ jobs.RevenuePulls = (*RevenueStore)(nil)
+)
 
 func dateText(t time.Time) string { return t.Format(time.DateOnly) }
 
@@ -367,10 +371,14 @@ func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limi
 	})
 }
 
-// CreatePull records a pull of [from, to] and queues its job through queue in
-// the same transaction (so it is enqueued with its job or not at all), and
-// returns its id.
-func (s *RevenueStore) CreatePull(ctx context.Context, kind string, from, to time.Time, by *int64, queue func(ctx context.Context, tx pgx.Tx, id int64) error) (int64, error) {
+// CreatePull records a pull of [from, to] with its chunks: chunk 0 for the
+// provider's own calls, then the platform's Mini Programs in appid order,
+// chunkSize to a chunk. queue is called with the chunks in the same
+// transaction (so a pull is recorded with its jobs or not at all).
+func (s *RevenueStore) CreatePull(ctx context.Context, kind string, from, to time.Time, by *int64, chunkSize int, queue jobs.RevenueQueueFunc) (int64, error) {
+	if chunkSize <= 0 {
+		chunkSize = jobs.RevenueChunkAccounts
+	}
 	var id int64
 	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `
@@ -378,35 +386,158 @@ func (s *RevenueStore) CreatePull(ctx context.Context, kind string, from, to tim
 			VALUES ($1, $2::date, $3::date, $2::date, $4) RETURNING id`, kind, dateText(from), dateText(to), by).Scan(&id); err != nil {
 			return err
 		}
+		rows, err := tx.Query(ctx, `
+			WITH ids AS (
+				SELECT appid, (row_number() OVER (ORDER BY appid) - 1) / $5 AS n
+				FROM authorizers
+				WHERE component_appid = $4 AND is_mini_program AND revoked_at IS NULL),
+			chunks AS (
+				SELECT 0 AS chunk, '{}'::text[] AS appids
+				UNION ALL
+				SELECT n + 1, array_agg(appid ORDER BY appid) FROM ids GROUP BY n)
+			INSERT INTO revenue_pull_chunks (pull_id, chunk, from_day, to_day, appids)
+			SELECT $1, chunk, $2::date, $3::date, appids FROM chunks
+			RETURNING chunk, cardinality(appids)`, id, dateText(from), dateText(to), s.ComponentAppID, chunkSize)
+		if err != nil {
+			return err
+		}
+		var chunks []int
+		var accounts int
+		var n, size int
+		if _, err := pgx.ForEachRow(rows, []any{&n, &size}, func() error {
+			chunks = append(chunks, n)
+			accounts += size
+			return nil
+		}); err != nil {
+			return err
+		}
+		slices.Sort(chunks)
+		if _, err := tx.Exec(ctx, `UPDATE revenue_pulls SET chunks_left = $2, accounts_total = $3 WHERE id = $1`, id, len(chunks), accounts); err != nil {
+			return err
+		}
 		if queue == nil {
 			return nil
 		}
-		return queue(ctx, tx, id)
+		return queue(ctx, tx, id, chunks)
 	})
 	return id, err
 }
 
-const pullColumns = `id, kind, from_day, to_day, next_day, state, rows, errors, last_error, created_at, finished_at`
+// A pull's figures are its own (the rollup's) and the sums of its chunks';
+// its last error is its own or its chunks' latest.
+const pullColumns = `p.id, p.kind, p.from_day, p.to_day, p.next_day, p.state,
+	p.rows + coalesce(c.rows, 0), p.errors + coalesce(c.errors, 0),
+	coalesce(nullif(p.last_error, ''), c.last_error, ''), p.created_at, p.finished_at,
+	coalesce(c.done, 0), p.accounts_total`
+
+const pullFrom = ` FROM revenue_pulls p LEFT JOIN LATERAL (
+	SELECT sum(rows) AS rows, sum(errors) AS errors, sum(accounts_done) AS done,
+	       (SELECT last_error FROM revenue_pull_chunks e WHERE e.pull_id = p.id AND e.last_error <> ''
+	        ORDER BY e.updated_at DESC LIMIT 1) AS last_error
+	FROM revenue_pull_chunks WHERE pull_id = p.id) c ON true`
 
 func scanPull(r pgx.Row) (revenue.Pull, error) {
 	var p revenue.Pull
-	err := r.Scan(&p.ID, &p.Kind, &p.From, &p.To, &p.Next, &p.State, &p.Rows, &p.Errors, &p.LastError, &p.CreatedAt, &p.FinishedAt)
+	err := r.Scan(&p.ID, &p.Kind, &p.From, &p.To, &p.Next, &p.State, &p.Rows, &p.Errors, &p.LastError, &p.CreatedAt, &p.FinishedAt,
+		&p.AccountsDone, &p.AccountsTotal)
 	p.From, p.To, p.Next = chinaDate(p.From), chinaDate(p.To), chinaDate(p.Next)
 	return p, err
 }
 
 // Pull reads one pull.
 func (s *RevenueStore) Pull(ctx context.Context, id int64) (revenue.Pull, error) {
-	return scanPull(s.Pool.QueryRow(ctx, `SELECT `+pullColumns+` FROM revenue_pulls WHERE id = $1`, id))
+	return scanPull(s.Pool.QueryRow(ctx, `SELECT `+pullColumns+pullFrom+` WHERE p.id = $1`, id))
 }
 
 // Pulls lists the latest pulls, newest first.
 func (s *RevenueStore) Pulls(ctx context.Context, limit int) ([]revenue.Pull, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT `+pullColumns+` FROM revenue_pulls ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := s.Pool.Query(ctx, `SELECT `+pullColumns+pullFrom+` ORDER BY p.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.Pull, error) { return scanPull(r) })
+}
+
+// StartChunk reads a chunk as its job finds it, and marks it and its pull
+// running if they were queued.
+func (s *RevenueStore) StartChunk(ctx context.Context, pullID int64, chunk int) (jobs.RevenueChunk, error) {
+	c := jobs.RevenueChunk{PullID: pullID, Chunk: chunk}
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			UPDATE revenue_pull_chunks SET state = 'running', updated_at = now()
+			WHERE pull_id = $1 AND chunk = $2 AND state = 'queued'`, pullID, chunk); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE revenue_pulls SET state = 'running' WHERE id = $1 AND state = 'queued'`, pullID); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `
+			SELECT p.state, c.from_day, c.to_day, c.appids, c.pass, c.next_index, c.retry,
+			       c.accounts_done, c.rows, c.errors, c.last_error, c.state
+			FROM revenue_pull_chunks c JOIN revenue_pulls p ON p.id = c.pull_id
+			WHERE c.pull_id = $1 AND c.chunk = $2`, pullID, chunk).
+			Scan(&c.PullState, &c.From, &c.To, &c.AppIDs, &c.Pass, &c.Next, &c.Retry, &c.Done, &c.Rows, &c.Errors, &c.LastError, &c.State)
+		if errors.Is(err, pgx.ErrNoRows) {
+			c.State, c.PullState = "failed", "failed" // the pull was deleted: nothing to do
+			return nil
+		}
+		return err
+	})
+	c.From, c.To = chinaDate(c.From), chinaDate(c.To)
+	c.Provider = chunk == 0
+	return c, err
+}
+
+// SaveChunk checkpoints c if the chunk is still at pass and next; false when
+// another job has moved it on (that job carries the chunk).
+func (s *RevenueStore) SaveChunk(ctx context.Context, c jobs.RevenueChunk, pass, next int) (bool, error) {
+	retry := c.Retry
+	if retry == nil {
+		retry = []string{}
+	}
+	tag, err := s.Pool.Exec(ctx, `
+		UPDATE revenue_pull_chunks SET appids = $5, pass = $6, next_index = $7, retry = $8,
+		       accounts_done = $9, rows = $10, errors = $11, last_error = $12, updated_at = now()
+		WHERE pull_id = $1 AND chunk = $2 AND pass = $3 AND next_index = $4 AND state = 'running'`,
+		c.PullID, c.Chunk, pass, next, c.AppIDs, c.Pass, c.Next, retry, c.Done, c.Rows, c.Errors, c.LastError)
+	return tag.RowsAffected() == 1, err
+}
+
+// FinishChunk ends a running chunk as state, once. The pull's row lock
+// orders chunks ending at the same time, so exactly one of them sees the
+// count of chunks left reach zero and queues the pull's finish, in the same
+// transaction.
+func (s *RevenueStore) FinishChunk(ctx context.Context, pullID int64, chunk int, state, lastError string, queue func(ctx context.Context, tx pgx.Tx, pullID int64) error) (bool, error) {
+	var last bool
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE revenue_pull_chunks SET state = $3, finished_at = now(), updated_at = now(),
+			       last_error = CASE WHEN $4 = '' THEN last_error ELSE $4 END
+			WHERE pull_id = $1 AND chunk = $2 AND state IN ('queued', 'running')`, pullID, chunk, state, lastError)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		var left int
+		if err := tx.QueryRow(ctx, `UPDATE revenue_pulls SET chunks_left = chunks_left - 1 WHERE id = $1 RETURNING chunks_left`, pullID).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			return nil
+		}
+		last = true
+		if queue == nil {
+			return nil
+		}
+		return queue(ctx, tx, pullID)
+	})
+	return last, err
+}
+
+// ChunksFailed counts the pull's chunks that gave up.
+func (s *RevenueStore) ChunksFailed(ctx context.Context, id int64) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM revenue_pull_chunks WHERE pull_id = $1 AND state = 'failed'`, id).Scan(&n)
+	return n, err
 }
 
 // AdvancePull records that the pull stored every day before next.
@@ -418,12 +549,12 @@ func (s *RevenueStore) AdvancePull(ctx context.Context, id int64, next time.Time
 	return err
 }
 
-// FinishPull ends the pull as done or failed.
+// FinishPull ends the pull as done or failed, unless it has ended already.
 func (s *RevenueStore) FinishPull(ctx context.Context, id int64, state, lastError string) error {
 	_, err := s.Pool.Exec(ctx, `
 		UPDATE revenue_pulls SET state = $2, finished_at = now(),
 		       last_error = CASE WHEN $3 = '' THEN last_error ELSE $3 END
-		WHERE id = $1`, id, state, lastError)
+		WHERE id = $1 AND state NOT IN ('done', 'failed')`, id, state, lastError)
 	return err
 }
 

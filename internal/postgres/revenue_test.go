@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,7 +101,7 @@ func TestRevenueProviderDaysAndPulls(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, revenue.Figures{Exposure: 200, Income: 1004, AgencyIncome: 251, PublisherIncome: 753}, tot)
 
-	id, err := s.CreatePull(ctx, "backfill", from, to, nil, nil)
+	id, err := s.CreatePull(ctx, "backfill", from, to, nil, 0, nil)
 	require.NoError(t, err)
 	require.NoError(t, s.AdvancePull(ctx, id, day(t, "2026-03-03"), revenue.Result{Rows: 5}))
 	p, err := s.Pull(ctx, id)
@@ -146,4 +149,64 @@ func TestRevenueConcurrentReplacesTakeTurns(t *testing.T) {
 	tot, err := s.ProviderTotals(ctx, from, to)
 	require.NoError(t, err)
 	require.Equal(t, wechat.Fen(150), tot.Income)
+}
+
+// A pull's chunks cover every Mini Program once, and however its chunks'
+// ends interleave (each ended twice at once, as a job and its rescued copy
+// might), exactly one of them queues the pull's finish.
+func TestRevenuePullChunksFinishOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	_, err := pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomp');
+		INSERT INTO authorizers (appid, component_appid, is_mini_program)
+		SELECT 'wxacc' || lpad(g::text, 4, '0'), 'wxcomp', g % 10 <> 0 FROM generate_series(1, 25) g`)
+	require.NoError(t, err)
+	from, to := day(t, "2026-03-01"), day(t, "2026-03-02")
+	for range 10 {
+		var queued []int
+		id, err := s.CreatePull(ctx, "backfill", from, to, nil, 4, func(_ context.Context, _ pgx.Tx, _ int64, chunks []int) error {
+			queued = chunks
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, []int{0, 1, 2, 3, 4, 5, 6}, queued, "the provider's chunk, then 23 Mini Programs by 4")
+		var accounts []string
+		for _, n := range queued {
+			c, err := s.StartChunk(ctx, id, n)
+			require.NoError(t, err)
+			require.Equal(t, n == 0, c.Provider)
+			require.LessOrEqual(t, len(c.AppIDs), 4)
+			accounts = append(accounts, c.AppIDs...)
+		}
+		require.Len(t, accounts, 23)
+		require.IsIncreasing(t, accounts)
+
+		var finishes atomic.Int32
+		var wg sync.WaitGroup
+		for _, n := range queued {
+			for range 2 {
+				wg.Go(func() {
+					_, err := s.FinishChunk(ctx, id, n, "done", "", func(ctx context.Context, tx pgx.Tx, pullID int64) error {
+						finishes.Add(1)
+						var open int
+						if err := tx.QueryRow(ctx, `SELECT count(*) FROM revenue_pull_chunks WHERE pull_id = $1 AND state NOT IN ('done', 'failed')`, pullID).Scan(&open); err != nil {
+							return err
+						}
+						if open != 0 {
+							return fmt.Errorf("finish queued with %d chunks still open", open)
+						}
+						return nil
+					})
+					require.NoError(t, err)
+				})
+			}
+		}
+		wg.Wait()
+		require.Equal(t, int32(1), finishes.Load())
+		p, err := s.Pull(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, 23, p.AccountsTotal)
+	}
 }

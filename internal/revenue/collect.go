@@ -73,12 +73,51 @@ func retryable(err error) bool {
 // each Mini Program's figures per slot and its settlement. pace is called
 // before every WeChat call (the global rate limiter). Accounts refused with
 // 1735/1807/2009 are marked blocked; an account WeChat asks to retry makes the
-// whole range fail with ErrRetry once every other account is stored.
+// whole range fail with ErrRetry once every other account is stored. The
+// queue splits a pull into CollectProvider and CollectAccount calls instead.
 func (s *Service) Collect(ctx context.Context, from, to time.Time, pace func(context.Context) error) (Result, error) {
+	res, err := s.CollectProvider(ctx, from, to, pace)
+	if err != nil {
+		return res, err
+	}
+	ids, err := s.Store.MiniPrograms(ctx)
+	if err != nil {
+		return res, err
+	}
+	var retry error
+	for _, id := range ids {
+		out, err := s.CollectAccount(ctx, id, from, to, pace)
+		if err != nil {
+			return res, err
+		}
+		res.Accounts++
+		res.Rows += int64(out.Rows)
+		switch {
+		case out.Blocked:
+			res.Blocked++
+		case out.Err != nil:
+			res.Errors++
+			res.LastError = fmt.Sprintf("%s: %v", id, out.Err)
+			if out.Retry {
+				retry = out.Err
+			}
+		}
+	}
+	if err := s.Store.RebuildSlotRollup(ctx, from, to); err != nil {
+		return res, err
+	}
+	if retry != nil {
+		return res, fmt.Errorf("%w: %w", ErrRetry, retry)
+	}
+	return res, nil
+}
+
+// CollectProvider pulls the provider's own figures for [from, to]: its
+// daily totals, which carry the split between provider and merchants, and
+// its settlement. An error WeChat asks to retry wraps ErrRetry.
+func (s *Service) CollectProvider(ctx context.Context, from, to time.Time, pace func(context.Context) error) (Result, error) {
 	var res Result
 	start, end := from.Format(time.DateOnly), to.Format(time.DateOnly)
-
-	// The provider's totals carry the split between provider and merchants.
 	var days []ProviderDay
 	for pg := 1; ; pg++ {
 		if err := pace(ctx); err != nil {
@@ -115,50 +154,55 @@ func (s *Service) Collect(ctx context.Context, from, to time.Time, pace func(con
 	if err != nil {
 		return res, err
 	}
-	if err := s.collectSettlement(ctx, s.ComponentAppID, start, end, pace); err != nil {
-		return res, err
-	}
+	return res, s.collectSettlement(ctx, s.ComponentAppID, start, end, pace)
+}
 
-	ids, err := s.Store.MiniPrograms(ctx)
-	if err != nil {
-		return res, err
-	}
-	var retry error
-	for _, id := range ids {
-		n, err := s.collectAccount(ctx, id, from, to, pace)
-		res.Accounts++
-		res.Rows += int64(n)
-		code, _ := wechat.CodeOf(err)
-		switch {
-		case err == nil:
-		case BlockingCodes[code]:
-			res.Blocked++
-			msg := ""
-			var we *wechat.Error
-			if errors.As(err, &we) {
-				msg = we.Message
-			}
-			if err := s.Store.MarkBlocked(ctx, id, code, msg); err != nil {
-				return res, err
-			}
-		case ctx.Err() != nil:
-			return res, ctx.Err()
-		default:
-			res.Errors++
-			res.LastError = fmt.Sprintf("%s: %v", id, err)
-			if retryable(err) {
-				retry = err
-			}
-			s.log().Warn("pull account ad data", "appid", id, "err", err)
+// AccountOutcome is what pulling one Mini Program's range came to.
+type AccountOutcome struct {
+	Rows int
+	// Blocked: WeChat refuses the account's data (1735/1807/2009), recorded.
+	Blocked bool
+	// Err is any other refusal or failure of the account's calls; Retry is
+	// set when WeChat asks to call again later (-202, 1737, transport).
+	Err   error
+	Retry bool
+}
+
+// CollectAccount pulls appID's figures per slot and settlement for [from,
+// to] and stores them, replacing what was stored for those days. WeChat's
+// refusals are the outcome; the error is the store's or ctx's, after which
+// the caller stops.
+func (s *Service) CollectAccount(ctx context.Context, appID string, from, to time.Time, pace func(context.Context) error) (AccountOutcome, error) {
+	n, err := s.collectAccount(ctx, appID, from, to, pace)
+	out := AccountOutcome{Rows: n}
+	code, _ := wechat.CodeOf(err)
+	switch {
+	case err == nil:
+	case BlockingCodes[code]:
+		out.Blocked = true
+		msg := ""
+		var we *wechat.Error
+		if errors.As(err, &we) {
+			msg = we.Message
 		}
+		if err := s.Store.MarkBlocked(ctx, appID, code, msg); err != nil {
+			return out, err
+		}
+	case ctx.Err() != nil:
+		return out, ctx.Err()
+	case errors.As(err, new(storeError)):
+		return out, err
+	default:
+		out.Err, out.Retry = err, retryable(err)
+		s.log().Warn("pull account ad data", "appid", appID, "err", err)
 	}
-	if err := s.Store.RebuildSlotRollup(ctx, from, to); err != nil {
-		return res, err
-	}
-	if retry != nil {
-		return res, fmt.Errorf("%w: %w", ErrRetry, retry)
-	}
-	return res, nil
+	return out, nil
+}
+
+// RebuildRollup sums every account's slots per day for [from, to], once
+// every account of a pull is stored.
+func (s *Service) RebuildRollup(ctx context.Context, from, to time.Time) error {
+	return s.Store.RebuildSlotRollup(ctx, from, to)
 }
 
 func (s *Service) wrap(what string, err error) error {
@@ -208,7 +252,7 @@ func (s *Service) collectAccount(ctx context.Context, appID string, from, to tim
 		}
 	}
 	if err := s.Store.ReplaceAccountDays(ctx, appID, from, to, rows); err != nil {
-		return 0, err
+		return 0, storeError{err}
 	}
 	return len(rows), s.collectSettlement(ctx, appID, start, end, pace)
 }
@@ -272,7 +316,10 @@ func (s *Service) collectSettlement(ctx context.Context, appID, start, end strin
 		}
 		items = append(items, got...)
 	}
-	return s.Store.SaveSettlement(ctx, appID, items)
+	if err := s.Store.SaveSettlement(ctx, appID, items); err != nil {
+		return storeError{err}
+	}
+	return nil
 }
 
 // HalfMonths lists the settlement intervals (1st–15th, 16th–end of month)
@@ -289,6 +336,13 @@ func HalfMonths(from, to time.Time) [][2]time.Time {
 	}
 	return out
 }
+
+// storeError is the store failing while an account is pulled: the database,
+// not WeChat, so the pull stops and carries on later instead of counting
+// the account as refused.
+type storeError struct{ error }
+
+func (e storeError) Unwrap() error { return e.error }
 
 func figuresOf(m wechat.AdMetrics) Figures {
 	return Figures{

@@ -112,6 +112,9 @@ type Pull struct {
 	LastError      string
 	CreatedAt      time.Time
 	FinishedAt     *time.Time
+	// AccountsDone of AccountsTotal are pulled (stored, refused or given
+	// up on), summed over the pull's chunks.
+	AccountsDone, AccountsTotal int
 }
 
 // DaysTotal and DaysDone give the pull's progress.
