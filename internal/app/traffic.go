@@ -24,8 +24,8 @@ func newInstanceID() string {
 
 // newTraffic builds the attempts store and the traffic-master service that
 // makes the audited attempts for clicks and bulk runs alike.
-func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, instanceID string, log *slog.Logger, now func() time.Time) (*postgres.TrafficStore, *traffic.Service) {
-	store := &postgres.TrafficStore{Pool: pool, HandOverJobKinds: []string{jobs.RunItemArgs{}.Kind()}}
+func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, instanceID string, log *slog.Logger, now func() time.Time, alerts *postgres.AlertStore) (*postgres.TrafficStore, *traffic.Service) {
+	store := &postgres.TrafficStore{Pool: pool, HandOverJobKinds: []string{jobs.RunItemArgs{}.Kind()}, Alerts: alerts}
 	svc := &traffic.Service{Store: store, WeChat: wc, Tokens: tokens, InstanceID: instanceID, Now: now, Log: log}
 	// Recovery must not take the attempts this instance is completing for orphans.
 	store.Completing = svc.Completing

@@ -65,6 +65,9 @@ type Config struct {
 	// RevenuePulls and Revenue record and perform pulls of WeChat's ad data (revenue.go).
 	RevenuePulls RevenuePulls
 	Revenue      RevenueCollector
+	// Alerts and AlertSender keep and send the alerts' deliveries (alerts.go).
+	Alerts      AlertDeliveries
+	AlertSender AlertSender
 }
 
 // Client is the queue client with the services built on it.
@@ -113,6 +116,9 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &revenuePullWorker{c: c}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &alertWorker{c: c}); err != nil {
 		return nil, err
 	}
 	var periodic []*river.PeriodicJob
