@@ -12,5 +12,6 @@ func ForApp(a *app.App) *Server {
 		Accounts: a.Attempts, Audit: a.Attempts, Attempter: a.Traffic,
 		Runs: a.Jobs.Runs, Schedules: a.Jobs, Platform: a.Platform,
 		Revenue: a.Revenue, RevenueData: a.RevenueStore, RevenuePulls: a.Jobs,
+		Alerts: a.Alerts,
 	})
 }

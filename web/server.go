@@ -45,6 +45,8 @@ type Deps struct {
 	Revenue      RevenueService
 	RevenueData  RevenueData
 	RevenuePulls RevenuePulls
+	// Alerts manages the alert targets (alerts.go).
+	Alerts AlertService
 }
 
 // Server is the console's HTTP server: one type whose handleX methods serve

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/trafficmaster/trafficmaster/internal/alert"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/platform"
@@ -118,4 +119,13 @@ type RevenueData interface {
 type RevenuePulls interface {
 	StartRevenuePull(ctx context.Context, kind string, from, to time.Time, by *int64) (int64, error)
 	RevenuePulls(ctx context.Context, limit int) ([]revenue.Pull, error)
+}
+
+// AlertService manages where alerts go (admins only; it checks the role too).
+type AlertService interface {
+	Targets(ctx context.Context) ([]alert.Target, error)
+	AddTarget(ctx context.Context, st *core.Staff, n alert.NewTarget) (*alert.Target, string, error)
+	SetEnabled(ctx context.Context, st *core.Staff, id int64, enabled bool) error
+	DeleteTarget(ctx context.Context, st *core.Staff, id int64) error
+	SendTest(ctx context.Context, st *core.Staff, id int64) error
 }
