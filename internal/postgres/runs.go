@@ -425,15 +425,17 @@ func (s *RunStore) RetryItem(ctx context.Context, runID int64, appID string, tri
 // FinishItem records the account's result and finishes the run after its
 // last account.
 func (s *RunStore) FinishItem(ctx context.Context, runID int64, appID string, r jobs.ItemResult) error {
-	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
+	_, err := s.Pool.Exec(ctx, `
 		UPDATE run_items SET state = $3, tries = $4, attempt_id = coalesce($5, attempt_id), outcome = $6, code = $7, message = $8, finished_at = now()
 		WHERE run_id = $1 AND appid = $2 AND state IN ('pending', 'calling')`, runID, appID, r.State, r.Tries, r.AttemptID, r.Outcome, r.Code, r.Message)
-		if err != nil {
-			return err
-		}
-		return s.finishIfDone(ctx, tx, runID)
-	})
+	if err != nil {
+		return err
+	}
+	// The item is committed before the run is checked, never in the same
+	// transaction: two last accounts finishing at once would each see the
+	// other still calling, and the run would never finish. Finishing the
+	// run and recording its alert are one transaction of their own.
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error { return s.finishIfDone(ctx, tx, runID) })
 }
 
 // PauseForPlatform puts the account back to be called on resume and pauses
