@@ -14,5 +14,6 @@ func ForApp(a *app.App) *Server {
 		Revenue: a.Revenue, RevenueData: a.RevenueStore, RevenuePulls: a.Jobs,
 		AdPanels: a.AMS,
 		AdUnits:  a.AMS,
+		Alerts:   a.Alerts,
 	})
 }

@@ -33,6 +33,7 @@ var routeRules = []access{
 	{"*", re(`^/(jobs|platform|staff|security-log)(/|$)`), "admin"},
 	{"GET", re(`^/revenue(\.csv|/settlement|$)`), "viewer"},
 	{"POST", re(`^/revenue/pulls$`), "admin"},
+	{"*", re(`^/settings/alerts(/|$)`), "admin"},
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(s) }

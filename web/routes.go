@@ -110,6 +110,14 @@ func (s *Server) routes() {
 	viewer.GET("/apps/:appid/adunits/:unit/code", s.handleAdUnitCode)
 	viewer.GET("/apps/:appid/templates", s.handleTemplatesShow)
 
+	// Alert targets (alerts.go).
+	admin.GET("/settings/alerts", s.handleAlertsShow)
+	admin.POST("/settings/alerts", s.handleAlertCreate)
+	admin.POST("/settings/alerts/:id/test", s.handleAlertTest)
+	admin.POST("/settings/alerts/:id/enable", s.handleAlertEnable)
+	admin.POST("/settings/alerts/:id/disable", s.handleAlertDisable)
+	admin.POST("/settings/alerts/:id/delete", s.handleAlertDelete)
+
 	// Unknown paths get the friendly 404 (with the session, for the navigation).
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

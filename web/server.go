@@ -49,6 +49,8 @@ type Deps struct {
 	AdPanels AdPanels
 	// AdUnits serves the ad units of a Mini Program (adunits.go).
 	AdUnits AdUnitService
+	// Alerts manages the alert targets (alerts.go).
+	Alerts AlertService
 }
 
 // Server is the console's HTTP server: one type whose handleX methods serve

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/trafficmaster/trafficmaster/internal/alert"
 	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
@@ -157,4 +158,13 @@ type AdUnitService interface {
 	UnitCode(ctx context.Context, appID, adUnitID string) (string, error)
 	CreateUnit(ctx context.Context, r ams.Request, p ams.NewUnit) (*traffic.Attempt, string, error)
 	ChangeUnit(ctx context.Context, r ams.Request, p ams.UnitChange) (*traffic.Attempt, error)
+}
+
+// AlertService manages where alerts go (admins only; it checks the role too).
+type AlertService interface {
+	Targets(ctx context.Context) ([]alert.Target, error)
+	AddTarget(ctx context.Context, st *core.Staff, n alert.NewTarget) (*alert.Target, string, error)
+	SetEnabled(ctx context.Context, st *core.Staff, id int64, enabled bool) error
+	DeleteTarget(ctx context.Context, st *core.Staff, id int64) error
+	SendTest(ctx context.Context, st *core.Staff, id int64) error
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trafficmaster/trafficmaster/internal/alert"
 	"github.com/trafficmaster/trafficmaster/internal/ams"
 	"github.com/trafficmaster/trafficmaster/internal/config"
 	"github.com/trafficmaster/trafficmaster/internal/core"
@@ -63,6 +64,11 @@ type App struct {
 
 	// Jobs is the Postgres job queue: bulk runs and scheduled work.
 	Jobs *jobs.Client
+
+	// Alerts lets admins manage where alerts go; AlertStore records events
+	// and their deliveries, which the queue sends.
+	Alerts     *alert.Service
+	AlertStore *postgres.AlertStore
 
 	// Sessions keeps the staff's signed-in sessions.
 	Sessions *postgres.SessionStore
@@ -129,9 +135,15 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.Auth = newAuth(a.Staff, opt.Now)
 	a.WeChat = newWeChat(a.Config, opt.HTTPClient)
 
-	// Platform: tokens, pushes, sync, onboarding.
+	// Alerts: before every store that records an event.
 	var err error
-	if a.PlatformStore, a.TokenManager, a.Platform, err = newPlatform(a.Config, a.Pool, a.WeChat, a.Log, opt.Now); err != nil {
+	var alertSender *alert.Sender
+	if a.AlertStore, a.Alerts, alertSender, err = newAlerts(a.Config, a.Pool, opt.Now); err != nil {
+		return err
+	}
+
+	// Platform: tokens, pushes, sync, onboarding.
+	if a.PlatformStore, a.TokenManager, a.Platform, err = newPlatform(a.Config, a.Pool, a.WeChat, a.Log, opt.Now, a.AlertStore); err != nil {
 		return err
 	}
 	// Secrets an older version stored in clear are encrypted before anything runs.
@@ -155,7 +167,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if ct, ok := tokens.(traffic.ComponentTokens); ok {
 		component = ct
 	}
-	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, component, a.InstanceID, a.Log, opt.Now)
+	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, component, a.InstanceID, a.Log, opt.Now, a.AlertStore)
 	a.recoverOrphans(ctx)
 
 	// Ad operations: cached reads, audited writes through the traffic service.
@@ -170,7 +182,7 @@ func (a *App) build(ctx context.Context, opt Options) error {
 
 	// Jobs: bulk runs and the schedules, calling the traffic service.
 	schedules := append(a.schedules(), jobs.RevenueDaily(revenueEvery, opt.Now))
-	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue, a.AMS, a.PlatformStore); err != nil {
+	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue, a.AMS, a.PlatformStore, a.AlertStore, alertSender); err != nil {
 		return err
 	}
 	// Opening on authorization: the platform store records an authorization

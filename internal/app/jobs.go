@@ -20,11 +20,11 @@ const tokenRefreshAhead = 20 * time.Minute
 // newJobs builds the queue client with its schedules; its workers call the
 // traffic service for each account of a run. They run in App.Background
 // (serve, dev) or alone (worker).
-func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID string, attempter traffic.Attempter, schedules []jobs.Schedule, now func() time.Time, pulls jobs.RevenuePulls, collector jobs.RevenueCollector, applier jobs.Applier, autoOpens jobs.AutoOpenStore) (*jobs.Client, error) {
+func newJobs(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger, instanceID string, attempter traffic.Attempter, schedules []jobs.Schedule, now func() time.Time, pulls jobs.RevenuePulls, collector jobs.RevenueCollector, applier jobs.Applier, autoOpens jobs.AutoOpenStore, alerts *postgres.AlertStore, sender jobs.AlertSender) (*jobs.Client, error) {
 	return jobs.New(jobs.Config{
-		ID: instanceID, Pool: pool, Store: &postgres.RunStore{Pool: pool}, Slots: &postgres.RateSlots{Pool: pool}, Log: log, Attempter: attempter, AMS: applier,
+		ID: instanceID, Pool: pool, Store: &postgres.RunStore{Pool: pool, Alerts: alerts}, Slots: &postgres.RateSlots{Pool: pool}, Log: log, Attempter: attempter, AMS: applier,
 		RatePerSecond: cfg.RatePerSecond, Concurrency: cfg.Concurrency, RetryWait: cfg.RetryBackoff, Now: now,
-		Schedules: schedules, RevenuePulls: pulls, Revenue: collector, AutoOpens: autoOpens,
+		Schedules: schedules, RevenuePulls: pulls, Revenue: collector, AutoOpens: autoOpens, Alerts: alerts, AlertSender: sender,
 	})
 }
 

@@ -17,7 +17,7 @@ import (
 
 // newPlatform builds the platform's store (secrets sealed at rest), its
 // token manager and the platform service (pushes, sync, onboarding).
-func newPlatform(cfg config.Config, pool *pgxpool.Pool, wc *wechat.Client, log *slog.Logger, now func() time.Time) (*postgres.PlatformStore, *platform.TokenManager, *platform.Service, error) {
+func newPlatform(cfg config.Config, pool *pgxpool.Pool, wc *wechat.Client, log *slog.Logger, now func() time.Time, alerts *postgres.AlertStore) (*postgres.PlatformStore, *platform.TokenManager, *platform.Service, error) {
 	box, err := secretbox.New(cfg.Key("at-rest"))
 	if err != nil {
 		return nil, nil, nil, err
@@ -30,6 +30,7 @@ func newPlatform(cfg config.Config, pool *pgxpool.Pool, wc *wechat.Client, log *
 	store := &postgres.PlatformStore{Pool: pool, Box: box}
 	tm := platform.NewTokenManager(store, wc, log)
 	tm.Now = now
+	tm.Alerts = alerts
 	svc := platform.New(platform.Config{
 		Store: store, WeChat: wc, Crypter: crypter, Tokens: tm,
 		LoginPageBase: w.LoginPageBase, Log: log, Now: now,

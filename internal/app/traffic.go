@@ -24,11 +24,11 @@ func newInstanceID() string {
 
 // newTraffic builds the attempts store and the traffic-master service that
 // makes the audited attempts for clicks and bulk runs alike.
-func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, component traffic.ComponentTokens, instanceID string, log *slog.Logger, now func() time.Time) (*postgres.TrafficStore, *traffic.Service) {
+func newTraffic(pool *pgxpool.Pool, wc *wechat.Client, tokens traffic.AuthorizerTokens, component traffic.ComponentTokens, instanceID string, log *slog.Logger, now func() time.Time, alerts *postgres.AlertStore) (*postgres.TrafficStore, *traffic.Service) {
 	// Revenue chunks and finishes resume from their checkpoints, so a dead
 	// instance's are handed over as its run items are.
 	store := &postgres.TrafficStore{Pool: pool, HandOverJobKinds: []string{jobs.RunItemArgs{}.Kind(),
-		jobs.RevenueChunkArgs{}.Kind(), jobs.RevenuePullArgs{}.Kind()}}
+		jobs.RevenueChunkArgs{}.Kind(), jobs.RevenuePullArgs{}.Kind()}, Alerts: alerts}
 	svc := &traffic.Service{Store: store, WeChat: wc, Tokens: tokens, Component: component, InstanceID: instanceID, Now: now, Log: log}
 	// Recovery must not take the attempts this instance is completing for orphans.
 	store.Completing = svc.Completing

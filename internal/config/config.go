@@ -45,6 +45,9 @@ type Config struct {
 	// after a transient WeChat error; "operating too fast" waits six times as
 	// long, and each further retry twice as long as the one before.
 	RetryBackoff time.Duration
+	// AlertLang is the language alerts are written in (ALERT_LANG, en or zh):
+	// the console's default language, English, unless set.
+	AlertLang string
 }
 
 // WeChat configures the third-party platform.
@@ -111,6 +114,7 @@ func Load(getenv func(string) string) (Config, error) {
 		// STATEMENT_TIMEOUT: the default is postgres.DefaultStatementTimeout.
 		StatementTimeout: dur("STATEMENT_TIMEOUT", 10*time.Second),
 		RetryBackoff:     dur("RETRY_BACKOFF", 5*time.Second),
+		AlertLang:        get("ALERT_LANG", "en"),
 		WeChat: WeChat{
 			ComponentAppID:     required("WECHAT_COMPONENT_APPID"),
 			ComponentAppSecret: required("WECHAT_COMPONENT_APPSECRET"),
@@ -144,6 +148,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if b, err := base64.StdEncoding.DecodeString(k.v + "="); len(k.v) != 43 || err != nil || len(b) != 32 {
 			errs = append(errs, fmt.Errorf("%s: want the 43-character EncodingAESKey from the platform settings", k.name))
 		}
+	}
+	if c.AlertLang != "en" && c.AlertLang != "zh" {
+		errs = append(errs, fmt.Errorf("ALERT_LANG: want en or zh, got %q", c.AlertLang))
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("TIME_ZONE: unknown zone %q", c.TimeZone))

@@ -79,6 +79,9 @@ type Config struct {
 	RevenueChunkAccounts  int
 	RevenueChunkBudget    time.Duration
 	RevenueAccountsAtOnce int
+	// Alerts and AlertSender keep and send the alerts' deliveries (alerts.go).
+	Alerts      AlertDeliveries
+	AlertSender AlertSender
 }
 
 // Client is the queue client with the services built on it.
@@ -138,6 +141,9 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if err := river.AddWorkerSafely(workers, &revenueChunkWorker{c: c}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &alertWorker{c: c}); err != nil {
 		return nil, err
 	}
 	var periodic []*river.PeriodicJob

@@ -28,6 +28,8 @@ type TokenManager struct {
 	Log            *slog.Logger
 	Now            func() time.Time
 	MinLife        time.Duration
+	// Alerts hears when the component token cannot be obtained (nil: nobody).
+	Alerts Alerter
 }
 
 var _ traffic.AuthorizerTokens = (*TokenManager)(nil)
@@ -64,6 +66,9 @@ func (m *TokenManager) ComponentAccessToken(ctx context.Context) (string, error)
 		m.Log.Info("component token refreshed", "component_appid", m.ComponentAppID, "expires_in", t.ExpiresIn.String())
 		return Token{Value: t.Value, ExpiresAt: m.Now().Add(t.ExpiresIn)}, true, nil
 	})
+	if err != nil {
+		m.alertNoComponentToken(ctx, err)
+	}
 	return tok.Value, err
 }
 

@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trafficmaster/trafficmaster/internal/alert"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/jobs"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
@@ -18,6 +20,9 @@ import (
 // and the worker's) on Postgres.
 type RunStore struct {
 	Pool *pgxpool.Pool
+	// Alerts records a run's finishing or pausing itself in the same
+	// transaction (nil: no alerts).
+	Alerts *AlertStore
 }
 
 var _ jobs.Store = (*RunStore)(nil)
@@ -127,7 +132,7 @@ func (s *RunStore) CreateRun(ctx context.Context, run *jobs.Run, appIDs []string
 				return err
 			}
 		}
-		return finishIfDone(ctx, tx, run.ID)
+		return s.finishIfDone(ctx, tx, run.ID)
 	})
 	var pe *pgconn.PgError
 	switch {
@@ -186,13 +191,29 @@ func (s *RunStore) RunIDByToken(ctx context.Context, token string) (int64, error
 	return id, err
 }
 
-// finishIfDone marks a running run finished once no account is left.
-func finishIfDone(ctx context.Context, db querier, runID int64) error {
-	_, err := db.Exec(ctx, `
-		UPDATE runs SET status = 'finished', finished_at = now(), updated_at = now()
-		WHERE id = $1 AND status = 'running'
-		  AND NOT EXISTS (SELECT 1 FROM run_items WHERE run_id = $1 AND state IN ('pending', 'calling'))`, runID)
-	return err
+// finishIfDone marks a running run finished once no account is left, and
+// records the alert that says so in the same transaction: the update
+// finishes a run once, so its alert is recorded once.
+func (s *RunStore) finishIfDone(ctx context.Context, tx pgx.Tx, runID int64) error {
+	e := alert.Event{Kind: alert.EventRunFinished, RunID: runID, Path: "/runs/" + strconv.FormatInt(runID, 10)}
+	err := tx.QueryRow(ctx, `
+		WITH f AS (
+			UPDATE runs SET status = 'finished', finished_at = now(), updated_at = now()
+			WHERE id = $1 AND status = 'running'
+			  AND NOT EXISTS (SELECT 1 FROM run_items WHERE run_id = $1 AND state IN ('pending', 'calling'))
+			RETURNING action, total, finished_at
+		)
+		SELECT f.action, f.total, f.finished_at,
+		       (SELECT count(*) FROM run_items WHERE run_id = $1 AND outcome IN ('success', 'already_done')),
+		       (SELECT count(*) FROM run_items WHERE run_id = $1 AND outcome = 'needs_merchant')
+		FROM f`, runID).Scan(&e.Action, &e.Total, &e.At, &e.Succeeded, &e.NeedsMerchant)
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.Alerts.emit(ctx, tx, e)
 }
 
 // PauseRun pauses a running run; changed is false when it was not running.
@@ -250,7 +271,7 @@ func (s *RunStore) ResumeRun(ctx context.Context, id int64, queue jobs.QueueFunc
 				return err
 			}
 		}
-		return finishIfDone(ctx, tx, id)
+		return s.finishIfDone(ctx, tx, id)
 	})
 	return changed && err == nil, err
 }
@@ -446,7 +467,11 @@ func (s *RunStore) FinishItem(ctx context.Context, runID int64, appID string, r 
 	if err != nil {
 		return err
 	}
-	return finishIfDone(ctx, s.Pool, runID)
+	// The item is committed before the run is checked, never in the same
+	// transaction: two last accounts finishing at once would each see the
+	// other still calling, and the run would never finish. Finishing the
+	// run and recording its alert are one transaction of their own.
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error { return s.finishIfDone(ctx, tx, runID) })
 }
 
 // PauseForPlatform puts the account back to be called on resume and pauses
@@ -460,8 +485,11 @@ func (s *RunStore) PauseForPlatform(ctx context.Context, runID int64, appID stri
 		tag, err := tx.Exec(ctx, `
 		UPDATE runs SET status = 'paused', pause_code = $2, pause_message = $3, paused_at = now(), updated_at = now()
 		WHERE id = $1 AND status = 'running'`, runID, *at.Code, at.Message)
-		paused = tag.RowsAffected() > 0
-		return err
+		if paused = tag.RowsAffected() > 0; !paused || err != nil {
+			return err
+		}
+		return s.Alerts.emit(ctx, tx, alert.Event{Kind: alert.EventRunPaused, RunID: runID, Action: string(at.Action),
+			Path: "/runs/" + strconv.FormatInt(runID, 10), Code: at.Code, Message: at.Message, AppID: appID})
 	})
 	return paused && err == nil, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trafficmaster/trafficmaster/internal/alert"
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
 )
@@ -28,6 +29,9 @@ type TrafficStore struct {
 	// HandOverJobKinds are the queue job kinds that recovery hands back to
 	// the queue as soon as the instance running them is known dead.
 	HandOverJobKinds []string
+	// Alerts records, with the outcome, that an account needs the merchant
+	// (nil: no alerts).
+	Alerts *AlertStore
 }
 
 var _ traffic.Store = (*TrafficStore)(nil)
@@ -95,8 +99,40 @@ func jsonParams(p []byte) any {
 // statement found it, the trigger runs after), so the caller has the
 // account's new state without reading it again.
 func (s *TrafficStore) CompleteAttempt(ctx context.Context, a *traffic.Attempt) (traffic.State, error) {
+	if a.Outcome == traffic.OutcomeNeedsMerchant && a.RunID == nil && s.Alerts != nil {
+		// The alert is recorded with the outcome, or neither is. A run's
+		// accounts are counted in the run's own alert instead.
+		var state traffic.State
+		err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+			var err error
+			if state, err = completeAttempt(ctx, tx, a); err != nil {
+				return err
+			}
+			return s.Alerts.emit(ctx, tx, needsMerchant(ctx, tx, a))
+		})
+		if err != nil && !errors.Is(err, traffic.ErrNotPending) {
+			err = completeErr(err)
+		}
+		return state, err
+	}
+	return completeAttempt(ctx, s.Pool, a)
+}
+
+// needsMerchant is the alert for an account whose attempt ended needing
+// the merchant: one a day per account at most.
+func needsMerchant(ctx context.Context, db querier, a *traffic.Attempt) alert.Event {
+	e := alert.Event{Kind: alert.EventNeedsMerchant, AppID: a.AppID, Action: string(a.Action), Code: a.Code, Message: a.Message,
+		Path: "/apps/" + a.AppID, Dedupe: "needs_merchant:" + a.AppID, DedupeFor: 24 * time.Hour}
+	if a.FinishedAt != nil {
+		e.At = *a.FinishedAt
+	}
+	_ = db.QueryRow(ctx, `SELECT nick_name FROM authorizers WHERE appid = $1`, a.AppID).Scan(&e.Name) // the appid names it otherwise
+	return e
+}
+
+func completeAttempt(ctx context.Context, db querier, a *traffic.Attempt) (traffic.State, error) {
 	var state traffic.State
-	err := s.Pool.QueryRow(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
+	err := db.QueryRow(ctx, `UPDATE attempts SET status = $2, outcome = $3, code = $4, message = $5, check_status = $6,
 		raw = $7, latency_ms = $8, transport_error = $9, finished_at = $10
 		WHERE id = $1 AND status = 'pending'
 		RETURNING tm_next_state(COALESCE((SELECT s.state FROM authorizer_state s WHERE s.appid = attempts.appid), 'never'),

@@ -61,6 +61,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Tokens replaces where the traffic service gets authorizer tokens.
 	Tokens traffic.AuthorizerTokens
+	// LogTo also receives every log line, at debug level (tests of what is logged).
+	LogTo io.Writer
 }
 
 // New starts a console on a fresh database with a simulator beside it.
@@ -109,6 +111,13 @@ func New(t testing.TB, opts ...Options) *Env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if opt.LogTo != nil {
+		w := opt.LogTo
+		if testing.Verbose() {
+			w = io.MultiWriter(w, testWriter{t})
+		}
+		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	a, err := app.New(context.Background(), cfg, log, app.Options{HTTPClient: opt.HTTPClient, Now: opt.Now, Tokens: opt.Tokens})
 	if err != nil {
