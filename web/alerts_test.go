@@ -238,7 +238,7 @@ func TestAlertsReachEachKindOfReceiverSignedAsItChecks(t *testing.T) {
 	// A switched-off target gets no events but can still be tested; a
 	// deleted one is gone with its deliveries.
 	require.Equal(t, http.StatusSeeOther, admin.PostForm("/settings/alerts/"+strconv.FormatInt(hookID, 10)+"/disable", nil).StatusCode)
-	require.Equal(t, "Off", admin.Get("/settings/alerts").Text(`tr[data-target="Our pager"] td b + .badge`))
+	require.Equal(t, "Disabled", admin.Get("/settings/alerts").Text(`tr[data-target="Our pager"] td b + .badge`))
 	require.Equal(t, http.StatusSeeOther, admin.PostForm("/settings/alerts/"+strconv.FormatInt(wecomID, 10)+"/delete", nil).StatusCode)
 	require.Equal(t, 0, admin.Get("/settings/alerts").Doc.Find(`tr[data-target="Ops group"]`).Length())
 	require.Equal(t, 0, countRows(t, e, `SELECT count(*) FROM alert_deliveries WHERE target_id = $1`, wecomID))
