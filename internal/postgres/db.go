@@ -102,7 +102,10 @@ func Migrate(ctx context.Context, timed *pgxpool.Pool) error {
 }
 
 func gooseUp(ctx context.Context, db *sql.DB) error {
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Numbers are given out in ranges to work done side by side, so a lower
+	// number can arrive after a higher one has been applied: it is applied
+	// then, not refused.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return err
 	}

@@ -767,8 +767,17 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 	// an outcome's entries).
 	table := " attempts t"
 	if f.AppID != "" {
-		table = " (SELECT * FROM attempts WHERE appid = $1 OFFSET 0) t"
-		w.args = []any{f.AppID}
+		// The dates go inside too, so that only their months are read.
+		tw := &where{}
+		tw.add("t.appid = ?", f.AppID)
+		if f.From != nil {
+			tw.add("t.started_at >= ?", *f.From)
+		}
+		if f.To != nil {
+			tw.add("t.started_at < ?", *f.To)
+		}
+		table = " (SELECT * FROM attempts t" + tw.sql() + " OFFSET 0) t"
+		w.args = tw.args
 	}
 	q := "SELECT " + attemptCols + strings.Replace(attemptFrom, " attempts t ", table+" ", 1)
 	if outcomes := traffic.OutcomesIn(f.Group); f.Group != "" && f.Group != traffic.GroupPending && f.Outcome == "" && len(outcomes) > 0 {
@@ -785,8 +794,17 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 			w.args = aw.args
 			arms = append(arms, "(SELECT t.id FROM"+table+aw.sql()+limit+")")
 		}
-		q = "SELECT " + attemptCols + attemptFrom +
-			" WHERE t.id IN (SELECT id FROM (" + strings.Join(arms, " UNION ALL ") + ") u ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit+1) + ")"
+		ow := &where{args: w.args}
+		ow.add("t.id IN (SELECT id FROM (" + strings.Join(arms, " UNION ALL ") + ") u ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit+1) + ")")
+		// The rows are looked up in the dates' months only.
+		if f.From != nil {
+			ow.add("t.started_at >= ?", *f.From)
+		}
+		if f.To != nil {
+			ow.add("t.started_at < ?", *f.To)
+		}
+		w = ow
+		q = "SELECT " + attemptCols + attemptFrom + ow.sql()
 	} else {
 		w = f.into(w)
 		q += w.sql()
@@ -896,8 +914,10 @@ func (s *TrafficStore) StaffNames(ctx context.Context) ([]core.Staff, error) {
 	})
 }
 
-// AttemptMonthsAhead is how far ahead the audit's month partitions are kept.
-const AttemptMonthsAhead = 24
+// AttemptMonthsAhead is how far ahead the audit's month partitions are
+// kept: enough for the daily schedule to be down for weeks, few enough that
+// a statement planned over all of them (one not pruned by dates) stays cheap.
+const AttemptMonthsAhead = 3
 
 // AddAttemptMonths creates the audit's month partitions from the month of
 // now through AttemptMonthsAhead months later, those that do not exist yet,
