@@ -756,6 +756,10 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 		}
 		f.Group = ""
 	}
+	if f.Code != nil && (f.Outcome == traffic.Outcome("pending") || f.Group == traffic.GroupPending) {
+		// A pending attempt has no code yet.
+		return nil, 0, nil
+	}
 	if err := f.idBounds(ctx, db); err != nil {
 		return nil, 0, err
 	}
