@@ -256,3 +256,130 @@ func TestAttemptMonthsAheadAreFew(t *testing.T) {
 	require.Equal(t, postgres.AttemptMonthsAhead, ahead, "months after this one")
 	require.LessOrEqual(t, postgres.AttemptMonthsAhead, 3)
 }
+
+// allQueries records the SQL and arguments of every query of a pool.
+type allQueries struct {
+	mu   sync.Mutex
+	sqls []string
+	args [][]any
+}
+
+func (l *allQueries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sqls, l.args = append(l.sqls, d.SQL), append(l.args, d.Args)
+	return ctx
+}
+
+func (l *allQueries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (l *allQueries) take() ([]string, [][]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, a := l.sqls, l.args
+	l.sqls, l.args = nil, nil
+	return s, a
+}
+
+// listRead sums the rows and index entries of the list's tables a plan read
+// (returned or filtered away, bitmap index entries included).
+func listRead(n planNode) float64 {
+	var read float64
+	for _, p := range []string{"authorizer_state", "account_search_chars", "authorizers"} {
+		if n.Relation == p || strings.HasPrefix(n.Index, p) {
+			read += (n.ActualRows + n.RemovedFilter + n.RemovedRecheck) * max(n.Loops, 1)
+			break
+		}
+	}
+	for _, c := range n.Plans {
+		read += listRead(c)
+	}
+	return read
+}
+
+// A search matching more accounts than it counts (here 50; one common
+// character matches one account in sixteen of generated data) is bounded:
+// its counts stop at the cap and its page walks the entries of its
+// character in name order from the cursor, so no statement reads all of its
+// matches, wherever they lie in name order (花间's are one block after
+// 312,500 names at a million accounts). Its pages are the pages of the
+// exact search, forward and back.
+func TestBroadSearchIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	require.NoError(t, postgres.Generate(ctx, pool, 24_000, 0, io.Discard))
+	tracer := &allQueries{}
+	cfg, err := pgxpool.ParseConfig(pool.Config().ConnString())
+	require.NoError(t, err)
+	cfg.ConnConfig.Tracer = tracer
+	cfg.MaxConns = 1
+	tpool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer tpool.Close()
+	capped := &postgres.TrafficStore{Pool: tpool, SearchCap: 50}
+	exact := &postgres.TrafficStore{Pool: pool, SearchCap: 1_000_000}
+
+	appids := func(p *postgres.AccountPage) []string {
+		var s []string
+		for _, a := range p.Accounts {
+			s = append(s, a.AppID)
+		}
+		return s
+	}
+	bounded := func(label string) {
+		t.Helper()
+		sqls, args := tracer.take()
+		require.NotEmpty(t, sqls)
+		for i, sql := range sqls {
+			var out []byte
+			require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args[i]...).Scan(&out), label)
+			var plans []struct {
+				Plan planNode `json:"Plan"`
+			}
+			require.NoError(t, json.Unmarshal(out, &plans), label)
+			read := listRead(plans[0].Plan)
+			assert.LessOrEqual(t, read, 1500.0, "%s: statement %d reads %v rows:\n%s\n%s", label, i, read, sql, outline(plans[0].Plan, 0))
+		}
+	}
+	for _, f := range []postgres.AccountFilter{
+		{Q: "花"},
+		{Q: "花间", Status: "normal"},
+		{Q: "鲜果"},
+		{Q: "花", State: "never"},
+		{Q: "花", Sort: "appid"},
+	} {
+		label := fmt.Sprintf("%+v", f)
+		f.Limit = 50
+		first, err := capped.ListAccounts(ctx, f)
+		require.NoError(t, err, label)
+		bounded(label + " first page")
+		want, err := exact.ListAccounts(ctx, f)
+		require.NoError(t, err, label)
+		require.True(t, first.Capped, "%s matches more than 50", label)
+		require.False(t, want.Capped, label)
+		require.Len(t, first.Accounts, 50, label)
+		require.Equal(t, appids(want), appids(first), label)
+		require.Greater(t, first.Total, 50, label)
+		require.LessOrEqual(t, first.Total, 51, "%s counts 51 at most", label)
+
+		g := f
+		g.After, g.Pos = first.Next, 51
+		second, err := capped.ListAccounts(ctx, g)
+		require.NoError(t, err, label)
+		bounded(label + " second page")
+		want2, err := exact.ListAccounts(ctx, g)
+		require.NoError(t, err, label)
+		require.Equal(t, appids(want2), appids(second), label)
+		require.Equal(t, 51, second.Start, label)
+		require.NotEmpty(t, second.Prev, label)
+
+		h := f
+		h.Before, h.Pos = second.Prev, 50
+		back, err := capped.ListAccounts(ctx, h)
+		require.NoError(t, err, label)
+		bounded(label + " back")
+		require.Equal(t, appids(first), appids(back), label)
+		require.Equal(t, 1, back.Start, label)
+	}
+}
