@@ -11,10 +11,11 @@
 --   code + pending: nothing, answered without a query (a pending row has no
 --   code yet).
 -- Rows without a code (not sent, timeouts, pending) are left out of them.
-CREATE INDEX attempts_staff_code_id ON attempts (staff_id, code, id DESC) WHERE code IS NOT NULL;
-CREATE INDEX attempts_code_action_id ON attempts (code, action, id DESC) WHERE code IS NOT NULL;
-CREATE INDEX attempts_outcome_code_id ON attempts (outcome, code, id DESC) WHERE code IS NOT NULL;
-CREATE INDEX attempts_run_code_id ON attempts (run_id, code, id DESC) WHERE run_id IS NOT NULL AND code IS NOT NULL;
+-- (IF NOT EXISTS: a large database may have them built ahead of the migration.)
+CREATE INDEX IF NOT EXISTS attempts_staff_code_id ON attempts (staff_id, code, id DESC) WHERE code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS attempts_code_action_id ON attempts (code, action, id DESC) WHERE code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS attempts_outcome_code_id ON attempts (outcome, code, id DESC) WHERE code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS attempts_run_code_id ON attempts (run_id, code, id DESC) WHERE run_id IS NOT NULL AND code IS NOT NULL;
 
 -- +goose Down
 DROP INDEX attempts_run_code_id;
