@@ -29,6 +29,27 @@ type AccountsVM struct {
 	// Runnable counts the matches a bulk run over the filter would take.
 	Runnable int
 	CanAct   bool
+	// Capped says the search matched more accounts than it counts (CountCap):
+	// every count is a lower bound, shown with a plus.
+	Capped   bool
+	CountCap int
+}
+
+// Count is n as the list shows it: a lower bound with a plus when the
+// search's counting stopped at its cap.
+func (vm AccountsVM) Count(n int) string {
+	if vm.Capped {
+		return vm.T("%s+", vm.Num(min(n, vm.CountCap)))
+	}
+	return vm.Num(n)
+}
+
+// chipCount is n on a state chip (digits only, or a lower bound with a plus).
+func (vm AccountsVM) chipCount(n int) string {
+	if vm.Capped {
+		return itoa(int64(min(n, vm.CountCap))) + "+"
+	}
+	return itoa(int64(n))
 }
 
 // ResultVM is the outcome of one attempt, swapped into a row by htmx.

@@ -35,7 +35,8 @@ func (s *Server) handleAppsList(c echo.Context) error {
 	vm := views.AccountsVM{Base: s.base(c, "Mini Programs", "apps"), Accounts: page.Accounts, Q: f.Q, State: string(f.State),
 		Status: f.Status, Sort: f.Sort, Counts: page.Counts, Total: page.Total, Next: page.Next, Prev: page.Prev,
 		ShowFirst: page.Start > appsPageSize+1,
-		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c)}
+		Start:     page.Start, Matching: page.Matching, Runnable: page.Runnable, CanAct: canAct(c),
+		Capped: page.Capped, CountCap: postgres.SearchCountCap}
 	return render(c, http.StatusOK, views.AccountsPage(vm))
 }
 
@@ -54,7 +55,7 @@ func (s *Server) listCounts(c echo.Context, b views.Base) *views.AccountsVM {
 		return nil
 	}
 	return &views.AccountsVM{Base: b, Q: f.Q, State: string(f.State), Status: f.Status, Sort: f.Sort, Counts: sc.Counts, Total: sc.Total,
-		Matching: sc.Matching, Runnable: sc.Runnable}
+		Matching: sc.Matching, Runnable: sc.Runnable, Capped: sc.Capped, CountCap: postgres.SearchCountCap}
 }
 
 // account loads the account named in the path; a malformed appid is simply not found.

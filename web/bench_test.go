@@ -92,6 +92,10 @@ func BenchmarkConsolePages(b *testing.B) {
 			_, err := st.ListAccounts(ctx, postgres.AccountFilter{Q: "花间", Status: "normal", Limit: 50})
 			return err
 		}},
+		{"apps/search-broad", "/?q=%E8%8A%B1", func() error {
+			_, err := st.ListAccounts(ctx, postgres.AccountFilter{Q: "花", Limit: 50})
+			return err
+		}},
 		{"apps/state", "/?state=needs_merchant&sort=recent", func() error {
 			_, err := st.ListAccounts(ctx, postgres.AccountFilter{State: "needs_merchant", Sort: "recent", Limit: 50})
 			return err

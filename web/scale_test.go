@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -220,4 +221,39 @@ func TestStateCountsFollowEveryChange(t *testing.T) {
 	require.Positive(t, sc.Total)
 	page := c.Get("/")
 	require.Equal(t, http.StatusOK, page.StatusCode)
+}
+
+// A search matching more accounts than the list counts (postgres.SearchCountCap)
+// says so: the counts are shown as lower bounds with a plus and a sentence
+// saying why, and the pages still follow one another in name order.
+func TestBroadSearchShowsLowerBounds(t *testing.T) {
+	t.Parallel()
+	e := newTrafficEnv(t)
+	ctx := context.Background()
+	n := postgres.SearchCountCap + 60
+	_, err := e.App.Pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, user_name, principal_name, account_status, authorized_at)
+		SELECT 'wx' || lpad(to_hex(x'cd0000'::int + g), 16, '0'), $1, true, '花园' || lpad(g::text, 5, '0'), '', '', 1, now()
+		FROM generate_series(1, $2) g`, webtest.ComponentAppID, n)
+	require.NoError(t, err)
+	c, _ := e.Login(core.RoleViewer)
+	cap := strconv.Itoa(postgres.SearchCountCap)
+
+	r := c.Get("/?q=" + url.QueryEscape("花"))
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Equal(t, cap+"+", r.Text(`#state-counts [data-state=""] b`))
+	require.NotEmpty(t, r.Text("[data-capped]"))
+	require.Contains(t, r.Text("[data-position]"), "1–50 of 1,000+")
+	first := r.Doc.Find("#apps tbody tr").First().AttrOr("data-appid", "")
+	require.Equal(t, "wx0000000000cd0001", first, "the first in name order")
+	next, ok := r.Doc.Find(`a[data-page="next"]`).Attr("href")
+	require.True(t, ok)
+	r = c.Get(next)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Contains(t, r.Text("[data-position]"), "51–100 of 1,000+")
+	require.Equal(t, "wx0000000000cd0033", r.Doc.Find("#apps tbody tr").First().AttrOr("data-appid", ""), "the 51st")
+
+	// A narrower search counts exactly, without the sentence.
+	r = c.Get("/?q=" + url.QueryEscape("花园0001"))
+	require.Equal(t, "10", r.Text(`#state-counts [data-state=""] b`))
+	require.Zero(t, r.Doc.Find("[data-capped]").Length())
 }

@@ -193,6 +193,16 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 			return nil, err
 		}
 	}
+	// The second page of a broad search starts after its first page's last
+	// row, in name order.
+	broadCursor := ""
+	if st != nil {
+		p, err := st.ListAccounts(ctx, postgres.AccountFilter{Q: "花", Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		broadCursor = p.Next
+	}
 	list := func(f postgres.AccountFilter) func(context.Context) error {
 		return func(ctx context.Context) error {
 			f.Limit = 50
@@ -214,8 +224,14 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 		{"list", "/", list(postgres.AccountFilter{})},
 		{"list/status", "/?status=abnormal", list(postgres.AccountFilter{Status: "abnormal"})},
 		{"list/state", "/?state=retry_later&sort=recent", list(postgres.AccountFilter{State: "retry_later", Sort: "recent"})},
+		{"list/appid", "/?sort=appid", list(postgres.AccountFilter{Sort: "appid"})},
 		{"search/花间", "/?q=" + url.QueryEscape("花间") + "&status=normal", list(postgres.AccountFilter{Q: "花间", Status: "normal"})},
 		{"search/花", "/?q=" + url.QueryEscape("花"), list(postgres.AccountFilter{Q: "花"})},
+		{"search/花/2", "/?q=" + url.QueryEscape("花") + "&after=" + broadCursor + "&pos=51", list(postgres.AccountFilter{Q: "花", After: broadCursor, Pos: 51})},
+		{"search/花/appid", "/?q=" + url.QueryEscape("花") + "&sort=appid", list(postgres.AccountFilter{Q: "花", Sort: "appid"})},
+		{"search/鲜果", "/?q=" + url.QueryEscape("鲜果"), list(postgres.AccountFilter{Q: "鲜果"})},
+		{"search/花间日记_1", "/?q=" + url.QueryEscape("花间日记 1"), list(postgres.AccountFilter{Q: "花间日记 1"})},
+		{"search/花+state", "/?q=" + url.QueryEscape("花") + "&state=open", list(postgres.AccountFilter{Q: "花", State: "open"})},
 		{"search/appid", "/?q=" + appid, list(postgres.AccountFilter{Q: appid})},
 		{"search/appid-prefix", "/?q=" + appid[:16], list(postgres.AccountFilter{Q: appid[:16]})}, // 256 appids
 		{"search/gh_", "/?q=" + gh, list(postgres.AccountFilter{Q: gh})},
@@ -240,6 +256,7 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 		{"outcome", "outcome=retryable", func(f *postgres.AttemptFilter) { f.Outcome = "retryable" }},
 		{"group", "group=merchant", func(f *postgres.AttemptFilter) { f.Group = "merchant" }},
 		{"run", "run=" + strconv.FormatInt(run, 10), func(f *postgres.AttemptFilter) { f.RunID = run }},
+		{"code", "code=1735", func(f *postgres.AttemptFilter) { c := 1735; f.Code = &c }},
 		{"dates", "from=" + from.In(loc).Format(local) + "&to=" + to.In(loc).Format(local), func(f *postgres.AttemptFilter) {
 			a, b := from.In(loc), to.In(loc)
 			f.From, f.To = &a, &b

@@ -62,9 +62,11 @@ func outline(n planNode, depth int) string {
 // attemptsRead sums the attempts rows and index entries a plan read
 // (returned or filtered away), and says whether it scanned the table whole.
 func attemptsRead(n planNode) (read float64, seq bool) {
-	onAttempts := n.Relation == "attempts" || strings.HasPrefix(n.Index, "attempts")
+	// The table or one of its month partitions (attempts_2026_05, attempts_default).
+	onAttempts := n.Relation == "attempts" || (strings.HasPrefix(n.Relation, "attempts_") && n.Relation != "attempts_in_flight") ||
+		strings.HasPrefix(n.Index, "attempts")
 	if onAttempts {
-		if n.NodeType == "Seq Scan" {
+		if n.NodeType == "Seq Scan" && n.ActualRows+n.RemovedFilter > 0 { // an empty month costs nothing
 			seq = true
 		}
 		if n.NodeType != "Bitmap Index Scan" || n.Relation == "" {
@@ -79,13 +81,33 @@ func attemptsRead(n planNode) (read float64, seq bool) {
 	return read, seq
 }
 
+// partitionsRead lists the month partitions of attempts a plan reads.
+func partitionsRead(n planNode, into map[string]bool) {
+	if strings.HasPrefix(n.Relation, "attempts_") && n.Relation != "attempts_in_flight" {
+		into[n.Relation] = true
+	}
+	for _, c := range n.Plans {
+		partitionsRead(c, into)
+	}
+}
+
+// monthsOf names the month partitions a time range [from, to) lies in.
+func monthsOf(from, to time.Time) map[string]bool {
+	m := map[string]bool{}
+	for d := time.Date(from.UTC().Year(), from.UTC().Month(), 1, 0, 0, 0, 0, time.UTC); d.Before(to); d = d.AddDate(0, 1, 0) {
+		m["attempts_"+d.Format("2006_01")] = true
+	}
+	return m
+}
+
 // Every audit filter the form offers (account, staff, action, outcome, what
-// to do next, run, dates) alone and in every pair, with values that occur
+// to do next, run, WeChat code, dates) alone and in every pair, with values that occur
 // together often, rarely and never, is served by an index newest first or by
 // a bounded scan: no plan scans attempts whole, and none reads more than a
 // few hundred rows or index entries to fill a page. Against
 // TRAFFICMASTER_BENCH_DATABASE_URL (a generated database, see BENCHMARKS.md)
-// it checks that one instead of generating 100,000 rows.
+// it checks that one instead of generating 100,000 rows. A filter with dates
+// reads only the month partitions of its dates (pruned when it is planned).
 func TestEveryAuditFilterPairIsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -141,6 +163,11 @@ func TestEveryAuditFilterPairIsBounded(t *testing.T) {
 			func(f *postgres.AttemptFilter) { f.From, f.To = day(-300), day(-10) },
 		},
 	}
+	// 1735 is common; 45009 never occurs in generated data; 0 is the only
+	// code the first generated operator has.
+	for _, c := range []int{1735, 45009, 0} {
+		dims["code"] = append(dims["code"], func(f *postgres.AttemptFilter) { f.Code = &c })
+	}
 	for _, o := range []string{"success", "already_done", "retryable", "needs_merchant", "rate_limited", "not_yet_eligible", "provider_config", "failed", "unknown", "interrupted", "pending"} {
 		dims["outcome"] = append(dims["outcome"], func(f *postgres.AttemptFilter) { f.Outcome = traffic.Outcome(o) })
 	}
@@ -179,6 +206,14 @@ func TestEveryAuditFilterPairIsBounded(t *testing.T) {
 		read, seq := attemptsRead(plans[0].Plan)
 		assert.False(t, seq, "%s scans attempts whole:\n%s", label, outline(plans[0].Plan, 0))
 		assert.LessOrEqual(t, read, 2500.0, "%s reads %v rows of attempts:\n%s", label, read, outline(plans[0].Plan, 0))
+		if f.From != nil {
+			read := map[string]bool{}
+			partitionsRead(plans[0].Plan, read)
+			want := monthsOf(*f.From, *f.To)
+			for p := range read {
+				assert.True(t, want[p] || p == "attempts_default", "%s reads %s, outside its dates:\n%s", label, p, outline(plans[0].Plan, 0))
+			}
+		}
 		key := strings.SplitN(label, "#", 2)[0]
 		worst[key] = max(worst[key], read)
 	}
@@ -204,5 +239,147 @@ func TestEveryAuditFilterPairIsBounded(t *testing.T) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		t.Logf("%-16s at most %6.0f rows and index entries of attempts read", k, worst[k])
+	}
+}
+
+// The audit keeps its month partitions AttemptMonthsAhead ahead, no more:
+// every statement that dates do not prune is planned over all of them and
+// their indexes, so months made years ahead cost every such page.
+func TestAttemptMonthsAheadAreFew(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	var ahead int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'attempts'::regclass AND c.relname ~ '^attempts_[0-9]{4}_[0-9]{2}$'
+		  AND to_date(substr(c.relname, 10), 'YYYY_MM') > date_trunc('month', now())`).Scan(&ahead))
+	require.Equal(t, postgres.AttemptMonthsAhead, ahead, "months after this one")
+	require.LessOrEqual(t, postgres.AttemptMonthsAhead, 3)
+}
+
+// allQueries records the SQL and arguments of every query of a pool.
+type allQueries struct {
+	mu   sync.Mutex
+	sqls []string
+	args [][]any
+}
+
+func (l *allQueries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sqls, l.args = append(l.sqls, d.SQL), append(l.args, d.Args)
+	return ctx
+}
+
+func (l *allQueries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (l *allQueries) take() ([]string, [][]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, a := l.sqls, l.args
+	l.sqls, l.args = nil, nil
+	return s, a
+}
+
+// listRead sums the rows and index entries of the list's tables a plan read
+// (returned or filtered away, bitmap index entries included).
+func listRead(n planNode) float64 {
+	var read float64
+	for _, p := range []string{"authorizer_state", "account_search_chars", "authorizers"} {
+		if n.Relation == p || strings.HasPrefix(n.Index, p) {
+			read += (n.ActualRows + n.RemovedFilter + n.RemovedRecheck) * max(n.Loops, 1)
+			break
+		}
+	}
+	for _, c := range n.Plans {
+		read += listRead(c)
+	}
+	return read
+}
+
+// A search matching more accounts than it counts (here 50; one common
+// character matches one account in sixteen of generated data) is bounded:
+// its counts stop at the cap and its page walks the entries of its
+// character in name order from the cursor, so no statement reads all of its
+// matches, wherever they lie in name order (花间's are one block after
+// 312,500 names at a million accounts). Its pages are the pages of the
+// exact search, forward and back.
+func TestBroadSearchIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	require.NoError(t, postgres.Generate(ctx, pool, 24_000, 0, io.Discard))
+	tracer := &allQueries{}
+	cfg, err := pgxpool.ParseConfig(pool.Config().ConnString())
+	require.NoError(t, err)
+	cfg.ConnConfig.Tracer = tracer
+	cfg.MaxConns = 1
+	tpool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer tpool.Close()
+	capped := &postgres.TrafficStore{Pool: tpool, SearchCap: 50}
+	exact := &postgres.TrafficStore{Pool: pool, SearchCap: 1_000_000}
+
+	appids := func(p *postgres.AccountPage) []string {
+		var s []string
+		for _, a := range p.Accounts {
+			s = append(s, a.AppID)
+		}
+		return s
+	}
+	bounded := func(label string) {
+		t.Helper()
+		sqls, args := tracer.take()
+		require.NotEmpty(t, sqls)
+		for i, sql := range sqls {
+			var out []byte
+			require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args[i]...).Scan(&out), label)
+			var plans []struct {
+				Plan planNode `json:"Plan"`
+			}
+			require.NoError(t, json.Unmarshal(out, &plans), label)
+			read := listRead(plans[0].Plan)
+			assert.LessOrEqual(t, read, 1500.0, "%s: statement %d reads %v rows:\n%s\n%s", label, i, read, sql, outline(plans[0].Plan, 0))
+		}
+	}
+	for _, f := range []postgres.AccountFilter{
+		{Q: "花"},
+		{Q: "花间", Status: "normal"},
+		{Q: "鲜果"},
+		{Q: "花", State: "never"},
+		{Q: "花", Sort: "appid"},
+	} {
+		label := fmt.Sprintf("%+v", f)
+		f.Limit = 50
+		first, err := capped.ListAccounts(ctx, f)
+		require.NoError(t, err, label)
+		bounded(label + " first page")
+		want, err := exact.ListAccounts(ctx, f)
+		require.NoError(t, err, label)
+		require.True(t, first.Capped, "%s matches more than 50", label)
+		require.False(t, want.Capped, label)
+		require.Len(t, first.Accounts, 50, label)
+		require.Equal(t, appids(want), appids(first), label)
+		require.Greater(t, first.Total, 50, label)
+		require.LessOrEqual(t, first.Total, 51, "%s counts 51 at most", label)
+
+		g := f
+		g.After, g.Pos = first.Next, 51
+		second, err := capped.ListAccounts(ctx, g)
+		require.NoError(t, err, label)
+		bounded(label + " second page")
+		want2, err := exact.ListAccounts(ctx, g)
+		require.NoError(t, err, label)
+		require.Equal(t, appids(want2), appids(second), label)
+		require.Equal(t, 51, second.Start, label)
+		require.NotEmpty(t, second.Prev, label)
+
+		h := f
+		h.Before, h.Pos = second.Prev, 50
+		back, err := capped.ListAccounts(ctx, h)
+		require.NoError(t, err, label)
+		bounded(label + " back")
+		require.Equal(t, appids(first), appids(back), label)
+		require.Equal(t, 1, back.Start, label)
 	}
 }

@@ -102,6 +102,9 @@ func Migrate(ctx context.Context, timed *pgxpool.Pool) error {
 }
 
 func gooseUp(ctx context.Context, db *sql.DB) error {
+	// Numbers are given out in ranges to work done side by side, so a lower
+	// number can arrive after a higher one has been applied: it is applied
+	// then, not refused.
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,9 +33,31 @@ type TrafficStore struct {
 	// Alerts records, with the outcome, that an account needs the merchant
 	// (nil: no alerts).
 	Alerts *AlertStore
+	// SearchCap is how many of a search's matches are counted at most
+	// (SearchCountCap when 0).
+	SearchCap int
 }
 
 var _ traffic.Store = (*TrafficStore)(nil)
+
+// SearchCountCap is how many of a search's matches are counted at most. A
+// search matching more (one common character matches tens of thousands of
+// accounts at a million) shows "1,000+": its counts per state are those of
+// the first matches found, lower bounds, and its page comes from a walk in
+// the list's order (searchWalk) instead of sorting every match.
+const SearchCountCap = 1000
+
+// searchWalk is how many rows a broad search's page examines, in the list's
+// order, looking for a page of matches. Past it (matches that are broad but
+// rare beside a state filter) the page sorts every match instead.
+const searchWalk = 10_000
+
+func (s *TrafficStore) searchCap() int {
+	if s.SearchCap > 0 {
+		return s.SearchCap
+	}
+	return SearchCountCap
+}
 
 const accountCols = `a.appid, a.nick_name, a.head_img, a.user_name, a.principal_name, a.is_mini_program,
 	a.account_status, a.revoked_at, a.revoked_reason, a.authorized_at,
@@ -438,7 +461,7 @@ func (s *TrafficStore) ListAccounts(ctx context.Context, f AccountFilter) (*Acco
 		back = hasCur
 	}
 	if strings.TrimSpace(f.Q) != "" {
-		return s.searchAccounts(ctx, f, cur, hasCur, back)
+		return s.searchAccounts(ctx, f, cur, hasCur, back, s.searchCap())
 	}
 	w := &where{}
 	from := f.selection(w, true)
@@ -517,6 +540,9 @@ type StateCounts struct {
 	// Matching are the accounts in the filter's state (all when it names none);
 	// Runnable are those of them a run would take (neither revoked nor closed).
 	Matching, Runnable int
+	// Capped says the search matched more accounts than it counts
+	// (TrafficStore.SearchCap): every count is a lower bound.
+	Capped bool
 }
 
 // CountStates counts the accounts per state for the filter. Without a
@@ -524,6 +550,17 @@ type StateCounts struct {
 // rows whatever the number of accounts: the status filter is part of their
 // key); a search counts its matches on the narrow list table.
 func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateCounts, error) {
+	if strings.TrimSpace(f.Q) != "" {
+		ch, err := s.broadChar(ctx, f.Q)
+		if err != nil {
+			return StateCounts{}, err
+		}
+		if ch != "" {
+			if sc, err := s.walkCounts(ctx, f, ch); err != nil || sc.Capped {
+				return sc, err
+			}
+		}
+	}
 	sc := StateCounts{Counts: map[traffic.State]int{}}
 	cw := &where{}
 	var q string
@@ -532,9 +569,11 @@ func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateC
 		q = "SELECT s.state, sum(s.n)::bigint, coalesce(sum(s.n) FILTER (WHERE s.status_class IN ('normal', 'abnormal')), 0)::bigint FROM account_state_counts s" +
 			cw.sql() + " GROUP BY s.state HAVING sum(s.n) <> 0"
 	} else {
+		// At most SearchCap+1 matches are read: more make the counts lower bounds.
 		cfrom := f.from(cw)
 		f.status(cw)
-		q = "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal'))" + cfrom + cw.sql() + " GROUP BY s.state"
+		q = "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal')) FROM (SELECT s.state, s.status_class" +
+			cfrom + cw.sql() + " LIMIT " + strconv.Itoa(s.searchCap()+1) + ") s GROUP BY s.state"
 	}
 	crows, err := s.Pool.Query(ctx, q, cw.args...)
 	if err != nil {
@@ -549,7 +588,69 @@ func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateC
 		}
 		sc.add(f, traffic.State(st), n, runnable)
 	}
+	sc.Capped = strings.TrimSpace(f.Q) != "" && sc.Total > s.searchCap()
 	return sc, crows.Err()
+}
+
+// broadChar is the character a search's counts and page walk in name order
+// when every non-ASCII character of the query is held by more accounts than
+// a search counts (a broad search; the bigram index would hand over all of
+// their matches, tens of thousands, before the first could be counted), ""
+// otherwise. It reads at most SearchCap+1 entries per character.
+func (s *TrafficStore) broadChar(ctx context.Context, q string) (string, error) {
+	var chars []string
+	for _, r := range strings.TrimSpace(q) {
+		if c := string(r); r >= 128 && !slices.Contains(chars, c) {
+			chars = append(chars, c)
+		}
+	}
+	if len(chars) == 0 {
+		return "", nil
+	}
+	var broad bool
+	err := s.Pool.QueryRow(ctx, `SELECT bool_and((SELECT count(*) FROM (SELECT 1 FROM account_search_chars c WHERE c.ch = x LIMIT $2) y) >= $2)
+		FROM unnest($1::text[]) x`, chars, s.searchCap()+1).Scan(&broad)
+	if err != nil || !broad {
+		return "", err
+	}
+	return chars[0], nil
+}
+
+// walkJoin looks up each walked entry's list row by its key, in the walk's
+// order (the fence keeps the planner from reading the search's matches
+// through the bigram index and joining the entries to them).
+const walkJoin = " CROSS JOIN LATERAL (SELECT * FROM authorizer_state s WHERE s.appid = c.appid OFFSET 0) s"
+
+// walkCounts counts a broad search's matches per state by walking the
+// entries of one of its characters in name order (account_search_chars),
+// at most searchWalk of them, until SearchCap+1 matches: Capped when it found
+// that many (the counts are then those of the first matches in name order,
+// lower bounds).
+func (s *TrafficStore) walkCounts(ctx context.Context, f AccountFilter, ch string) (StateCounts, error) {
+	sc := StateCounts{Counts: map[traffic.State]int{}}
+	w := &where{}
+	w.add("c.ch = ?", ch)
+	mw := &where{args: w.args}
+	mw.add(searchCond, strings.TrimSpace(f.Q))
+	f.status(mw)
+	q := "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal')) FROM (SELECT s.state, s.status_class FROM (SELECT c.appid FROM account_search_chars c" +
+		w.sql() + " ORDER BY c.nick_name, c.appid LIMIT " + strconv.Itoa(searchWalk) + ") c" + walkJoin +
+		mw.sql() + " LIMIT " + strconv.Itoa(s.searchCap()+1) + ") s GROUP BY s.state"
+	rows, err := s.Pool.Query(ctx, q, mw.args...)
+	if err != nil {
+		return sc, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n, runnable int
+		if err := rows.Scan(&st, &n, &runnable); err != nil {
+			return sc, err
+		}
+		sc.add(f, traffic.State(st), n, runnable)
+	}
+	sc.Capped = sc.Total > s.searchCap()
+	return sc, rows.Err()
 }
 
 // add counts n accounts in state st, runnable of which a run would take.
@@ -573,11 +674,32 @@ func (s *TrafficStore) countStates(ctx context.Context, f AccountFilter, page *A
 const matchCols = "appid, state, status_class, nick_name, last_attempt_id, last_attempt_at, last_outcome, last_code"
 
 // searchAccounts is ListAccounts for a search, in one statement and one pass:
-// the search's matches (through the bigram index) are read once, and the
-// page, the counts per state and the page's position all come from them.
-func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool) (*AccountPage, error) {
+// the search's matches (through the bigram index) are read once, at most
+// limit+1 of them (all when limit is 0), and the page, the counts per state
+// and the page's position all come from them. When there are more than
+// limit, the counts are lower bounds and the page comes from broadPage.
+func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool, limit int) (*AccountPage, error) {
+	if limit > 0 {
+		ch, err := s.broadChar(ctx, f.Q)
+		if err != nil {
+			return nil, err
+		}
+		if ch != "" {
+			sc, err := s.walkCounts(ctx, f, ch)
+			if err != nil {
+				return nil, err
+			}
+			if sc.Capped {
+				return s.broadPage(ctx, f, cur, hasCur, back, &AccountPage{StateCounts: sc})
+			}
+		}
+	}
 	mw := &where{}
 	mfrom := f.selection(mw, false)
+	mlimit := ""
+	if limit > 0 {
+		mlimit = " LIMIT " + strconv.Itoa(limit+1)
+	}
 	pw := &where{args: mw.args}
 	if f.State != "" {
 		pw.add("s.state = ?", string(f.State))
@@ -587,7 +709,7 @@ func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur 
 	}
 	// k counts the rows on the page's side of the cursor (all of the state's
 	// rows without one): the position follows from it and the counts.
-	q := "WITH m AS MATERIALIZED (SELECT " + matchCols + mfrom + mw.sql() + `),
+	q := "WITH m AS MATERIALIZED (SELECT " + matchCols + mfrom + mw.sql() + mlimit + `),
 		c AS (SELECT coalesce(array_agg(state), '{}') AS states, coalesce(array_agg(n), '{}') AS ns, coalesce(array_agg(r), '{}') AS rs
 			FROM (SELECT state, count(*) AS n, count(*) FILTER (WHERE status_class IN ('normal', 'abnormal')) AS r FROM m GROUP BY state) x),
 		k AS (SELECT count(*) AS n FROM m s` + pw.sql() + `),
@@ -618,15 +740,26 @@ func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur 
 	}
 	n := len(page.Accounts)
 	if n == 0 {
-		// Nothing on this side of the cursor: the counts alone.
+		// Nothing on this side of the cursor among the matches read: the
+		// counts alone, or, when they are capped, the walk.
+		if err := s.countStates(ctx, f, page); err != nil {
+			return nil, err
+		}
+		if limit > 0 && page.Capped {
+			return s.broadPage(ctx, f, cur, hasCur, back, page)
+		}
 		if back {
 			f.Before = ""
 			return s.ListAccounts(ctx, f)
 		}
-		return page, s.countStates(ctx, f, page)
+		return page, nil
 	}
 	for i, st := range states {
 		page.add(f, traffic.State(st), ns[i], rs[i])
+	}
+	if limit > 0 && page.Total > limit {
+		page.Capped = true
+		return s.broadPage(ctx, f, cur, hasCur, back, page)
 	}
 	before := 0
 	switch {
@@ -647,6 +780,108 @@ func (s *TrafficStore) searchAccounts(ctx context.Context, f AccountFilter, cur 
 	page.Start = before + 1
 	if before > 0 {
 		page.Prev = encodeCursor(f.cursorOf(page.Accounts[0]))
+	}
+	return page, nil
+}
+
+// searchChar is the character whose entries in account_search_chars a
+// broad search walks: the query's first non-ASCII character ("" when it has
+// none). Every match holds it, as one of its single-character grams.
+func searchChar(q string) string {
+	for _, r := range strings.TrimSpace(q) {
+		if r >= 128 {
+			return string(r)
+		}
+	}
+	return ""
+}
+
+// broadPage fills page (whose counts are already there, capped) with one
+// page of a search that matches more accounts than it counts. It walks
+// candidates in the list's order from the cursor and keeps the matches,
+// stopping at a page: for the name order the entries of the query's
+// character (account_search_chars, a row per account that holds it), else
+// the list's own index. At most searchWalk candidates are examined; a page
+// not found within them is taken from every match, sorted (broad matches
+// that are rare beside a state filter). The position is the link's hint:
+// the page does not count what lies before it.
+func (s *TrafficStore) broadPage(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool, page *AccountPage) (*AccountPage, error) {
+	cw := &where{}
+	var src, order string
+	if ch := searchChar(f.Q); ch != "" && f.Sort != "recent" && f.Sort != "appid" {
+		cw.add("c.ch = ?", ch)
+		if hasCur {
+			if back {
+				cw.add("(c.nick_name, c.appid) < (?, ?)", cur.K, cur.A)
+			} else {
+				cw.add("(c.nick_name, c.appid) > (?, ?)", cur.K, cur.A)
+			}
+		}
+		order = " ORDER BY c.nick_name, c.appid"
+		if back {
+			order = " ORDER BY c.nick_name DESC, c.appid DESC"
+		}
+		src = "SELECT c.appid, c.nick_name FROM account_search_chars c" + cw.sql() + order
+	} else {
+		if hasCur {
+			f.keyset(cw, cur, back)
+		}
+		order = f.order(back)
+		src = "SELECT s.* FROM authorizer_state s" + cw.sql() + order
+	}
+	walk := " LIMIT " + strconv.Itoa(searchWalk)
+	mw := &where{args: cw.args}
+	mw.add(searchCond, strings.TrimSpace(f.Q))
+	f.status(mw)
+	if f.State != "" {
+		mw.add("s.state = ?", string(f.State))
+	}
+	var q string
+	if strings.HasPrefix(src, "SELECT c.") {
+		q = "SELECT s.* FROM (" + src + walk + ") c" + walkJoin + mw.sql() + order
+	} else {
+		q = "SELECT s.* FROM (" + src + walk + ") s" + mw.sql() + order
+	}
+	q = "SELECT " + accountCols + " FROM (" + q + " LIMIT " + strconv.Itoa(f.Limit+1) + ") s JOIN authorizers a ON a.appid = s.appid" + f.order(false)
+	rows, err := s.Pool.Query(ctx, q, mw.args...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*traffic.Account, error) { return scanAccount(r) })
+	if err != nil {
+		return nil, err
+	}
+	n := len(list)
+	if n <= f.Limit {
+		// No further page on this side, or the walk ran out first: then every
+		// match is read and sorted after all.
+		var more bool
+		if err := s.Pool.QueryRow(ctx, "SELECT count(*) > "+strconv.Itoa(searchWalk)+" FROM ("+src+" LIMIT "+strconv.Itoa(searchWalk+1)+") c", cw.args...).Scan(&more); err != nil {
+			return nil, err
+		}
+		if more {
+			return s.searchAccounts(ctx, f, cur, hasCur, back, 0)
+		}
+		if back {
+			// Fewer than a page lie before the cursor: the first page.
+			f.Before = ""
+			return s.ListAccounts(ctx, f)
+		}
+	}
+	page.Accounts, page.Start = list, 1
+	switch {
+	case back:
+		page.Accounts = page.Accounts[1:]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+		page.Prev = encodeCursor(f.cursorOf(page.Accounts[0]))
+		page.Start = max(f.Pos-f.Limit+1, 2)
+	case n > f.Limit:
+		page.Accounts = page.Accounts[:f.Limit]
+		page.Next = encodeCursor(f.cursorOf(page.Accounts[f.Limit-1]))
+	}
+	if hasCur && !back && n > 0 {
+		page.Prev = encodeCursor(f.cursorOf(page.Accounts[0]))
+		page.Start = max(f.Pos, 2)
 	}
 	return page, nil
 }
@@ -802,6 +1037,10 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 		}
 		f.Group = ""
 	}
+	if f.Code != nil && (f.Outcome == traffic.Outcome("pending") || f.Group == traffic.GroupPending) {
+		// A pending attempt has no code yet.
+		return nil, 0, nil
+	}
 	if err := f.idBounds(ctx, db); err != nil {
 		return nil, 0, err
 	}
@@ -813,8 +1052,17 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 	// an outcome's entries).
 	table := " attempts t"
 	if f.AppID != "" {
-		table = " (SELECT * FROM attempts WHERE appid = $1 OFFSET 0) t"
-		w.args = []any{f.AppID}
+		// The dates go inside too, so that only their months are read.
+		tw := &where{}
+		tw.add("t.appid = ?", f.AppID)
+		if f.From != nil {
+			tw.add("t.started_at >= ?", *f.From)
+		}
+		if f.To != nil {
+			tw.add("t.started_at < ?", *f.To)
+		}
+		table = " (SELECT * FROM attempts t" + tw.sql() + " OFFSET 0) t"
+		w.args = tw.args
 	}
 	q := "SELECT " + attemptCols + strings.Replace(attemptFrom, " attempts t ", table+" ", 1)
 	if outcomes := traffic.OutcomesIn(f.Group); f.Group != "" && f.Group != traffic.GroupPending && f.Outcome == "" && len(outcomes) > 0 {
@@ -831,8 +1079,17 @@ func listAttempts(ctx context.Context, db querier, f AttemptFilter) (list []*tra
 			w.args = aw.args
 			arms = append(arms, "(SELECT t.id FROM"+table+aw.sql()+limit+")")
 		}
-		q = "SELECT " + attemptCols + attemptFrom +
-			" WHERE t.id IN (SELECT id FROM (" + strings.Join(arms, " UNION ALL ") + ") u ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit+1) + ")"
+		ow := &where{args: w.args}
+		ow.add("t.id IN (SELECT id FROM (" + strings.Join(arms, " UNION ALL ") + ") u ORDER BY id DESC LIMIT " + strconv.Itoa(f.Limit+1) + ")")
+		// The rows are looked up in the dates' months only.
+		if f.From != nil {
+			ow.add("t.started_at >= ?", *f.From)
+		}
+		if f.To != nil {
+			ow.add("t.started_at < ?", *f.To)
+		}
+		w = ow
+		q = "SELECT " + attemptCols + attemptFrom + ow.sql()
 	} else {
 		w = f.into(w)
 		q += w.sql()
@@ -942,8 +1199,10 @@ func (s *TrafficStore) StaffNames(ctx context.Context) ([]core.Staff, error) {
 	})
 }
 
-// AttemptMonthsAhead is how far ahead the audit's month partitions are kept.
-const AttemptMonthsAhead = 24
+// AttemptMonthsAhead is how far ahead the audit's month partitions are
+// kept: enough for the daily schedule to be down for weeks, few enough that
+// a statement planned over all of them (one not pruned by dates) stays cheap.
+const AttemptMonthsAhead = 3
 
 // AddAttemptMonths creates the audit's month partitions from the month of
 // now through AttemptMonthsAhead months later, those that do not exist yet,
