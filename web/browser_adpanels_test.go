@@ -74,6 +74,19 @@ func TestBrowserAdPanels(t *testing.T) {
 		// The page's history follows with the new audit entry.
 		b.WaitVisible(`#history #attempts tbody tr`)
 
+		// Cover ads stop showing in scene 1001: the panel comes back from
+		// the write with the box unticked, and WeChat has the new list.
+		browsertest.Eval[string](b, `document.querySelector("#cover-ads form[data-cover-scenes]").dataset.old = "1"`)
+		b.Click(`#cover-ads form[data-cover-scenes] input[value="1001"]`)
+		b.Click(`#cover-ads form[data-cover-scenes] button[type=submit]`)
+		b.WaitVisible(`#cover-ads form[data-cover-scenes]:not([data-old])`)
+		require.Equal(t, "success", attr(t, b, `#cover-ads .result`, "data-outcome"))
+		require.False(t, browsertest.Eval[bool](b, `document.querySelector('#cover-ads form[data-cover-scenes] input[value="1001"]').checked`))
+		cover, err := e.App.AMS.Cover(ctx, app, true)
+		require.NoError(t, err)
+		require.NotContains(t, cover.Value.Scenes, 1001)
+		require.NotEmpty(t, cover.Value.Scenes)
+
 		// Block an Official Account, then stop blocking it (confirmed).
 		const gh = "gh_00000000a1b2"
 		b.Do(chromedp.SendKeys(`#blocking input[name=id]`, gh))
@@ -83,6 +96,18 @@ func TestBrowserAdPanels(t *testing.T) {
 		b.Click(`#blocking [data-kind=biz] li[data-id="` + gh + `"] button[data-remove]`)
 		b.Do(chromedp.WaitNotPresent(`#blocking [data-kind=biz] li[data-id="` + gh + `"]`))
 		b.WaitVisible(`#blocking .result[data-outcome=success]`)
+
+		// Block the first industry of the checklist, saved as one write.
+		industry := browsertest.Eval[string](b, `document.querySelector('#blocking form[data-industries] input[name=industry]:not(:checked)').value`)
+		browsertest.Eval[string](b, `document.querySelector("#blocking form[data-industries]").dataset.old = "1"`)
+		b.Click(`#blocking form[data-industries] input[value="` + industry + `"]`)
+		b.Click(`#blocking form[data-industries] button[type=submit]`)
+		b.WaitVisible(`#blocking form[data-industries]:not([data-old])`)
+		b.WaitVisible(`#blocking .result[data-outcome=success]`)
+		require.True(t, browsertest.Eval[bool](b, `document.querySelector('#blocking form[data-industries] input[value="`+industry+`"]').checked`))
+		blocking, err := e.App.AMS.Blocking(ctx, app, true)
+		require.NoError(t, err)
+		require.Contains(t, blocking.Value.Industries, industry)
 
 		// A custom ratio of 35%: pending the merchant's confirmation.
 		b.Do(chromedp.SetValue(`#share-ratio input[name=ratio]`, "35"))

@@ -113,12 +113,22 @@ func TestBrowserAdUnits(t *testing.T) {
 		require.Equal(t, words["off"], strings.TrimSpace(b.Text(row+` [data-status]`)))
 		require.Equal(t, 1, e.Sim.Calls(wechat.ActionUpdateAdUnit, app))
 
+		// Rename it: the list shows the new name, and WeChat has it.
+		renamed := name + " 2"
+		b.Click(row + ` details.rename summary`)
+		b.Do(chromedp.SetValue(`#rename-`+id, renamed))
+		b.Click(row + ` button[data-action=rename]`)
+		b.WaitVisible(`#ad-units-result .result[data-outcome=success]`)
+		_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(document.querySelector(`+strconv.Quote(row)+`) || {textContent: ""}).textContent.includes(`+strconv.Quote(renamed)+`)`))
+		require.NoError(t, err, "the list shows the new name")
+		require.Equal(t, 2, e.Sim.Calls(wechat.ActionUpdateAdUnit, app))
+
 		// Its code, copied with one click.
 		b.Click(row + ` a[data-action=code]`)
 		b.WaitVisible(`#ad-unit-code pre`)
 		require.Equal(t, `<ad unit-id="`+id+`"></ad>`, strings.TrimSpace(b.Text(`#ad-unit-code pre`)))
 		b.Click(`#ad-unit-code button[data-copy-snippet]`)
-		_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.querySelector("#ad-unit-code button[data-copy-snippet]").textContent.trim() === `+strconv.Quote(words["copied"])))
+		_, err = chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.querySelector("#ad-unit-code button[data-copy-snippet]").textContent.trim() === `+strconv.Quote(words["copied"])))
 		require.NoError(t, err)
 		require.Contains(t, b.Location(), "/apps/"+app, "no navigation happened")
 		b.Settle()
