@@ -54,6 +54,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		// and that the console reconnects by itself.
 		status, heading, msg = http.StatusServiceUnavailable, "Database unavailable", "The console cannot reach its database right now, so this request was not carried out. It reconnects by itself: try again in a moment."
 		c.Response().Header().Set("Retry-After", "5")
+	case statementTimedOut(err):
+		// A query ran past the statement timeout (a long custom range on
+		// the revenue dashboard): say so rather than "internal error".
+		status, heading, msg = http.StatusServiceUnavailable, "Too slow to answer", "This took longer than the console allows for one query, so nothing is shown. The dashboard's fixed periods answer at once; for a custom range, choose a shorter one."
 	case errors.Is(err, errCSRF):
 		status, heading, msg = http.StatusForbidden, "Invalid request", "The form has expired or was not sent from this console. Reload the page and try again."
 	case errors.As(err, &ce):
@@ -137,6 +141,13 @@ func databaseAway(err error) bool {
 		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
 	}
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// statementTimedOut reports whether Postgres cancelled a query at the
+// statement timeout.
+func statementTimedOut(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "57014"
 }
 
 func asCore(err error, target **core.Error) bool { return errors.As(err, target) }

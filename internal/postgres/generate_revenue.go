@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
@@ -132,5 +133,14 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 			return err
 		}
 	}
-	return step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup`)
+	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup`); err != nil {
+		return err
+	}
+	// The dashboard's fixed periods are ranked as a pull's finish ranks them.
+	start := time.Now()
+	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildRanks(ctx, tx, revenue.RankRanges(last.AddDate(0, 0, 1))) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%-40s %s\n", "rank the dashboard's periods", time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -155,8 +155,9 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 	})
 }
 
-// RebuildSlotRollup sums every account's slots per day for [from, to].
-func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time) error {
+// RebuildSlotRollup sums every account's slots per day for [from, to], and
+// when ranks is not empty replaces the precomputed rankings with theirs.
+func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
 			return err
@@ -169,7 +170,10 @@ func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time
 			SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
 			FROM revenue_slot_daily WHERE day BETWEEN $1::date AND $2::date
 			GROUP BY day, slot`, dateText(from), dateText(to))
-		return err
+		if err != nil || len(ranks) == 0 {
+			return err
+		}
+		return rebuildRanks(ctx, tx, ranks)
 	})
 }
 
@@ -324,8 +328,21 @@ func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to 
 	return out, nil
 }
 
-// Movers lists the Mini Programs whose income changed most between the two ranges.
+// Movers lists the Mini Programs whose income changed most between the two
+// ranges: precomputed for the dashboard's fixed periods (revenue_ranks.go),
+// summed on demand otherwise.
 func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return s.rankedMovers(ctx, from, to, prevFrom, prevTo, limit)
+	}
+	return s.MoversOnDemand(ctx, from, to, prevFrom, prevTo, limit)
+}
+
+// MoversOnDemand sums every account's days over both ranges.
+func (s *RevenueStore) MoversOnDemand(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
 		FROM (SELECT appid,
@@ -350,8 +367,22 @@ func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo ti
 	})
 }
 
-// TopAccounts lists the Mini Programs with the most income over [from, to].
+// TopAccounts lists the Mini Programs with the most income over [from, to]:
+// precomputed for the dashboard's fixed periods (revenue_ranks.go), summed
+// on demand otherwise.
 func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	prevFrom, prevTo := revenue.PreviousRange(from, to)
+	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return s.rankedTop(ctx, from, to, prevFrom, prevTo, limit)
+	}
+	return s.TopAccountsOnDemand(ctx, from, to, limit)
+}
+
+// TopAccountsOnDemand sums every account's days over [from, to].
+func (s *RevenueStore) TopAccountsOnDemand(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc
 		FROM (SELECT appid, sum(req_succ) req, sum(exposure) exp, sum(clicks) clk, sum(income_fen) inc

@@ -45,7 +45,7 @@ func TestRevenueReplaceIsIdempotentAcrossMonthPartitions(t *testing.T) {
 		require.NoError(t, s.ReplaceAccountDays(ctx, "wxa", from, to, rows(scale)))
 	}
 	require.NoError(t, s.ReplaceAccountDays(ctx, "wxb", from, to, rows(1)[:1]))
-	require.NoError(t, s.RebuildSlotRollup(ctx, from, to))
+	require.NoError(t, s.RebuildSlotRollup(ctx, from, to, nil))
 
 	var parts []string
 	r, err := pool.Query(ctx, `SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -132,13 +132,13 @@ func TestRevenueConcurrentReplacesTakeTurns(t *testing.T) {
 	errs := make(chan error, 24)
 	for range 8 {
 		go func() { errs <- s.ReplaceAccountDays(ctx, "wxa", from, to, rows) }()
-		go func() { errs <- s.RebuildSlotRollup(ctx, from, to) }()
+		go func() { errs <- s.RebuildSlotRollup(ctx, from, to, nil) }()
 		go func() { errs <- s.ReplaceProviderDays(ctx, from, to, pd) }()
 	}
 	for range 24 {
 		require.NoError(t, <-errs)
 	}
-	require.NoError(t, s.RebuildSlotRollup(ctx, from, to))
+	require.NoError(t, s.RebuildSlotRollup(ctx, from, to, nil))
 	top, err := s.TopAccounts(ctx, from, to, 5)
 	require.NoError(t, err)
 	require.Len(t, top, 1)

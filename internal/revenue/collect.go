@@ -103,7 +103,7 @@ func (s *Service) Collect(ctx context.Context, from, to time.Time, pace func(con
 			}
 		}
 	}
-	if err := s.Store.RebuildSlotRollup(ctx, from, to); err != nil {
+	if err := s.RebuildRollup(ctx, from, to); err != nil {
 		return res, err
 	}
 	if retry != nil {
@@ -200,9 +200,21 @@ func (s *Service) CollectAccount(ctx context.Context, appID string, from, to tim
 }
 
 // RebuildRollup sums every account's slots per day for [from, to], once
-// every account of a pull is stored.
+// every account of a pull is stored, and when those days count in the
+// dashboard's fixed periods (or their previous ranges), ranks their top
+// accounts and movers again in the same transaction.
 func (s *Service) RebuildRollup(ctx context.Context, from, to time.Time) error {
-	return s.Store.RebuildSlotRollup(ctx, from, to)
+	ranks := RankRanges(Day(s.now()))
+	touches := false
+	for _, r := range ranks {
+		if !from.After(r.To) && !to.Before(r.PrevFrom) {
+			touches = true
+		}
+	}
+	if !touches {
+		ranks = nil
+	}
+	return s.Store.RebuildSlotRollup(ctx, from, to, ranks)
 }
 
 func (s *Service) wrap(what string, err error) error {

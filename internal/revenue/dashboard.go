@@ -2,6 +2,7 @@ package revenue
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -68,6 +69,34 @@ func Periods(today time.Time) []Period {
 	}
 }
 
+// PreviousRange is the range of equal length just before [from, to], the
+// one the dashboard's movers are measured against.
+func PreviousRange(from, to time.Time) (time.Time, time.Time) {
+	days := int(to.Sub(from).Hours()/24) + 1
+	return from.AddDate(0, 0, -days), from.AddDate(0, 0, -1)
+}
+
+// RankRange is a range whose top accounts and movers (against PrevFrom to
+// PrevTo) are kept precomputed.
+type RankRange struct {
+	From, To, PrevFrom, PrevTo time.Time
+}
+
+// RankRanges are the dashboard's fixed periods as of today, as the ranges
+// the page ranks over (each against the range of equal length before it),
+// without repeats (on the 1st the month to date is yesterday).
+func RankRanges(today time.Time) []RankRange {
+	var out []RankRange
+	for _, p := range Periods(today) {
+		r := RankRange{From: p.From, To: p.To}
+		r.PrevFrom, r.PrevTo = PreviousRange(p.From, p.To)
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // TopLimit is how many Mini Programs the dashboard ranks.
 const TopLimit = 10
 
@@ -103,8 +132,7 @@ func (s *Service) Dashboard(ctx context.Context, from, to time.Time) (*Dashboard
 	if d.Top, err = s.Store.TopAccounts(ctx, d.From, d.To, TopLimit); err != nil {
 		return nil, err
 	}
-	days := int(d.To.Sub(d.From).Hours()/24) + 1
-	d.PrevFrom, d.PrevTo = d.From.AddDate(0, 0, -days), d.From.AddDate(0, 0, -1)
+	d.PrevFrom, d.PrevTo = PreviousRange(d.From, d.To)
 	if d.Movers, err = s.Store.Movers(ctx, d.From, d.To, d.PrevFrom, d.PrevTo, TopLimit); err != nil {
 		return nil, err
 	}

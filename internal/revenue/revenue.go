@@ -141,8 +141,10 @@ type Store interface {
 	MarkBlocked(ctx context.Context, appID string, code int, message string) error
 	// ReplaceProviderDays replaces the provider's daily totals for [from, to].
 	ReplaceProviderDays(ctx context.Context, from, to time.Time, days []ProviderDay) error
-	// RebuildSlotRollup sums every account's slots per day for [from, to].
-	RebuildSlotRollup(ctx context.Context, from, to time.Time) error
+	// RebuildSlotRollup sums every account's slots per day for [from, to]
+	// and, when ranks is not empty, replaces the precomputed top accounts
+	// and movers with those of ranks, in the same transaction.
+	RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []RankRange) error
 	// ReplaceUnitDay replaces every Mini Program's ad unit figures of day.
 	ReplaceUnitDay(ctx context.Context, day time.Time, rows []UnitDay) error
 	// SaveSettlement stores appID's intervals, overwriting their status and amounts.

@@ -1,0 +1,31 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
+	"github.com/trafficmaster/trafficmaster/web/webtest"
+)
+
+// A custom range whose top accounts run past the statement timeout says so
+// (the page is too slow to answer), not "internal error". The per-account
+// days are locked by another transaction so the query waits for certain.
+func TestRevenueCustomRangePastTimeoutSaysSo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := webtest.New(t, webtest.Options{Env: map[string]string{"STATEMENT_TIMEOUT": "1s"}})
+	c, _ := e.Login(core.RoleViewer)
+	tx, err := e.App.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `LOCK TABLE revenue_account_daily IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	r := c.Get("/revenue?from=2026-01-03&to=2026-02-17")
+	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
+	require.Equal(t, "Too slow to answer", r.Text(".empty h3"))
+	require.Contains(t, r.Text(".empty"), "choose a shorter one")
+}
