@@ -99,10 +99,13 @@ func (e *env) checkRevenue(t *testing.T, s *postgres.RevenueStore, p revenue.Pul
 		require.Equal(t, e.sim.ProviderTotals(start, end, slot).PublisherIncome, fen, slot)
 	}
 
-	var slotRows, providerRows int64
+	// A pull's rows are every row it stored: per slot, the provider's days and per ad unit.
+	var slotRows, providerRows, unitRows int64
 	require.NoError(t, e.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM revenue_slot_daily WHERE day BETWEEN $1::date AND $2::date),
-		(SELECT count(*) FROM revenue_provider_daily WHERE day BETWEEN $1::date AND $2::date)`, start, end).Scan(&slotRows, &providerRows))
-	require.Equal(t, slotRows+providerRows, p.Rows, "rows counted once each")
+		(SELECT count(*) FROM revenue_provider_daily WHERE day BETWEEN $1::date AND $2::date),
+		(SELECT count(*) FROM revenue_unit_daily WHERE day BETWEEN $1::date AND $2::date)`, start, end).Scan(&slotRows, &providerRows, &unitRows))
+	require.Positive(t, unitRows, "the ad units' days are pulled too")
+	require.Equal(t, slotRows+providerRows+unitRows, p.Rows, "rows counted once each")
 	require.Equal(t, len(e.apps), p.AccountsTotal)
 	require.Equal(t, p.AccountsTotal, p.AccountsDone)
 }
