@@ -201,7 +201,7 @@ func (s *RunStore) finishIfDone(ctx context.Context, tx pgx.Tx, runID int64) err
 			UPDATE runs SET status = 'finished', finished_at = now(), updated_at = now()
 			WHERE id = $1 AND status = 'running'
 			  AND NOT EXISTS (SELECT 1 FROM run_items WHERE run_id = $1 AND state IN ('pending', 'calling'))
-			RETURNING action, total, finished_at
+			RETURNING coalesce(action, op) AS action, total, finished_at
 		)
 		SELECT f.action, f.total, f.finished_at,
 		       (SELECT count(*) FROM run_items WHERE run_id = $1 AND outcome IN ('success', 'already_done')),
