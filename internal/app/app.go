@@ -162,20 +162,17 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	if tokens == nil {
 		tokens = a.TokenManager
 	}
-	// The writes taken with the component token use the same source when it has one.
-	var component traffic.ComponentTokens = a.TokenManager
-	if ct, ok := tokens.(traffic.ComponentTokens); ok {
-		component = ct
+	// The component-token writes and the ad operations' reads take both
+	// kinds of token from the same source, the test's when it has both.
+	var both ams.Tokens = a.TokenManager
+	if t, ok := tokens.(ams.Tokens); ok {
+		both = t
 	}
-	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, component, a.InstanceID, a.Log, opt.Now, a.AlertStore)
+	a.Attempts, a.Traffic = newTraffic(a.Pool, a.WeChat, tokens, both, a.InstanceID, a.Log, opt.Now, a.AlertStore)
 	a.recoverOrphans(ctx)
 
 	// Ad operations: cached reads, audited writes through the traffic service.
-	var amsTokens ams.Tokens = a.TokenManager
-	if t, ok := tokens.(ams.Tokens); ok {
-		amsTokens = t
-	}
-	a.AMS = newAMS(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, amsTokens, a.Traffic, a.Log, opt.Now)
+	a.AMS = newAMS(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, both, a.Traffic, a.Log, opt.Now)
 
 	// Revenue: WeChat's ad data, pulled by the queue, read by the pages.
 	a.RevenueStore, a.Revenue = newRevenue(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, a.TokenManager, a.Log, opt.Now)
