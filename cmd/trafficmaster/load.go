@@ -203,16 +203,18 @@ func loadPages(ctx context.Context, pool *pgxpool.Pool) ([]loadPage, error) {
 		}
 		broadCursor = p.Next
 	}
+	// Each page's filter is set once, here: the returned functions run
+	// from several goroutines at once and only read it.
 	list := func(f postgres.AccountFilter) func(context.Context) error {
+		f.Limit = 50
 		return func(ctx context.Context) error {
-			f.Limit = 50
 			_, err := st.ListAccounts(ctx, f)
 			return err
 		}
 	}
 	audit := func(f postgres.AttemptFilter) func(context.Context) error {
+		f.Limit = 50
 		return func(ctx context.Context) error {
-			f.Limit = 50
 			if _, _, err := st.ListAttempts(ctx, f); err != nil {
 				return err
 			}
