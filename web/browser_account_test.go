@@ -53,8 +53,7 @@ func TestBrowserAccountPage(t *testing.T) {
 	b.WaitVisible(`#attempts tbody tr`)
 	require.Contains(t, b.Location(), "/apps/"+app, "no navigation happened")
 	b.Click(`button[data-copy]`)
-	_, err = chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.querySelector("[data-copy-status]").textContent !== ""`))
-	require.NoError(t, err)
+	b.WaitUntil(`document.querySelector("[data-copy-status]").textContent !== ""`, "the page says whether the appid was copied")
 	require.NotEmpty(t, b.Text(`[data-copy-status]`))
 	require.Equal(t, "Copied.", strings.TrimSpace(b.Text(`[data-copy-status]`)))
 

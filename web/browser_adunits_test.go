@@ -119,8 +119,7 @@ func TestBrowserAdUnits(t *testing.T) {
 		b.Do(chromedp.SetValue(`#rename-`+id, renamed))
 		b.Click(row + ` button[data-action=rename]`)
 		b.WaitVisible(`#ad-units-result .result[data-outcome=success]`)
-		_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`(document.querySelector(`+strconv.Quote(row)+`) || {textContent: ""}).textContent.includes(`+strconv.Quote(renamed)+`)`))
-		require.NoError(t, err, "the list shows the new name")
+		b.WaitUntil(`(document.querySelector(`+strconv.Quote(row)+`) || {textContent: ""}).textContent.includes(`+strconv.Quote(renamed)+`)`, "the list shows the new name")
 		require.Equal(t, 2, e.Sim.Calls(wechat.ActionUpdateAdUnit, app))
 
 		// Its code, copied with one click.
@@ -128,8 +127,7 @@ func TestBrowserAdUnits(t *testing.T) {
 		b.WaitVisible(`#ad-unit-code pre`)
 		require.Equal(t, `<ad unit-id="`+id+`"></ad>`, strings.TrimSpace(b.Text(`#ad-unit-code pre`)))
 		b.Click(`#ad-unit-code button[data-copy-snippet]`)
-		_, err = chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.querySelector("#ad-unit-code button[data-copy-snippet]").textContent.trim() === `+strconv.Quote(words["copied"])))
-		require.NoError(t, err)
+		b.WaitUntil(`document.querySelector("#ad-unit-code button[data-copy-snippet]").textContent.trim() === `+strconv.Quote(words["copied"]), "the button says the code is copied")
 		require.Contains(t, b.Location(), "/apps/"+app, "no navigation happened")
 		b.Settle()
 		b.RequireClean(lang + " ad units")

@@ -3,7 +3,6 @@ package web_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -78,8 +77,7 @@ func TestBrowserBulkRewardVideoUnit(t *testing.T) {
 		b.Click(`form[action="/runs/ams"] button[type=submit]`)
 		b.WaitVisible(`#run-progress`)
 		// The page polls its progress until the run has ended.
-		_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`!!document.querySelector("#run-status[data-status=finished]")`, chromedp.WithPollingTimeout(time.Minute)))
-		require.NoError(t, err)
+		b.WaitUntil(`!!document.querySelector("#run-status[data-status=finished]")`, "the run page says the run has finished")
 		b.Settle()
 		require.Equal(t, "2", strings.TrimSpace(b.Text(`[data-stat=called] b`)))
 		shots("amsbulk-run-" + lang)

@@ -86,7 +86,7 @@ func TestBrowserRevenueDashboard(t *testing.T) {
 			if w == 390 {
 				// The charts redraw at the new width once the browser reports it;
 				// then nothing is wider than the phone.
-				_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(20*time.Second)))
+				_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(2*time.Minute)))
 				require.NoError(t, err, "sideways scrolling on a phone: %v",
 					browsertest.Eval[[]string](b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 392).slice(0, 6).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
 			}
@@ -151,7 +151,7 @@ func requirePhone(t *testing.T, b *browsertest.Browser, name string) {
 	b.Screenshot(name + "-1440")
 	b.Viewport(390, 900)
 	b.Settle()
-	_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(20*time.Second)))
+	_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(2*time.Minute)))
 	require.NoError(t, err, "%s: sideways scrolling on a phone: %v", name,
 		browsertest.Eval[[]string](b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 392).slice(0, 6).map(e => e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
 	b.Screenshot(name + "-390")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -30,7 +29,7 @@ func TestBrowserBroadSearch(t *testing.T) {
 	for _, width := range []int64{1440, 390} {
 		for _, lang := range []string{"en", "zh"} {
 			where := fmt.Sprintf("broad-search-%d-%s", width, lang)
-			b := browsertest.New(t, browsertest.Options{Timeout: 2 * time.Minute})
+			b := browsertest.New(t)
 			b.Viewport(width, map[int64]int64{1440: 900, 390: 844}[width])
 			b.Navigate(e.URL + "/login")
 			b.WaitVisible(`#username`)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,10 @@ type Options struct {
 	// session on a loaded two-core machine takes several times as long as on
 	// an idle one, and it must pass there too.
 	Timeout time.Duration
+	// Step bounds each step (a navigation, a wait, a click, an evaluation;
+	// default 3 min), so a step that can never finish fails as that step,
+	// with what the page showed, long before the session's bound.
+	Step time.Duration
 }
 
 // Browser is one tab of a headless Chromium; every method fails the test on error.
@@ -56,6 +61,7 @@ type Browser struct {
 	t   testing.TB
 	Ctx context.Context
 
+	step     time.Duration
 	mu       sync.Mutex
 	problems []string
 	images   []string
@@ -85,6 +91,9 @@ func New(t testing.TB, opts ...Options) *Browser {
 	}
 	if opt.Timeout == 0 {
 		opt.Timeout = 10 * time.Minute
+	}
+	if opt.Step == 0 {
+		opt.Step = 3 * time.Minute
 	}
 	bin := FindChromium()
 	if bin == "" {
@@ -121,7 +130,7 @@ func New(t testing.TB, opts ...Options) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browsertest: start Chromium: %v", err)
 	}
-	b := &Browser{t: t, Ctx: ctx, synced: map[string]chan struct{}{}}
+	b := &Browser{t: t, Ctx: ctx, step: opt.Step, synced: map[string]chan struct{}{}}
 	b.watchConsole()
 	b.serveWeChatImages()
 	// Confirmation dialogs (hx-confirm, data-confirm) are accepted, as a person would.
@@ -264,13 +273,15 @@ func (b *Browser) Sync() {
 	ch := make(chan struct{})
 	b.synced[marker] = ch
 	b.mu.Unlock()
-	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`console.debug(`+strconv.Quote(marker)+`), true`)); err != nil {
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`console.debug(`+strconv.Quote(marker)+`), true`)); err != nil {
 		b.t.Fatalf("browsertest: sync: %v", err)
 	}
 	select {
 	case <-ch:
-	case <-b.Ctx.Done():
-		b.t.Fatalf("browsertest: sync: %v", b.Ctx.Err())
+	case <-ctx.Done():
+		b.t.Fatalf("browsertest: sync: %v", ctx.Err())
 	}
 }
 
@@ -295,6 +306,30 @@ func (b *Browser) RequireClean(where string) {
 	}
 }
 
+// htmxBusy matches what htmx marks while it works: a request in flight, a
+// target being swapped or settling, new content not yet settled. Until it
+// settles, htmx has not processed new content: a link in it is a plain link
+// and a click on it leaves the page.
+const htmxBusy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+// idleJS waits until the document has loaded and htmx is not at work.
+const idleJS = `(async () => {
+  const until = async (ok) => { while (!ok()) await new Promise(r => setTimeout(r, 20)); };
+  await until(() => document.readyState === "complete" && !document.querySelector(` + "`" + htmxBusy + "`" + `));
+  return true;
+})()`
+
+// Idle waits until the page has loaded and htmx has finished every request,
+// swap and settle: the state a person looks at before the next click.
+func (b *Browser) Idle() {
+	b.t.Helper()
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](idleJS, chromedp.EvalAwaitPromise)); err != nil {
+		b.fail("waiting for htmx to finish: %v", err)
+	}
+}
+
 // Settle waits until the page has loaded, its images (lazy ones included)
 // have loaded or failed, and no htmx request is in flight.
 func (b *Browser) Settle() {
@@ -305,11 +340,13 @@ func (b *Browser) Settle() {
   const imgs = [...document.images];
   imgs.forEach(i => { if (i.loading === "lazy") i.loading = "eager"; });
   await until(() => imgs.every(i => i.complete));
-  await until(() => !document.querySelector(".htmx-request"));
+  await until(() => !document.querySelector(` + "`" + htmxBusy + "`" + `));
   return true;
 })()`
-	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil {
-		b.t.Fatalf("browsertest: settle: %v", err)
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil {
+		b.fail("settle: %v", err)
 	}
 }
 
@@ -379,19 +416,65 @@ func (b *Browser) Axe() []Violation {
 // Eval evaluates a JavaScript expression on the page and returns its value.
 func Eval[T any](b *Browser, expr string) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
-		b.t.Fatalf("browsertest: eval %s: %v", expr, err)
+		b.fail("eval %s: %v", expr, err)
 	}
 	return v
+}
+
+// stepContext bounds one step.
+func (b *Browser) stepContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.Ctx, b.step)
+}
+
+// fail ends the test with err and what the page showed when it happened:
+// its address, the console's errors so far and the start of its text.
+func (b *Browser) fail(format string, args ...any) {
+	b.t.Helper()
+	b.Screenshot("failure-" + sanitize(b.t.Name()))
+	msg := fmt.Sprintf(format, args...)
+	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
+	defer cancel()
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+		msg += "\n  at " + loc
+	}
+	b.mu.Lock()
+	problems := slices.Clone(b.problems)
+	b.mu.Unlock()
+	if len(problems) > 0 {
+		msg += "\n  the console reported:\n    " + strings.Join(problems, "\n    ")
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`)); err == nil {
+		const most = 3000
+		if len(text) > most {
+			text = text[:most] + "…"
+		}
+		msg += "\n  the page read:\n" + text
+	}
+	b.t.Fatalf("browsertest: %s", msg)
+}
+
+// WaitUntil waits, for at most one step, until the JavaScript expression
+// cond is true; what names the awaited state in a failure.
+func (b *Browser) WaitUntil(cond, what string) {
+	b.t.Helper()
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond)); err != nil {
+		b.fail("waiting until %s: %v", what, err)
+	}
 }
 
 // Do runs steps, failing the test on error.
 func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.Ctx, steps...); err != nil {
-		b.Screenshot("failure-" + sanitize(b.t.Name()))
-		b.t.Fatalf("browsertest: %v", err)
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fail("%v", err)
 	}
 }
 
@@ -404,15 +487,18 @@ func (b *Browser) WaitVisible(sel string) { b.t.Helper(); b.Do(chromedp.WaitVisi
 // Fill types v into the field sel.
 func (b *Browser) Fill(sel, v string) { b.t.Helper(); b.Do(chromedp.SendKeys(sel, v)) }
 
-// Click clicks sel.
-func (b *Browser) Click(sel string) { b.t.Helper(); b.Do(chromedp.Click(sel)) }
+// Click clicks sel once htmx is idle (Idle), as a person clicks what has
+// finished appearing. A click while htmx works is chromedp.Click through Do.
+func (b *Browser) Click(sel string) { b.t.Helper(); b.Idle(); b.Do(chromedp.Click(sel)) }
 
 // Text returns sel's visible text.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	v, err := chromedp.Run(b.Ctx, chromedp.Text(sel))
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Text(sel))
 	if err != nil {
-		b.t.Fatalf("browsertest: text of %s: %v", sel, err)
+		b.fail("text of %s: %v", sel, err)
 	}
 	return v
 }
@@ -420,9 +506,11 @@ func (b *Browser) Text(sel string) string {
 // Location returns the current URL.
 func (b *Browser) Location() string {
 	b.t.Helper()
-	v, err := chromedp.Run(b.Ctx, chromedp.Location())
+	ctx, cancel := b.stepContext()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
-		b.t.Fatalf("browsertest: location: %v", err)
+		b.fail("location: %v", err)
 	}
 	return v
 }
