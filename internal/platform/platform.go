@@ -117,6 +117,10 @@ type Store interface {
 	AuthorizerStates(ctx context.Context, componentAppID string) (map[string]AuthorizerState, error)
 	// SaveAuthorization records an account with its refresh token (un-revoking it).
 	SaveAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, access *Token) error
+	// SyncAuthorization records an account the authorizer list shows unless
+	// a push changed whether it is revoked since the sync read wasRevoked;
+	// it reports whether the account was written.
+	SyncAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, wasRevoked bool) (bool, error)
 	SaveAuthorizerInfo(ctx context.Context, componentAppID string, info wechat.AuthorizerInfo, now time.Time) error
 	Revoke(ctx context.Context, appID, reason string, at time.Time) error
 

@@ -1,12 +1,16 @@
 package platform_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +43,7 @@ type bundle struct {
 	crypter *wechat.Crypter
 	store   *postgres.PlatformStore
 	svc     *platform.Service
+	simURL  string
 }
 
 // newService builds a token manager and service over pool, as a second instance would.
@@ -60,7 +65,7 @@ func setup(t *testing.T) *bundle {
 	cr, err := wechat.NewCrypter(token, aesKey, "", appID)
 	require.NoError(t, err)
 	wc := wechat.NewClient(wechat.Config{BaseURL: srv.URL, ComponentAppID: appID, ComponentAppSecret: secret})
-	b := &bundle{pool: pgtest.Pool(t), sim: sim, wc: wc, crypter: cr}
+	b := &bundle{pool: pgtest.Pool(t), sim: sim, wc: wc, crypter: cr, simURL: srv.URL}
 	b.store, b.svc = newService(t, b.pool, wc, cr)
 	return b
 }
@@ -261,6 +266,85 @@ func TestSyncRevokesAccountsThatLeft(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.pool.QueryRow(ctx, "SELECT revoked_at IS NOT NULL FROM authorizers WHERE appid = $1", ids[1]).Scan(&revoked))
 	require.False(t, revoked)
+}
+
+// listedThen delivers WeChat's authorizer list only after during has run:
+// the list is a snapshot taken before whatever during does, as when a push
+// arrives while a long sync pages through the list.
+type listedThen struct {
+	base   http.RoundTripper
+	once   sync.Once
+	during func()
+}
+
+func (l *listedThen) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.base.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.URL.Path, "/api_get_authorizer_list") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	l.once.Do(l.during)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// A push that comes while a sync's list is on its way is newer than the
+// list and stands: accounts revoked meanwhile are not written back as
+// authorized (one the list shows unchanged, one it shows with a refresh
+// token the console had lost), and one authorized meanwhile is not revoked
+// for missing from the list.
+func TestPushesDuringASyncStand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	ids := b.addAccounts(2, always)
+	_, err := b.svc.Sync(ctx)
+	require.NoError(t, err)
+	// ids[1] lost its refresh token: the list's makes the sync write it.
+	_, err = b.pool.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = NULL WHERE appid = $1", ids[1])
+	require.NoError(t, err)
+
+	const fresh = "wx00000000000f7e57"
+	type revocation struct {
+		at     *time.Time
+		reason string
+	}
+	revocationOf := func(id string) revocation {
+		var r revocation
+		require.NoError(t, b.pool.QueryRow(ctx, "SELECT revoked_at, revoked_reason FROM authorizers WHERE appid = $1", id).Scan(&r.at, &r.reason))
+		return r
+	}
+	pushed := map[string]revocation{}
+	lt := &listedThen{base: http.DefaultTransport, during: func() {
+		for _, id := range ids {
+			b.sim.RemoveAuthorizer(id)
+			xml := fmt.Sprintf("<xml><AppId><![CDATA[%s]]></AppId><CreateTime>%d</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType><AuthorizerAppid><![CDATA[%s]]></AuthorizerAppid></xml>",
+				appID, time.Now().Unix(), id)
+			q, body, err := b.crypter.Seal([]byte(xml), strconv.FormatInt(time.Now().Unix(), 10), "nonce-"+id)
+			require.NoError(t, err)
+			require.NoError(t, b.svc.HandlePush(ctx, q, body))
+			pushed[id] = revocationOf(id)
+			require.NotNil(t, pushed[id].at)
+		}
+		// Authorized through the console's own flow while the list was on its way.
+		require.NoError(t, b.store.SaveAuthorization(ctx, appID, fresh, "refresh-of-the-fresh-one", time.Now(), nil))
+	}}
+	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lt}})
+	_, svc := newService(t, b.pool, wc, b.crypter)
+	_, err = svc.Sync(ctx)
+	require.NoError(t, err)
+
+	// Not even for a moment: written back as authorized, the account would
+	// be revoked again only by the profile read that follows (61003), with
+	// another time and reason.
+	require.Equal(t, pushed[ids[0]], revocationOf(ids[0]), "revoked meanwhile, listed unchanged: the push's revocation stands")
+	require.Equal(t, pushed[ids[1]], revocationOf(ids[1]), "revoked meanwhile, listed with a refresh token: the push's revocation stands")
+	require.Nil(t, revocationOf(fresh).at, "authorized meanwhile, missing from the older list: stays authorized")
 }
 
 func TestSyncRecoversLostRefreshToken(t *testing.T) {

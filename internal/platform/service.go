@@ -260,8 +260,17 @@ func (s *Service) Sync(ctx context.Context) (SyncResult, error) {
 
 func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
+	// What is stored is read before the list is asked for, so anything a
+	// push changes while the list is on its way is newer than both: an
+	// account authorized meanwhile is not in known, and is not revoked for
+	// missing from the list; one revoked meanwhile is not written back from
+	// the list (SyncAuthorization).
+	known, err := s.cfg.Store.AuthorizerStates(ctx, s.appID)
+	if err != nil {
+		return res, err
+	}
 	var list []wechat.AuthorizerListItem
-	err := s.cfg.Tokens.WithComponentToken(ctx, func(tok string) error {
+	err = s.cfg.Tokens.WithComponentToken(ctx, func(tok string) error {
 		var err error
 		list, err = s.cfg.WeChat.AllAuthorizers(ctx, tok)
 		return err
@@ -270,10 +279,6 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 		return res, err
 	}
 	res.Listed = len(list)
-	known, err := s.cfg.Store.AuthorizerStates(ctx, s.appID)
-	if err != nil {
-		return res, err
-	}
 	now := s.cfg.Now()
 	listed := make(map[string]bool, len(list))
 	var toFetch []string
@@ -295,8 +300,12 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 			if refresh == "" {
 				refresh = st.RefreshToken
 			}
-			if err := s.cfg.Store.SaveAuthorization(ctx, s.appID, it.AppID, refresh, it.AuthTime, nil); err != nil {
+			saved, err := s.cfg.Store.SyncAuthorization(ctx, s.appID, it.AppID, refresh, it.AuthTime, ok && st.Revoked)
+			if err != nil {
 				return res, err
+			}
+			if !saved {
+				continue // a push came meanwhile and stands
 			}
 		}
 		if changed || st.InfoSyncedAt.IsZero() || now.Sub(st.InfoSyncedAt) > s.cfg.InfoMaxAge {

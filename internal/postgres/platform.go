@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -373,23 +374,44 @@ func (s *PlatformStore) AuthorizerStates(ctx context.Context, componentAppID str
 
 // SaveAuthorization upserts an authorized account and un-revokes it.
 func (s *PlatformStore) SaveAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, access *platform.Token) error {
+	_, err := s.saveAuthorization(ctx, componentAppID, appID, refreshToken, authTime, access, nil)
+	return err
+}
+
+// SyncAuthorization records an account the authorizer list shows, as
+// SaveAuthorization does, unless whether it is revoked is no longer
+// wasRevoked, what the sync read before it asked for the list: a push that
+// came meanwhile is newer than the list and stands. It reports whether the
+// account was written.
+func (s *PlatformStore) SyncAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, wasRevoked bool) (bool, error) {
+	return s.saveAuthorization(ctx, componentAppID, appID, refreshToken, authTime, nil, &wasRevoked)
+}
+
+func (s *PlatformStore) saveAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, access *platform.Token, wasRevoked *bool) (bool, error) {
 	if err := s.EnsurePlatform(ctx, componentAppID); err != nil {
-		return err
+		return false, err
 	}
 	enc, err := s.seal(refreshToken)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var at *time.Time
 	if !authTime.IsZero() {
 		at = &authTime
 	}
-	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, refresh_token_enc, authorized_at) VALUES ($1, $2, $3, $4)
+	saved := false
+	err = inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO authorizers (appid, component_appid, refresh_token_enc, authorized_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (appid) DO UPDATE SET component_appid = excluded.component_appid,
 				refresh_token_enc = COALESCE(excluded.refresh_token_enc, authorizers.refresh_token_enc),
 				authorized_at = COALESCE(excluded.authorized_at, authorizers.authorized_at),
-				revoked_at = NULL, revoked_reason = '', updated_at = now()`, appID, componentAppID, enc, at); err != nil {
+				revoked_at = NULL, revoked_reason = '', updated_at = now()
+			WHERE $5::boolean IS NULL OR (authorizers.revoked_at IS NOT NULL) = $5
+			RETURNING true`, appID, componentAppID, enc, at, wasRevoked).Scan(&saved)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		if access != nil {
@@ -399,6 +421,7 @@ func (s *PlatformStore) SaveAuthorization(ctx context.Context, componentAppID, a
 		}
 		return s.queueAutoOpen(ctx, tx, appID)
 	})
+	return saved, err
 }
 
 // SaveAuthorizerInfo stores an account's profile and the raw reply.
