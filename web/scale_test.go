@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -99,12 +100,16 @@ func TestRenderedPagesAreBuffered(t *testing.T) {
 }
 
 // stateCountsAgree fails unless the maintained counts per state and status
-// class (account_state_counts) equal a recount of the list rows.
+// class (account_state_counts) equal a recount of the list rows, both read
+// in one snapshot: the queue's schedules may change states meanwhile.
 func stateCountsAgree(t *testing.T, e *trafficEnv, when string) {
 	t.Helper()
 	ctx := context.Background()
+	tx, err := e.App.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
 	read := func(q string) map[string]int64 {
-		rows, err := e.App.Pool.Query(ctx, q)
+		rows, err := tx.Query(ctx, q)
 		require.NoError(t, err)
 		m := map[string]int64{}
 		for rows.Next() {
