@@ -4,9 +4,9 @@
 -- included. One transaction that changes a great many list rows (trafficmaster
 -- gen's inserts and its derivation of states, a million accounts each) appends
 -- a delta row per change that nothing can reclaim until it commits, and the
--- table keeps their pages afterwards: about 3,000,000 dead deltas, 20,000
--- pages, made the plain list 34-85 ms at a million accounts where it had been
--- 1.1 ms. (Each fold inside such a transaction also rereads all of them.)
+-- table keeps their pages afterwards: about 3,000,000 dead deltas, 15,000
+-- pages and more, made the plain list 34-85 ms at a million accounts where it
+-- had been 1.1 ms. (Each fold inside such a transaction also rereads them.)
 --
 -- tm_recount_state_counts() rebuilds the table from the list rows in a new,
 -- compact file (TRUNCATE), with the list rows locked against changes while it
