@@ -155,7 +155,8 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 	})
 }
 
-// RebuildSlotRollup sums every account's slots per day for [from, to], and
+// RebuildSlotRollup sums every account's slots per day for [from, to] and
+// every account's days per month for the months [from, to] touches, and
 // when ranks is not empty replaces the precomputed rankings with theirs.
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -170,8 +171,14 @@ func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time
 			SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
 			FROM revenue_slot_daily WHERE day BETWEEN $1::date AND $2::date
 			GROUP BY day, slot`, dateText(from), dateText(to))
-		if err != nil || len(ranks) == 0 {
+		if err != nil {
 			return err
+		}
+		if err := rebuildMonths(ctx, tx, from, to); err != nil {
+			return err
+		}
+		if len(ranks) == 0 {
+			return nil
 		}
 		return rebuildRanks(ctx, tx, ranks)
 	})
