@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
@@ -186,4 +188,76 @@ func TestMigration00093BackfillsMonths(t *testing.T) {
 	require.Equal(t, 3, months)
 	requireMonthlyEqualsOnDemand(t, s, day(t, "2025-12-01"), day(t, "2026-01-31"))
 	requireMonthlyEqualsOnDemand(t, s, day(t, "2025-12-20"), day(t, "2026-02-10"))
+}
+
+// dailyRowsRead sums the rows a plan took from revenue_account_daily's
+// partitions (at this size the planner rightly scans a small partition
+// whole and filters, so rows filtered away are not counted), and says
+// whether it read revenue_account_monthly.
+func dailyRowsRead(n planNode) (read float64, monthly bool) {
+	if strings.HasPrefix(n.Relation, "revenue_account_daily") {
+		read += n.ActualRows * n.Loops
+	}
+	monthly = n.Relation == "revenue_account_monthly"
+	for _, c := range n.Plans {
+		r, m := dailyRowsRead(c)
+		read, monthly = read+r, monthly || m
+	}
+	return read, monthly
+}
+
+// A custom range's top accounts and movers (no precomputed ranking) read
+// its whole months from the monthly rollup and, from the daily one, only
+// the days at either end.
+func TestRevenueCustomRangeReadsMonths(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := pgtest.Pool(t)
+	tracer := &lastQuery{}
+	cfg, err := pgxpool.ParseConfig(base.Config().ConnString())
+	require.NoError(t, err)
+	cfg.ConnConfig.Tracer = tracer
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	fillRandomDays(t, s, day(t, "2025-06-01"), day(t, "2026-03-10"))
+	_, err = pool.Exec(ctx, `ANALYZE revenue_account_daily; ANALYZE revenue_account_monthly`)
+	require.NoError(t, err)
+
+	explain := func(call func() error) planNode {
+		require.NoError(t, call())
+		tracer.mu.Lock()
+		sql, args := tracer.sql, tracer.args
+		tracer.mu.Unlock()
+		var raw []byte
+		require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw))
+		var plans []struct{ Plan planNode }
+		require.NoError(t, json.Unmarshal(raw, &plans))
+		return plans[0].Plan
+	}
+	ends := func(a, b, c, d string) float64 {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM revenue_account_daily
+			WHERE day BETWEEN $1::date AND $2::date OR day BETWEEN $3::date AND $4::date`, a, b, c, d).Scan(&n))
+		return float64(n)
+	}
+	from, to := day(t, "2025-12-20"), day(t, "2026-03-05")
+	prevFrom, prevTo := revenue.PreviousRange(from, to)
+	for name, c := range map[string]struct {
+		call func() error
+		ends float64
+	}{
+		"top": {func() error { _, err := s.TopAccounts(ctx, from, to, revenue.TopLimit); return err },
+			ends("2025-12-20", "2025-12-31", "2026-03-01", "2026-03-05")},
+		"movers": {func() error { _, err := s.Movers(ctx, from, to, prevFrom, prevTo, revenue.TopLimit); return err },
+			ends("2025-12-20", "2025-12-31", "2026-03-01", "2026-03-05") + ends(prevFrom.Format(time.DateOnly), "2025-10-31", "2025-12-01", "2025-12-19")},
+	} {
+		plan := explain(c.call)
+		read, monthly := dailyRowsRead(plan)
+		require.True(t, monthly, "%s\n%s", name, outline(plan, 0))
+		require.Positive(t, c.ends)
+		require.LessOrEqual(t, read, c.ends, "%s\n%s", name, outline(plan, 0))
+	}
 }
