@@ -19,18 +19,62 @@ func monthStart(t time.Time) time.Time {
 
 // rebuildMonths sums revenue_account_daily into revenue_account_monthly for
 // every month [from, to] touches, whole months (a pull of one day changes
-// its month's sum), replacing what was there.
+// its month's sum), and carries every account's running totals on through
+// the table's last month, replacing what was there. Running totals start
+// at the month before: the table's months are gapless from each account's
+// first month, so when that month is missing (an empty table, or a gap
+// before from) the rebuild starts at the first month missing.
 func rebuildMonths(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
-	first, end := monthStart(from), monthStart(to).AddDate(0, 1, 0)
-	if _, err := tx.Exec(ctx, `DELETE FROM revenue_account_monthly WHERE month >= $1::date AND month < $2::date`,
-		dateText(first), dateText(end)); err != nil {
+	first, last := monthStart(from), monthStart(to)
+	var tableLast, daysFirst *time.Time
+	if err := tx.QueryRow(ctx, `SELECT (SELECT max(month) FROM revenue_account_monthly), (SELECT min(day) FROM revenue_account_daily)`).
+		Scan(&tableLast, &daysFirst); err != nil {
+		return err
+	}
+	if tableLast == nil {
+		if daysFirst != nil {
+			if m := monthStart(chinaDate(*daysFirst)); m.Before(first) {
+				first = m
+			}
+		}
+	} else {
+		m := chinaDate(*tableLast)
+		if next := m.AddDate(0, 1, 0); next.Before(first) {
+			first = next
+		}
+		if m.After(last) {
+			last = m
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM revenue_account_monthly WHERE month >= $1::date`, dateText(first)); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `
-		INSERT INTO revenue_account_monthly (month, appid, days, req_succ, exposure, clicks, income_fen)
-		SELECT date_trunc('month', day::timestamp)::date, appid, count(*), sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
-		FROM revenue_account_daily WHERE day >= $1::date AND day < $2::date
-		GROUP BY 1, 2`, dateText(first), dateText(end))
+		WITH sums AS (
+		    SELECT date_trunc('month', day::timestamp)::date AS month, appid, count(*) AS days, sum(req_succ) AS req_succ,
+		           sum(exposure) AS exposure, sum(clicks) AS clicks, sum(income_fen) AS income_fen
+		    FROM revenue_account_daily WHERE day >= $1::date AND day < ($2::date + interval '1 month')::date
+		    GROUP BY 1, 2
+		), base AS (
+		    SELECT * FROM revenue_account_monthly WHERE month = ($1::date - interval '1 month')::date
+		), accounts AS (
+		    SELECT appid, min(month) AS first FROM (SELECT appid, month FROM sums UNION ALL SELECT appid, $1::date FROM base) a
+		    GROUP BY appid
+		), grid AS (
+		    SELECT a.appid, m::date AS month
+		    FROM accounts a, generate_series(a.first::timestamp, $2::date::timestamp, interval '1 month') m
+		)
+		INSERT INTO revenue_account_monthly (month, appid, days, req_succ, exposure, clicks, income_fen,
+		                                     cum_days, cum_req_succ, cum_exposure, cum_clicks, cum_income_fen)
+		SELECT g.month, g.appid, coalesce(s.days, 0), coalesce(s.req_succ, 0), coalesce(s.exposure, 0),
+		       coalesce(s.clicks, 0), coalesce(s.income_fen, 0),
+		       coalesce(b.cum_days, 0) + sum(coalesce(s.days, 0)) OVER w,
+		       coalesce(b.cum_req_succ, 0) + sum(coalesce(s.req_succ, 0)) OVER w,
+		       coalesce(b.cum_exposure, 0) + sum(coalesce(s.exposure, 0)) OVER w,
+		       coalesce(b.cum_clicks, 0) + sum(coalesce(s.clicks, 0)) OVER w,
+		       coalesce(b.cum_income_fen, 0) + sum(coalesce(s.income_fen, 0)) OVER w
+		FROM grid g LEFT JOIN sums s USING (appid, month) LEFT JOIN base b USING (appid)
+		WINDOW w AS (PARTITION BY g.appid ORDER BY g.month)`, dateText(first), dateText(last))
 	return err
 }
 
@@ -53,11 +97,17 @@ type rangeParts struct {
 	ends               [2]dayPiece
 }
 
-// daysIn counts the days of [from, to] up to latest: days after the newest
-// stored day cost nothing to read.
-func daysIn(from, to, latest time.Time) int {
-	if to.After(latest) {
-		to = latest
+// stored is the span of days holding figures (as far as the provider's
+// totals tell): days outside it cost nothing to read.
+type stored struct{ first, last time.Time }
+
+// daysIn counts the days of [from, to] within s.
+func (s stored) daysIn(from, to time.Time) int {
+	if from.Before(s.first) {
+		from = s.first
+	}
+	if to.After(s.last) {
+		to = s.last
 	}
 	if to.Before(from) {
 		return 0
@@ -66,26 +116,26 @@ func daysIn(from, to, latest time.Time) int {
 }
 
 // splitRange splits [from, to] into rangeParts, reading as few days as it
-// can when no day after latest is stored.
-func splitRange(from, to, latest time.Time) rangeParts {
+// can when only the days of s are stored.
+func splitRange(from, to time.Time, s stored) rangeParts {
 	mA, mB := monthStart(from), monthStart(to)
 	endA, endB := mA.AddDate(0, 1, -1), mB.AddDate(0, 1, -1)
 	empty := dayPiece{from: to.AddDate(0, 0, 1), to: to, sign: 1}
 	if mA.Equal(mB) {
-		in := daysIn(from, to, latest)
-		if daysIn(mA, from.AddDate(0, 0, -1), latest)+daysIn(to.AddDate(0, 0, 1), endA, latest) < in {
+		in := s.daysIn(from, to)
+		if s.daysIn(mA, from.AddDate(0, 0, -1))+s.daysIn(to.AddDate(0, 0, 1), endA) < in {
 			return rangeParts{monthFrom: mA, monthTo: mA.AddDate(0, 1, 0), ends: [2]dayPiece{
 				{from: mA, to: from.AddDate(0, 0, -1), sign: -1}, {from: to.AddDate(0, 0, 1), to: endA, sign: -1}}}
 		}
 		return rangeParts{monthFrom: mA, monthTo: mA, ends: [2]dayPiece{{from: from, to: to, sign: 1}, empty}}
 	}
 	p := rangeParts{monthFrom: mA, monthTo: mB.AddDate(0, 1, 0)}
-	if out := daysIn(mA, from.AddDate(0, 0, -1), latest); out < daysIn(from, endA, latest) {
+	if out := s.daysIn(mA, from.AddDate(0, 0, -1)); out < s.daysIn(from, endA) {
 		p.ends[0] = dayPiece{from: mA, to: from.AddDate(0, 0, -1), sign: -1}
 	} else {
 		p.monthFrom, p.ends[0] = mA.AddDate(0, 1, 0), dayPiece{from: from, to: endA, sign: 1}
 	}
-	if out := daysIn(to.AddDate(0, 0, 1), endB, latest); out < daysIn(mB, to, latest) {
+	if out := s.daysIn(to.AddDate(0, 0, 1), endB); out < s.daysIn(mB, to) {
 		p.ends[1] = dayPiece{from: to.AddDate(0, 0, 1), to: endB, sign: -1}
 	} else {
 		p.monthTo, p.ends[1] = mB, dayPiece{from: mB, to: to, sign: 1}
@@ -93,9 +143,23 @@ func splitRange(from, to, latest time.Time) rangeParts {
 	return p
 }
 
-// args are the eight parameters of monthlyRows.
-func (p rangeParts) args() []any {
-	out := []any{dateText(p.monthFrom), dateText(p.monthTo)}
+// args are the eight parameters of monthlyRows: the whole months as the
+// running totals of the last one less those of the month before the first
+// (NULL when there are none, or when they lie after tableLast, the table's
+// last month, past which no account has a day), then the pieces of days.
+func (p rangeParts) args(tableLast time.Time) []any {
+	var last, before *string
+	if p.monthFrom.Before(p.monthTo) {
+		l, b := p.monthTo.AddDate(0, -1, 0), p.monthFrom.AddDate(0, -1, 0)
+		if l.After(tableLast) {
+			l = tableLast
+		}
+		if b.Before(l) {
+			lt, bt := dateText(l), dateText(b)
+			last, before = &lt, &bt
+		}
+	}
+	out := []any{last, before}
 	for _, e := range p.ends {
 		out = append(out, dateText(e.from), dateText(e.to), e.sign)
 	}
@@ -103,13 +167,14 @@ func (p rangeParts) args() []any {
 }
 
 // monthlyRows is the SQL of a range's rows per account, with its eight
-// parameters from $n (rangeParts.args): its months from
-// revenue_account_monthly, then the two pieces of days from
+// parameters from $n (rangeParts.args): its whole months as two rows of
+// running totals of revenue_account_monthly (the last month's added, the
+// month before the first's taken away), then the two pieces of days from
 // revenue_account_daily, signed. cols lists the columns given sign (a
-// factor, "1" for the months) and days (the count of days a row stands
-// for); and, when not empty, narrows every part (so an account's rows are
-// read by index).
-func monthlyRows(n int, cols func(sign, days string) string, and string) string {
+// factor), days (the count of days a row stands for) and pre (the prefix of
+// the summed columns' names: cum_ for running totals); and, when not empty,
+// narrows every part (so an account's rows are read by index).
+func monthlyRows(n int, cols func(sign, days, pre string) string, and string) string {
 	if and != "" {
 		and = " AND " + and
 	}
@@ -117,43 +182,54 @@ func monthlyRows(n int, cols func(sign, days string) string, and string) string 
 		return fmt.Sprintf(`
 		UNION ALL
 		SELECT appid, %s FROM revenue_account_daily WHERE day BETWEEN $%d::date AND $%d::date%s`,
-			cols(fmt.Sprintf("$%d::bigint", k+2), fmt.Sprintf("($%d::bigint)::int", k+2)), k, k+1, and)
+			cols(fmt.Sprintf("$%d::bigint", k+2), fmt.Sprintf("$%d::bigint", k+2), ""), k, k+1, and)
 	}
 	return fmt.Sprintf(`
-		SELECT appid, %s FROM revenue_account_monthly WHERE month >= $%d::date AND month < $%d::date%s`, cols("1", "days"), n, n+1, and) +
+		SELECT appid, %s FROM revenue_account_monthly WHERE month = $%d::date%s
+		UNION ALL
+		SELECT appid, %s FROM revenue_account_monthly WHERE month = $%d::date%s`,
+		cols("1", "cum_days", "cum_"), n, and, cols("-1", "-cum_days", "cum_"), n+1, and) +
 		piece(n+2) + piece(n+5)
 }
 
-// latestDay is the newest day the provider's totals hold (every pull
-// stores them), so splitRange can tell which days are surely empty; zero
-// time when there are none.
-func (s *RevenueStore) latestDay(ctx context.Context, tx pgx.Tx) (time.Time, error) {
-	var d *time.Time
-	if err := tx.QueryRow(ctx, `SELECT max(day) FROM revenue_provider_daily`).Scan(&d); err != nil || d == nil {
-		return time.Time{}, err
+// storedDays is the span of days the provider's totals hold (every pull
+// stores them), so splitRange can tell which days are surely empty; every
+// day when there are none.
+func (s *RevenueStore) storedDays(ctx context.Context, tx pgx.Tx) (stored, error) {
+	var first, last *time.Time
+	if err := tx.QueryRow(ctx, `SELECT min(day), max(day) FROM revenue_provider_daily`).Scan(&first, &last); err != nil {
+		return stored{}, err
 	}
-	return chinaDate(*d), nil
+	if first == nil || last == nil {
+		return stored{first: time.Date(1, 1, 1, 0, 0, 0, 0, revenue.China), last: time.Date(9999, 12, 31, 0, 0, 0, 0, revenue.China)}, nil
+	}
+	return stored{first: chinaDate(*first), last: chinaDate(*last)}, nil
 }
 
 // monthlyWorkMem lets the sums per account (100,000 groups at the scale
 // the benchmarks measure) stay in memory instead of spilling to disk.
 const monthlyWorkMem = "64MB"
 
-// inMonthlyTx runs fn in a read-only transaction with monthlyWorkMem and
-// the newest stored day.
-func (s *RevenueStore) inMonthlyTx(ctx context.Context, fn func(tx pgx.Tx, latest time.Time) error) error {
+// inMonthlyTx runs fn in a transaction with monthlyWorkMem, the stored
+// days and the monthly rollup's last month.
+func (s *RevenueStore) inMonthlyTx(ctx context.Context, fn func(tx pgx.Tx, span stored, tableLast time.Time) error) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+monthlyWorkMem+"'"); err != nil {
 			return err
 		}
-		latest, err := s.latestDay(ctx, tx)
+		span, err := s.storedDays(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if latest.IsZero() {
-			latest = time.Date(9999, 12, 31, 0, 0, 0, 0, revenue.China)
+		var m *time.Time
+		if err := tx.QueryRow(ctx, `SELECT max(month) FROM revenue_account_monthly`).Scan(&m); err != nil {
+			return err
 		}
-		return fn(tx, latest)
+		tableLast := time.Time{}
+		if m != nil {
+			tableLast = chinaDate(*m)
+		}
+		return fn(tx, span, tableLast)
 	})
 }
 
@@ -163,10 +239,13 @@ func (s *RevenueStore) inMonthlyTx(ctx context.Context, fn func(tx pgx.Tx, lates
 // ranked accounts only.
 func (s *RevenueStore) TopAccountsMonthly(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	var out []revenue.AccountFigures
-	err := s.inMonthlyTx(ctx, func(tx pgx.Tx, latest time.Time) error {
-		rank := func(sign, days string) string { return sign + " * income_fen AS income_fen, " + days + " AS days" }
-		figures := func(sign, _ string) string {
-			return sign + " * req_succ AS req_succ, " + sign + " * exposure AS exposure, " + sign + " * clicks AS clicks"
+	err := s.inMonthlyTx(ctx, func(tx pgx.Tx, span stored, tableLast time.Time) error {
+		rank := func(sign, days, pre string) string {
+			return sign + " * " + pre + "income_fen AS income_fen, " + days + " AS days"
+		}
+		figures := func(sign, _, pre string) string {
+			return sign + " * " + pre + "req_succ AS req_succ, " + sign + " * " + pre + "exposure AS exposure, " +
+				sign + " * " + pre + "clicks AS clicks"
 		}
 		rows, err := tx.Query(ctx, `
 			SELECT t.appid, coalesce(a.nick_name, ''), f.req, f.exp, f.clk, t.inc
@@ -177,7 +256,7 @@ func (s *RevenueStore) TopAccountsMonthly(ctx context.Context, from, to time.Tim
 			CROSS JOIN LATERAL (SELECT sum(req_succ) req, sum(exposure) exp, sum(clicks) clk
 			      FROM (`+monthlyRows(1, figures, "appid = t.appid")+`) r) f
 			LEFT JOIN authorizers a ON a.appid = t.appid
-			ORDER BY t.inc DESC, t.appid`, append(splitRange(from, to, latest).args(), limit)...)
+			ORDER BY t.inc DESC, t.appid`, append(splitRange(from, to, span).args(tableLast), limit)...)
 		if err != nil {
 			return err
 		}
@@ -198,10 +277,10 @@ func (s *RevenueStore) TopAccountsMonthly(ctx context.Context, from, to time.Tim
 // account with no days in a range sums to zero there, as on demand.
 func (s *RevenueStore) MoversMonthly(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	var out []revenue.Mover
-	err := s.inMonthlyTx(ctx, func(tx pgx.Tx, latest time.Time) error {
-		cur := func(sign, _ string) string { return sign + " * income_fen AS cur, 0::bigint AS prev" }
-		prev := func(sign, _ string) string { return "0::bigint, " + sign + " * income_fen" }
-		args := append(splitRange(from, to, latest).args(), splitRange(prevFrom, prevTo, latest).args()...)
+	err := s.inMonthlyTx(ctx, func(tx pgx.Tx, span stored, tableLast time.Time) error {
+		cur := func(sign, _, pre string) string { return sign + " * " + pre + "income_fen AS cur, 0::bigint AS prev" }
+		prev := func(sign, _, pre string) string { return "0::bigint, " + sign + " * " + pre + "income_fen" }
+		args := append(splitRange(from, to, span).args(tableLast), splitRange(prevFrom, prevTo, span).args(tableLast)...)
 		rows, err := tx.Query(ctx, `
 			SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
 			FROM (SELECT appid, sum(cur) cur, sum(prev) prev

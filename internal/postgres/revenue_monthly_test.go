@@ -24,8 +24,8 @@ import (
 // to] (two slots a day, so the daily rollup sums them), with days missing,
 // accounts silent for whole months and incomes from a small range (so ties
 // and the appid tie-break count), one account with a single day (the first
-// of from's next month), the provider's last day (so the newest stored day
-// is to), and rebuilds the rollups as a pull's finish does.
+// of from's next month), the provider's first and last days (so the stored
+// days are [from, to]), and rebuilds the rollups as a pull's finish does.
 func fillRandomDays(t *testing.T, s *postgres.RevenueStore, from, to time.Time) {
 	t.Helper()
 	ctx := context.Background()
@@ -48,7 +48,8 @@ func fillRandomDays(t *testing.T, s *postgres.RevenueStore, from, to time.Time) 
 	require.NoError(t, s.ReplaceAccountDays(ctx, "wxm_single", from, to, []revenue.SlotDay{
 		{Day: single, Slot: wechat.SlotBanner, Figures: revenue.Figures{Exposure: 9, Income: 4}},
 	}))
-	require.NoError(t, s.ReplaceProviderDays(ctx, from, to, []revenue.ProviderDay{{Day: to, Figures: revenue.Figures{Exposure: 1}}}))
+	require.NoError(t, s.ReplaceProviderDays(ctx, from, to, []revenue.ProviderDay{
+		{Day: from, Figures: revenue.Figures{Exposure: 1}}, {Day: to, Figures: revenue.Figures{Exposure: 1}}}))
 	require.NoError(t, s.RebuildSlotRollup(ctx, from, to, nil))
 }
 
@@ -106,6 +107,7 @@ func TestRevenueMonthlyEqualsOnDemand(t *testing.T) {
 		{"2025-10-03", "2026-03-08"}, // the last month less days after the newest stored day
 		{"2025-10-03", "2025-10-29"}, // inside one month, read as the month less its ends
 		{"2025-10-04", "2025-10-31"}, // wxm_single's only day lies outside: it has no day here
+		{"2026-02-01", "2026-05-31"}, // whole months past the last one stored
 	} {
 		requireMonthlyEqualsOnDemand(t, s, day(t, r[0]), day(t, r[1]))
 	}
@@ -148,6 +150,8 @@ func TestRevenuePullFinishRebuildsMonths(t *testing.T) {
 	after, _ := monthRow("wxm01", "2026-02-01")
 	require.Equal(t, daySum("wxm01", "2026-02-01", "2026-02-28"), after)
 	require.Greater(t, after, before)
+	// The running totals of the months after it follow.
+	requireMonthlyEqualsOnDemand(t, s, day(t, "2026-01-01"), day(t, "2026-03-31"))
 	feb := [2]time.Time{day(t, "2026-02-01"), day(t, "2026-02-28")}
 	top, err := s.TopAccountsMonthly(ctx, feb[0], feb[1], revenue.TopLimit)
 	require.NoError(t, err)
@@ -168,6 +172,30 @@ func TestRevenuePullFinishRebuildsMonths(t *testing.T) {
 	janAfter, _ := monthRow("wxm02", "2026-01-01")
 	require.Equal(t, jan, janAfter)
 	requireMonthlyEqualsOnDemand(t, s, day(t, "2025-12-01"), day(t, "2026-02-28"))
+	requireMonthlyEqualsOnDemand(t, s, day(t, "2026-01-01"), day(t, "2026-03-31"))
+}
+
+// A pull's finish also sums the months it did not touch when the monthly
+// rollup lacks them: all of them when it is empty (days stored before it
+// existed), and the months after its last one, so the running totals have
+// no gap.
+func TestRevenuePullFinishFillsMissingMonths(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	fillRandomDays(t, s, day(t, "2025-11-20"), day(t, "2026-03-10"))
+	y := day(t, "2026-03-10")
+	for _, missing := range []string{`TRUNCATE revenue_account_monthly`, `DELETE FROM revenue_account_monthly WHERE month >= '2026-01-01'`} {
+		_, err := pool.Exec(ctx, missing)
+		require.NoError(t, err)
+		require.NoError(t, s.RebuildSlotRollup(ctx, y, y, nil))
+		var months int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(DISTINCT month) FROM revenue_account_monthly`).Scan(&months))
+		require.Equal(t, 5, months, missing)
+		requireMonthlyEqualsOnDemand(t, s, day(t, "2025-11-25"), day(t, "2026-03-08"))
+		requireMonthlyEqualsOnDemand(t, s, day(t, "2025-12-01"), day(t, "2026-02-28"))
+	}
 }
 
 // Migration 00093's backfill sums the days stored before it into the same
