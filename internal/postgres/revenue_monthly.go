@@ -274,7 +274,8 @@ func (s *RevenueStore) TopAccountsMonthly(ctx context.Context, from, to time.Tim
 
 // MoversMonthly is MoversOnDemand summed from each range's months and the
 // days at either end (rangeParts): the same rows, sums, order and ties. An
-// account with no days in a range sums to zero there, as on demand.
+// account with no days in a range sums to zero there, as on demand. Names
+// are looked up for the ranked accounts only.
 func (s *RevenueStore) MoversMonthly(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	var out []revenue.Mover
 	err := s.inMonthlyTx(ctx, func(tx pgx.Tx, span stored, tableLast time.Time) error {
@@ -286,10 +287,10 @@ func (s *RevenueStore) MoversMonthly(ctx context.Context, from, to, prevFrom, pr
 			FROM (SELECT appid, sum(cur) cur, sum(prev) prev
 			      FROM (`+monthlyRows(1, cur, "")+`
 			            UNION ALL`+monthlyRows(9, prev, "")+`) r
-			      GROUP BY appid) m
+			      GROUP BY appid HAVING sum(cur) <> sum(prev)
+			      ORDER BY abs(sum(cur) - sum(prev)) DESC, appid LIMIT $17) m
 			LEFT JOIN authorizers a USING (appid)
-			WHERE m.cur <> m.prev
-			ORDER BY abs(m.cur - m.prev) DESC, m.appid LIMIT $17`, append(args, limit)...)
+			ORDER BY abs(m.cur - m.prev) DESC, m.appid`, append(args, limit)...)
 		if err != nil {
 			return err
 		}
