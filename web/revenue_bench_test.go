@@ -24,8 +24,12 @@ const (
 // whole stack (HTTP, session, queries, render) beside, in the same run, the
 // session queries every signed-in page makes and the dashboard's store
 // queries run bare (revenue.Service.Dashboard), for the default range (the
-// last 30 days), yesterday alone and a year. Besides the mean it reports
-// the p50 and p99 of the iterations, in milliseconds.
+// last 30 days), yesterday alone, 300 days, a year and nine months from
+// mid-month to mid-month. For the custom ranges it also times their top
+// accounts and movers alone, both ways on the same data: summed from every
+// day (ondemand, the way before the monthly rollup) and from the whole
+// months and the days at either end (monthly, what the page does). Besides
+// the mean it reports the p50 and p99 of the iterations, in milliseconds.
 func BenchmarkRevenueDashboard(b *testing.B) {
 	var e *trafficEnv
 	if u := os.Getenv(BenchEnvURL); u != "" {
@@ -51,7 +55,11 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 	c, _ := benchLogin(e)
 	ctx := context.Background()
 	y := revenue.Day(time.Now()).AddDate(0, 0, -1)
-	year := y.AddDate(0, 0, 1-365)
+	year, d300 := y.AddDate(0, 0, 1-365), y.AddDate(0, 0, 1-300)
+	// Mid-month to mid-month, ten months back: each end is a half month of
+	// days, the most a partial month reads.
+	midTo := time.Date(y.Year(), y.Month(), 15, 0, 0, 0, 0, revenue.China).AddDate(0, -1, 0)
+	midFrom := midTo.AddDate(0, -9, 1)
 	ranges := []struct {
 		name     string
 		query    string
@@ -59,9 +67,34 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 	}{
 		{"last30", "", time.Time{}, time.Time{}},
 		{"yesterday", "?from=" + y.Format(time.DateOnly) + "&to=" + y.Format(time.DateOnly), y, y},
+		{"custom300", "?from=" + d300.Format(time.DateOnly) + "&to=" + y.Format(time.DateOnly), d300, y},
 		{"year", "?from=" + year.Format(time.DateOnly) + "&to=" + y.Format(time.DateOnly), year, y},
+		{"midmonth", "?from=" + midFrom.Format(time.DateOnly) + "&to=" + midTo.Format(time.DateOnly), midFrom, midTo},
 	}
+	store := &postgres.RevenueStore{Pool: e.App.Pool}
 	for _, r := range ranges {
+		if !r.from.IsZero() && r.from.Before(y) {
+			prevFrom, prevTo := revenue.PreviousRange(r.from, r.to)
+			for _, way := range []struct {
+				name   string
+				top    func(context.Context, time.Time, time.Time, int) ([]revenue.AccountFigures, error)
+				movers func(context.Context, time.Time, time.Time, time.Time, time.Time, int) ([]revenue.Mover, error)
+			}{
+				{"ondemand", store.TopAccountsOnDemand, store.MoversOnDemand},
+				{"monthly", store.TopAccountsMonthly, store.MoversMonthly},
+			} {
+				b.Run(r.name+"/top-movers-"+way.name, func(b *testing.B) {
+					timed(b, func() {
+						if _, err := way.top(ctx, r.from, r.to, revenue.TopLimit); err != nil {
+							b.Fatal(err)
+						}
+						if _, err := way.movers(ctx, r.from, r.to, prevFrom, prevTo, revenue.TopLimit); err != nil {
+							b.Fatal(err)
+						}
+					})
+				})
+			}
+		}
 		b.Run(r.name+"/page", func(b *testing.B) {
 			timed(b, func() { getDiscard(b, e, c, "/revenue"+r.query) })
 		})

@@ -136,8 +136,17 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup`); err != nil {
 		return err
 	}
-	// The dashboard's fixed periods are ranked as a pull's finish ranks them.
+	// The months and the dashboard's fixed periods are summed and ranked as
+	// a pull's finish does it.
 	start := time.Now()
+	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildMonths(ctx, tx, first, last) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%-40s %s\n", "sum the accounts' months", time.Since(start).Round(time.Millisecond))
+	if err := step("analyze months", `ANALYZE revenue_account_monthly`); err != nil {
+		return err
+	}
+	start = time.Now()
 	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildRanks(ctx, tx, revenue.RankRanges(last.AddDate(0, 0, 1))) }); err != nil {
 		return err
 	}

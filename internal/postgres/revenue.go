@@ -155,7 +155,8 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 	})
 }
 
-// RebuildSlotRollup sums every account's slots per day for [from, to], and
+// RebuildSlotRollup sums every account's slots per day for [from, to] and
+// every account's days per month for the months [from, to] touches, and
 // when ranks is not empty replaces the precomputed rankings with theirs.
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -170,8 +171,14 @@ func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time
 			SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
 			FROM revenue_slot_daily WHERE day BETWEEN $1::date AND $2::date
 			GROUP BY day, slot`, dateText(from), dateText(to))
-		if err != nil || len(ranks) == 0 {
+		if err != nil {
 			return err
+		}
+		if err := rebuildMonths(ctx, tx, from, to); err != nil {
+			return err
+		}
+		if len(ranks) == 0 {
+			return nil
 		}
 		return rebuildRanks(ctx, tx, ranks)
 	})
@@ -330,7 +337,8 @@ func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to 
 
 // Movers lists the Mini Programs whose income changed most between the two
 // ranges: precomputed for the dashboard's fixed periods (revenue_ranks.go),
-// summed on demand otherwise.
+// otherwise summed from the ranges' whole months and the days at either end
+// (revenue_monthly.go).
 func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
 		if err != nil {
@@ -338,10 +346,11 @@ func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo ti
 		}
 		return s.rankedMovers(ctx, from, to, prevFrom, prevTo, limit)
 	}
-	return s.MoversOnDemand(ctx, from, to, prevFrom, prevTo, limit)
+	return s.MoversMonthly(ctx, from, to, prevFrom, prevTo, limit)
 }
 
-// MoversOnDemand sums every account's days over both ranges.
+// MoversOnDemand sums every account's days over both ranges: what
+// MoversMonthly must equal, and the benchmarks' baseline.
 func (s *RevenueStore) MoversOnDemand(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
@@ -368,8 +377,9 @@ func (s *RevenueStore) MoversOnDemand(ctx context.Context, from, to, prevFrom, p
 }
 
 // TopAccounts lists the Mini Programs with the most income over [from, to]:
-// precomputed for the dashboard's fixed periods (revenue_ranks.go), summed
-// on demand otherwise.
+// precomputed for the dashboard's fixed periods (revenue_ranks.go),
+// otherwise summed from the range's whole months and the days at either end
+// (revenue_monthly.go).
 func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	prevFrom, prevTo := revenue.PreviousRange(from, to)
 	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
@@ -378,10 +388,11 @@ func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limi
 		}
 		return s.rankedTop(ctx, from, to, prevFrom, prevTo, limit)
 	}
-	return s.TopAccountsOnDemand(ctx, from, to, limit)
+	return s.TopAccountsMonthly(ctx, from, to, limit)
 }
 
-// TopAccountsOnDemand sums every account's days over [from, to].
+// TopAccountsOnDemand sums every account's days over [from, to]: what
+// TopAccountsMonthly must equal, and the benchmarks' baseline.
 func (s *RevenueStore) TopAccountsOnDemand(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc

@@ -142,8 +142,9 @@ type Store interface {
 	// ReplaceProviderDays replaces the provider's daily totals for [from, to].
 	ReplaceProviderDays(ctx context.Context, from, to time.Time, days []ProviderDay) error
 	// RebuildSlotRollup sums every account's slots per day for [from, to]
-	// and, when ranks is not empty, replaces the precomputed top accounts
-	// and movers with those of ranks, in the same transaction.
+	// and every account's days per month for the months [from, to]
+	// touches, and, when ranks is not empty, replaces the precomputed top
+	// accounts and movers with those of ranks, in the same transaction.
 	RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []RankRange) error
 	// ReplaceUnitDay replaces every Mini Program's ad unit figures of day.
 	ReplaceUnitDay(ctx context.Context, day time.Time, rows []UnitDay) error
