@@ -50,7 +50,7 @@ func (s *RevenueStore) MiniPrograms(ctx context.Context) ([]string, error) {
 
 // ensureMonths creates the month partitions covering [from, to].
 func ensureMonths(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
-	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, from.Location()); !m.After(to); m = m.AddDate(0, 1, 0) {
+	for m := monthStart(from); !m.After(to); m = m.AddDate(0, 1, 0) {
 		if _, err := tx.Exec(ctx, `SELECT revenue_ensure_month($1::date)`, dateText(m)); err != nil {
 			return fmt.Errorf("revenue partition %s: %w", m.Format("2006-01"), err)
 		}
