@@ -873,8 +873,12 @@ func (w *world) flat(t *testing.T, p *proc, set []string) {
 	// garbage collector lets the heap reach about twice its live size before
 	// it collects (24 argon2id hashes at once would take 1.5 GiB live). The
 	// runtime keeps the freed pages a while, so RSS stays near the peak after
-	// a burst; a second burst stays under the same ceiling and leaves about
-	// as much behind (the collector's timing varies it by tens of MiB).
+	// a burst, and every burst stays under the same ceiling. How near the
+	// ceiling a burst comes depends on how many of its sign-ins hashed at
+	// once, which the machine's load decides (4 hashes in one burst and 9 in
+	// the next were seen, 177 MiB apart), so the bursts are not compared
+	// with each other: memory kept per sign-in (64 MiB a hash) would pass
+	// the ceiling within a burst or two of 24.
 	for _, s := range []map[int]int{s1, s2} {
 		for status := range s {
 			require.Contains(t, []int{http.StatusSeeOther, http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusOK}, status, "sign-in statuses %v", s)
@@ -888,7 +892,7 @@ func (w *world) flat(t *testing.T, p *proc, set []string) {
 		require.Less(t, max(burst1.PeakRSS, burst2.PeakRSS)-before.RSS, ceiling, "peak RSS of a sign-in burst")
 	}
 	require.Less(t, burst1.RSS-before.RSS, ceiling, "RSS after a sign-in burst")
-	require.Less(t, burst2.RSS-burst1.RSS, int64(128*mib), "RSS grew from one sign-in burst to the next")
+	require.Less(t, burst2.RSS-before.RSS, ceiling, "RSS after a second sign-in burst")
 	require.Less(t, afterAll.RSS-before.RSS, ceiling, "RSS after the bursts and another run")
 	require.LessOrEqual(t, afterAll.Threads-afterRun1.Threads, 12, "threads")
 	// Descriptors: the database pool opens and closes connections up to its
