@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime/metrics"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,9 +26,12 @@ const (
 // server's handler with no socket ("serve"), and the page's queries called
 // directly as `trafficmaster load` runs them bare (the session row, the
 // staff member, the page's own queries), in turn, so the machine's load
-// weighs on all three alike. It reports each one's ns/op and allocs/op
-// (heap objects of the whole process, the test's client included for
-// "page") and page/bare, the ratio the load figures give.
+// weighs on all three alike. It reports each one's ns/op, the CPU time of
+// this process (the console and the test's client, not Postgres) and
+// allocs/op (heap objects of the whole process, the test's client included
+// for "page"), page/bare, the ratio the load figures give, and
+// serve-cpu/bare-cpu, the console's own CPU beside that of calling the store
+// (on a loaded machine the elapsed times mostly measure waiting for a core).
 func BenchmarkPageCost(b *testing.B) {
 	e := newTrafficEnv(b)
 	ctx := context.Background()
@@ -82,17 +86,30 @@ func BenchmarkPageCost(b *testing.B) {
 			b.ReportMetric(float64(page.ns)/n, "page-ns/op")
 			b.ReportMetric(float64(serve.ns)/n, "serve-ns/op")
 			b.ReportMetric(float64(bare.ns)/n, "bare-ns/op")
+			b.ReportMetric(float64(page.cpu)/n, "page-cpu-ns/op")
+			b.ReportMetric(float64(serve.cpu)/n, "serve-cpu-ns/op")
+			b.ReportMetric(float64(bare.cpu)/n, "bare-cpu-ns/op")
 			b.ReportMetric(float64(page.allocs)/n, "page-allocs/op")
 			b.ReportMetric(float64(serve.allocs)/n, "serve-allocs/op")
 			b.ReportMetric(float64(bare.allocs)/n, "bare-allocs/op")
 			b.ReportMetric(float64(page.ns)/float64(bare.ns), "page/bare")
 			b.ReportMetric(float64(serve.ns)/float64(bare.ns), "serve/bare")
+			b.ReportMetric(float64(serve.cpu)/float64(bare.cpu), "serve-cpu/bare-cpu")
 		})
 	}
 }
 
-// cost sums the time and heap allocations of the calls it measures.
-type cost struct{ ns, allocs uint64 }
+// cost sums the time, this process's CPU time and the heap allocations of
+// the calls it measures. The CPU time leaves out Postgres (another process)
+// and the time spent waiting for a core on a loaded machine, which the
+// elapsed time does not.
+type cost struct{ ns, cpu, allocs uint64 }
+
+func processCPU() uint64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return uint64(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 var allocSample = []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
 
@@ -102,10 +119,11 @@ func heapObjects() uint64 {
 }
 
 func (c *cost) measure(f func()) {
-	a := heapObjects()
+	a, cpu := heapObjects(), processCPU()
 	start := time.Now()
 	f()
 	c.ns += uint64(time.Since(start))
+	c.cpu += processCPU() - cpu
 	c.allocs += heapObjects() - a
 }
 
