@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,22 +60,42 @@ func (s *RevenueStore) inCumulativeTx(ctx context.Context, fn func(tx pgx.Tx, ta
 // account, the running totals at either end of the range (cumEnds): the
 // same rows, sums, order and ties.
 func (s *RevenueStore) TopAccountsCumulative(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	return s.topCumulative(ctx, "", nil, from, to, limit)
+}
+
+// MoversCumulative is MoversOnDemand read from the running totals at
+// either end of each range (cumEnds; the range's day before its first is
+// usually the previous range's last): at most four rows per account, the
+// same rows, sums, order and ties. Names are looked up for the ranked
+// accounts only.
+func (s *RevenueStore) MoversCumulative(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	return s.moversCumulative(ctx, "", nil, from, to, prevFrom, prevTo, limit)
+}
+
+// topCumulative is the top of [from, to] from the running totals of the
+// accounts scope selects (an SQL condition on appid using the parameters
+// scopeArgs, empty for every account).
+func (s *RevenueStore) topCumulative(ctx context.Context, scope string, scopeArgs []any, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	if scope != "" {
+		scope = " AND " + scope
+	}
+	n := len(scopeArgs) + 1
 	var out []revenue.AccountFigures
 	err := s.inCumulativeTx(ctx, func(tx pgx.Tx, tableLast time.Time) error {
 		hi, lo := cumEnds(from, to, tableLast)
-		rows, err := tx.Query(ctx, `
+		rows, err := tx.Query(ctx, fmt.Sprintf(`
 			SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc
 			FROM (SELECT h.appid,
 			             h.cum_req_succ - coalesce(l.cum_req_succ, 0) req,
 			             h.cum_exposure - coalesce(l.cum_exposure, 0) exp,
 			             h.cum_clicks - coalesce(l.cum_clicks, 0) clk,
 			             h.cum_income_fen - coalesce(l.cum_income_fen, 0) inc
-			      FROM (SELECT * FROM revenue_account_cumulative WHERE day = $1::date) h
-			      LEFT JOIN (SELECT * FROM revenue_account_cumulative WHERE day = $2::date) l USING (appid)
+			      FROM (SELECT * FROM revenue_account_cumulative WHERE day = $%[1]d::date%[4]s) h
+			      LEFT JOIN (SELECT * FROM revenue_account_cumulative WHERE day = $%[2]d::date%[4]s) l USING (appid)
 			      WHERE h.cum_days > coalesce(l.cum_days, 0)
-			      ORDER BY inc DESC, h.appid LIMIT $3) t
+			      ORDER BY inc DESC, h.appid LIMIT $%[3]d) t
 			LEFT JOIN authorizers a ON a.appid = t.appid
-			ORDER BY t.inc DESC, t.appid`, hi, lo, limit)
+			ORDER BY t.inc DESC, t.appid`, n, n+1, n+2, scope), append(scopeArgs, hi, lo, limit)...)
 		if err != nil {
 			return err
 		}
@@ -90,31 +111,33 @@ func (s *RevenueStore) TopAccountsCumulative(ctx context.Context, from, to time.
 	return out, err
 }
 
-// MoversCumulative is MoversOnDemand read from the running totals at
-// either end of each range (cumEnds; the range's day before its first is
-// usually the previous range's last): at most four rows per account, the
-// same rows, sums, order and ties. Names are looked up for the ranked
-// accounts only.
-func (s *RevenueStore) MoversCumulative(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+// moversCumulative is the movers between the two ranges from the running
+// totals of the accounts scope selects (as topCumulative's).
+func (s *RevenueStore) moversCumulative(ctx context.Context, scope string, scopeArgs []any, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	if scope != "" {
+		scope = " AND " + scope
+	}
+	n := len(scopeArgs) + 1
 	var out []revenue.Mover
 	err := s.inCumulativeTx(ctx, func(tx pgx.Tx, tableLast time.Time) error {
 		hi, lo := cumEnds(from, to, tableLast)
 		prevHi, prevLo := cumEnds(prevFrom, prevTo, tableLast)
-		rows, err := tx.Query(ctx, `
+		rows, err := tx.Query(ctx, fmt.Sprintf(`
 			SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
 			FROM (SELECT appid, cur, prev
 			      FROM (SELECT appid,
-			                   sum(CASE day WHEN $1::date THEN cum_income_fen ELSE 0 END)
-			                   - sum(CASE day WHEN $2::date THEN cum_income_fen ELSE 0 END) cur,
-			                   sum(CASE day WHEN $3::date THEN cum_income_fen ELSE 0 END)
-			                   - sum(CASE day WHEN $4::date THEN cum_income_fen ELSE 0 END) prev
+			                   sum(CASE day WHEN $%[1]d::date THEN cum_income_fen ELSE 0 END)
+			                   - sum(CASE day WHEN $%[2]d::date THEN cum_income_fen ELSE 0 END) cur,
+			                   sum(CASE day WHEN $%[3]d::date THEN cum_income_fen ELSE 0 END)
+			                   - sum(CASE day WHEN $%[4]d::date THEN cum_income_fen ELSE 0 END) prev
 			            FROM revenue_account_cumulative
-			            WHERE day IN ($1::date, $2::date, $3::date, $4::date)
+			            WHERE day IN ($%[1]d::date, $%[2]d::date, $%[3]d::date, $%[4]d::date)%[6]s
 			            GROUP BY appid) s
 			      WHERE cur <> prev
-			      ORDER BY abs(cur - prev) DESC, appid LIMIT $5) m
+			      ORDER BY abs(cur - prev) DESC, appid LIMIT $%[5]d) m
 			LEFT JOIN authorizers a USING (appid)
-			ORDER BY abs(m.cur - m.prev) DESC, m.appid`, hi, lo, prevHi, prevLo, limit)
+			ORDER BY abs(m.cur - m.prev) DESC, m.appid`, n, n+1, n+2, n+3, n+4, scope),
+			append(scopeArgs, hi, lo, prevHi, prevLo, limit)...)
 		if err != nil {
 			return err
 		}

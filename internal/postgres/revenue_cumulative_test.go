@@ -283,3 +283,51 @@ func TestRevenueCustomRangeReadsRunningTotals(t *testing.T) {
 		require.LessOrEqual(t, read, c.ends*accounts, "%s\n%s", name, outline(plan, 0))
 	}
 }
+
+// Narrowed to a principal or a state without a slot, the top accounts and
+// movers read the selected accounts' running totals and equal the sums of
+// their slots' days, to the fen; with a slot they are still summed.
+func TestRevenueFilteredTopFromRunningTotals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	fillRandomDays(t, s, day(t, "2025-09-14"), day(t, "2026-03-10"))
+	_, err := pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomp')`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `
+		INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
+		SELECT DISTINCT appid, 'wxcomp', true, 'MP ' || appid,
+		       CASE WHEN right(appid, 1) IN ('0', '2', '4', '6', '8') THEN '花间有限公司' ELSE '山川有限公司' END
+		FROM revenue_account_daily`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE authorizer_state SET state = 'open' WHERE right(appid, 1) IN ('1', '2', '3')`)
+	require.NoError(t, err)
+
+	filters := []revenue.Filter{{Principal: "花间"}, {State: "open"}, {Principal: "山川", State: "open"}, {State: "never"}, {Principal: "无此公司"}}
+	for _, r := range [][2]string{{"2025-11-17", "2026-02-09"}, {"2026-02-14", "2026-02-14"}, {"2025-09-20", "2025-10-10"}, {"2025-01-01", "2025-06-30"}, {"2026-02-01", "2026-05-31"}} {
+		from, to := day(t, r[0]), day(t, r[1])
+		prevFrom, prevTo := revenue.PreviousRange(from, to)
+		for _, f := range filters {
+			for _, limit := range []int{revenue.TopLimit, 1000} {
+				want, err := s.FilteredTopOnDemand(ctx, f, from, to, limit)
+				require.NoError(t, err)
+				got, err := s.FilteredTop(ctx, f, from, to, limit)
+				require.NoError(t, err)
+				require.Equal(t, want, got, "top %v %v, limit %d", r, f, limit)
+				wantMovers, err := s.FilteredMoversOnDemand(ctx, f, from, to, prevFrom, prevTo, limit)
+				require.NoError(t, err)
+				movers, err := s.FilteredMovers(ctx, f, from, to, prevFrom, prevTo, limit)
+				require.NoError(t, err)
+				require.Equal(t, wantMovers, movers, "movers %v %v, limit %d", r, f, limit)
+			}
+		}
+	}
+	// The selection is applied: every account in a principal's top is its.
+	top, err := s.FilteredTop(ctx, revenue.Filter{Principal: "花间"}, day(t, "2025-11-17"), day(t, "2026-02-09"), 1000)
+	require.NoError(t, err)
+	require.Len(t, top, 25)
+	for _, a := range top {
+		require.Contains(t, "02468", a.AppID[len(a.AppID)-1:], a.AppID)
+	}
+}
