@@ -37,11 +37,18 @@ func cumEnds(from, to, tableLast time.Time) (hi, lo *string) {
 }
 
 // inCumulativeTx runs fn in a transaction with monthlyWorkMem (the sums
-// per account stay in memory) and the running totals' last day (zero when
-// the table is empty).
+// per account stay in memory), without JIT compilation, and the running
+// totals' last day (zero when the table is empty). The statement cache
+// turns these queries into generic plans after a few runs, whose estimates
+// (every partition's rows, pruned only when run) pass the JIT thresholds:
+// compiling then cost seconds at 100,000 accounts, for queries that read
+// two or three days' rows.
 func (s *RevenueStore) inCumulativeTx(ctx context.Context, fn func(tx pgx.Tx, tableLast time.Time) error) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+monthlyWorkMem+"'"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
 			return err
 		}
 		var last *time.Time
