@@ -29,9 +29,22 @@ var hashes = sync.OnceValue(func() map[string]string {
 	return m
 })
 
+// urls are the embedded files' URLs, built once: pages name an asset on
+// every row.
+var urls = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for name, h := range hashes() {
+		m[name] = "/static/" + name + "?v=" + h
+	}
+	return m
+})
+
 // URL returns the cache-busted URL of an embedded file, e.g. /static/app.css?v=1a2b3c.
 func URL(name string) string {
-	return "/static/" + name + "?v=" + hashes()[name]
+	if u, ok := urls()[name]; ok {
+		return u
+	}
+	return "/static/" + name + "?v="
 }
 
 // Handler serves the embedded files (never a directory listing); versioned

@@ -142,6 +142,11 @@ func (b Base) Meaning(a *traffic.Attempt) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// plainSuccess is an attempt WeChat accepted with code 0: its result needs no code.
+func plainSuccess(a *traffic.Attempt) bool {
+	return a.Outcome == traffic.OutcomeSuccess && a.Code != nil && *a.Code == 0
+}
+
 func codeText(c *int) string {
 	if c == nil {
 		return "—"

@@ -87,13 +87,11 @@ func requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// accessLog logs each request once with its request and staff IDs, and puts a
-// logger carrying both into the context for handlers.
+// accessLog logs each request once with its request and staff IDs. Handlers
+// get a logger carrying both from s.Log.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		l := s.Logger.With("request_id", requestID(c))
-		c.Set("logger", l)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -107,7 +105,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Response().Status >= 500 {
 			level = slog.LevelError
 		}
-		l.Log(c.Request().Context(), level, "request", attrs...)
+		s.Logger.Log(c.Request().Context(), level, "request", append([]any{"request_id", requestID(c)}, attrs...)...)
 		return nil
 	}
 }
@@ -147,7 +145,6 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			if st != nil && !st.Disabled {
 				ctx := core.WithStaff(c.Request().Context(), st)
 				c.SetRequest(c.Request().WithContext(ctx))
-				c.Set("logger", s.Log(c).With("staff_id", st.ID))
 			}
 		}
 		return next(c)
@@ -277,7 +274,7 @@ func (s *Server) csrfToken(c echo.Context) (string, error) {
 		}
 		binding = "pre-session:" + v
 	}
-	m := hmac.New(sha256.New, s.Config.Key("csrf"))
+	m := hmac.New(sha256.New, s.csrfKey)
 	m.Write([]byte(binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }

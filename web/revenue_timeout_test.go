@@ -13,7 +13,8 @@ import (
 
 // A custom range whose top accounts run past the statement timeout says so
 // (the page is too slow to answer), not "internal error". The per-account
-// days are locked by another transaction so the query waits for certain.
+// running totals are locked by another transaction so the query waits for
+// certain.
 func TestRevenueCustomRangePastTimeoutSaysSo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -22,7 +23,7 @@ func TestRevenueCustomRangePastTimeoutSaysSo(t *testing.T) {
 	tx, err := e.App.Pool.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(ctx) }()
-	_, err = tx.Exec(ctx, `LOCK TABLE revenue_account_daily IN ACCESS EXCLUSIVE MODE`)
+	_, err = tx.Exec(ctx, `LOCK TABLE revenue_account_cumulative IN ACCESS EXCLUSIVE MODE`)
 	require.NoError(t, err)
 	r := c.Get("/revenue?from=2026-01-03&to=2026-02-17")
 	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)

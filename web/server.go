@@ -58,6 +58,8 @@ type Deps struct {
 type Server struct {
 	Deps
 	Echo *echo.Echo
+	// csrfKey signs CSRF tokens; derived from the secret once, not per request.
+	csrfKey []byte
 }
 
 const sessionCookie = "tm_session"
@@ -76,7 +78,7 @@ func New(d Deps) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{Deps: d, Echo: e}
+	s := &Server{Deps: d, Echo: e, csrfKey: d.Config.Key("csrf")}
 	e.IPExtractor = clientIP(d.Config.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	s.routes()
@@ -175,10 +177,24 @@ func Meta(c echo.Context) core.Meta {
 	return core.Meta{ClientIP: core.CleanText(c.RealIP(), 64), RequestID: requestID(c)}
 }
 
-// Log returns the request's logger (with request and staff IDs).
+// Log returns the request's logger (with request and staff IDs). It is
+// built when first asked for, not for every request: most requests log
+// nothing but the access log line.
 func (s *Server) Log(c echo.Context) *slog.Logger {
-	if l, ok := c.Get("logger").(*slog.Logger); ok {
-		return l
+	st := core.StaffFrom(c.Request().Context())
+	if l, ok := c.Get("logger").(requestLogger); ok && l.staff == st {
+		return l.Logger
 	}
-	return s.Logger
+	l := s.Logger.With("request_id", requestID(c))
+	if st != nil {
+		l = l.With("staff_id", st.ID)
+	}
+	c.Set("logger", requestLogger{l, st})
+	return l
+}
+
+// requestLogger is a request's logger and the staff member it names.
+type requestLogger struct {
+	*slog.Logger
+	staff *core.Staff
 }

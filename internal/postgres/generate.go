@@ -66,12 +66,13 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 			return err
 		}
 	}
-	// The characters searched by name order are filled once after the
-	// accounts, in their index's order, rather than row by row.
-	if err := step("pause search characters", "ALTER TABLE authorizer_state DISABLE TRIGGER account_search_chars_insert"); err != nil {
+	// The characters searched by name order (with each row's state) are
+	// filled once after the accounts and their states, in their index's
+	// order, rather than row by row.
+	if err := step("pause search characters", "ALTER TABLE authorizer_state DISABLE TRIGGER account_search_chars_insert, DISABLE TRIGGER account_search_chars_update"); err != nil {
 		return err
 	}
-	defer pool.Exec(context.WithoutCancel(ctx), "ALTER TABLE authorizer_state ENABLE TRIGGER account_search_chars_insert") //nolint:errcheck // on the way out after a failure; the step below reports its own
+	defer pool.Exec(context.WithoutCancel(ctx), "ALTER TABLE authorizer_state ENABLE TRIGGER account_search_chars_insert, ENABLE TRIGGER account_search_chars_update") //nolint:errcheck // on the way out after a failure; the step below reports its own
 	// The kept counts per state take a delta row for every list row inserted
 	// or changed; inside one statement over a million rows nothing reclaims
 	// them, and the list pages, which read the table whole, then read millions
@@ -97,14 +98,6 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 			CASE WHEN g % 97 = 0 THEN now() - interval '3 days' END,
 			now() - (g % 1000) * interval '1 hour'
 		FROM generate_series(0, $1 - 1) g`, accounts, GenComponentAppID); err != nil {
-		return err
-	}
-	if err := step("search characters", `INSERT INTO account_search_chars (ch, nick_name, appid)
-		SELECT g, s.nick_name, s.appid FROM authorizer_state s, unnest(s.search_grams) g WHERE length(g) = 1
-		ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING`); err != nil {
-		return err
-	}
-	if err := step("resume search characters", "ALTER TABLE authorizer_state ENABLE TRIGGER account_search_chars_insert"); err != nil {
 		return err
 	}
 	// Bulk runs: genRunBands time bands of 60 runs each; run k of a band has
@@ -195,6 +188,14 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 		FROM (SELECT DISTINCT ON (appid) appid, id, started_at, outcome, code, action, check_status FROM attempts
 			WHERE status IN ('completed', 'interrupted') ORDER BY appid, id DESC) x
 		WHERE x.appid = s.appid`); err != nil {
+		return err
+	}
+	if err := step("search characters", `INSERT INTO account_search_chars (ch, nick_name, appid, state, status_class, nexts)
+		SELECT c.ch, s.nick_name, s.appid, s.state, s.status_class, c.nexts FROM authorizer_state s, tm_search_chars(s.search_grams) c
+		ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	if err := step("resume search characters", "ALTER TABLE authorizer_state ENABLE TRIGGER account_search_chars_insert, ENABLE TRIGGER account_search_chars_update"); err != nil {
 		return err
 	}
 	start := time.Now()

@@ -136,14 +136,22 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup`); err != nil {
 		return err
 	}
-	// The months and the dashboard's fixed periods are summed and ranked as
-	// a pull's finish does it.
+	// The months, the running totals per day and the dashboard's fixed
+	// periods are summed and ranked as a pull's finish does it.
 	start := time.Now()
 	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildMonths(ctx, tx, first, last) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(progress, "%-40s %s\n", "sum the accounts' months", time.Since(start).Round(time.Millisecond))
 	if err := step("analyze months", `ANALYZE revenue_account_monthly`); err != nil {
+		return err
+	}
+	start = time.Now()
+	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildCumulative(ctx, tx, first, last) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%-40s %s\n", "carry the accounts' running totals", time.Since(start).Round(time.Millisecond))
+	if err := step("analyze running totals", `ANALYZE revenue_account_cumulative`); err != nil {
 		return err
 	}
 	start = time.Now()

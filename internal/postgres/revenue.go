@@ -155,8 +155,9 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 	})
 }
 
-// RebuildSlotRollup sums every account's slots per day for [from, to] and
-// every account's days per month for the months [from, to] touches, and
+// RebuildSlotRollup sums every account's slots per day for [from, to],
+// every account's days per month for the months [from, to] touches and its
+// running totals per day from from on (revenue_cumulative.go), and
 // when ranks is not empty replaces the precomputed rankings with theirs.
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -175,6 +176,9 @@ func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time
 			return err
 		}
 		if err := rebuildMonths(ctx, tx, from, to); err != nil {
+			return err
+		}
+		if err := rebuildCumulative(ctx, tx, from, to); err != nil {
 			return err
 		}
 		if len(ranks) == 0 {
@@ -337,8 +341,8 @@ func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to 
 
 // Movers lists the Mini Programs whose income changed most between the two
 // ranges: precomputed for the dashboard's fixed periods (revenue_ranks.go),
-// otherwise summed from the ranges' whole months and the days at either end
-// (revenue_monthly.go).
+// otherwise read from every account's running totals at the ranges' ends
+// (revenue_cumulative.go).
 func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
 		if err != nil {
@@ -346,11 +350,12 @@ func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo ti
 		}
 		return s.rankedMovers(ctx, from, to, prevFrom, prevTo, limit)
 	}
-	return s.MoversMonthly(ctx, from, to, prevFrom, prevTo, limit)
+	return s.MoversCumulative(ctx, from, to, prevFrom, prevTo, limit)
 }
 
 // MoversOnDemand sums every account's days over both ranges: what
-// MoversMonthly must equal, and the benchmarks' baseline.
+// MoversMonthly and MoversCumulative must equal, and the benchmarks'
+// baseline.
 func (s *RevenueStore) MoversOnDemand(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
@@ -378,8 +383,8 @@ func (s *RevenueStore) MoversOnDemand(ctx context.Context, from, to, prevFrom, p
 
 // TopAccounts lists the Mini Programs with the most income over [from, to]:
 // precomputed for the dashboard's fixed periods (revenue_ranks.go),
-// otherwise summed from the range's whole months and the days at either end
-// (revenue_monthly.go).
+// otherwise read from every account's running totals at the range's ends
+// (revenue_cumulative.go).
 func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	prevFrom, prevTo := revenue.PreviousRange(from, to)
 	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
@@ -388,11 +393,12 @@ func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limi
 		}
 		return s.rankedTop(ctx, from, to, prevFrom, prevTo, limit)
 	}
-	return s.TopAccountsMonthly(ctx, from, to, limit)
+	return s.TopAccountsCumulative(ctx, from, to, limit)
 }
 
 // TopAccountsOnDemand sums every account's days over [from, to]: what
-// TopAccountsMonthly must equal, and the benchmarks' baseline.
+// TopAccountsMonthly and TopAccountsCumulative must equal, and the
+// benchmarks' baseline.
 func (s *RevenueStore) TopAccountsOnDemand(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc

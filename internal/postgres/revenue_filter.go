@@ -69,8 +69,20 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 	})
 }
 
-// FilteredTop lists the selected accounts with the most income over [from, to].
+// FilteredTop lists the selected accounts with the most income over [from,
+// to]: without a slot, from their running totals at the range's ends
+// (revenue_cumulative.go, as the unfiltered top); with one, summed from
+// that slot's days.
 func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	if f.Slot == "" {
+		return s.topCumulative(ctx, filterScope, s.filterArgs(f, from, to)[:3], from, to, limit)
+	}
+	return s.FilteredTopOnDemand(ctx, f, from, to, limit)
+}
+
+// FilteredTopOnDemand sums the selected accounts' slots over [from, to]:
+// what FilteredTop must equal, and the benchmarks' baseline.
+func (s *RevenueStore) FilteredTopOnDemand(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc
 		FROM (SELECT appid, sum(req_succ) req, sum(exposure) exp, sum(clicks) clk, sum(income_fen) inc
@@ -92,8 +104,19 @@ func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, 
 }
 
 // FilteredMovers lists the selected accounts whose income changed most
-// between [prevFrom, prevTo] and [from, to].
+// between [prevFrom, prevTo] and [from, to]: without a slot, from their
+// running totals at the ranges' ends (as the unfiltered movers); with one,
+// summed from that slot's days.
 func (s *RevenueStore) FilteredMovers(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	if f.Slot == "" {
+		return s.moversCumulative(ctx, filterScope, s.filterArgs(f, from, to)[:3], from, to, prevFrom, prevTo, limit)
+	}
+	return s.FilteredMoversOnDemand(ctx, f, from, to, prevFrom, prevTo, limit)
+}
+
+// FilteredMoversOnDemand sums the selected accounts' slots over both
+// ranges: what FilteredMovers must equal, and the benchmarks' baseline.
+func (s *RevenueStore) FilteredMoversOnDemand(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
 		FROM (SELECT appid,

@@ -25,6 +25,7 @@ type SessionStore struct {
 	Idle, Absolute time.Duration
 	Now            func() time.Time
 	codec          securecookie.Codec
+	cache          decodeCache
 }
 
 // StaffIDKey is the session value holding the signed-in staff member's ID.
@@ -53,8 +54,8 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil {
 		return sess, nil
 	}
-	var token string
-	if err := s.codec.Decode(name, c.Value, &token); err != nil {
+	token, err := s.token(name, c.Value)
+	if err != nil {
 		// A tampered or foreign cookie is treated as no session at all.
 		return sess, nil
 	}
@@ -101,9 +102,11 @@ func (s *SessionStore) load(ctx context.Context, token string, sess *sessions.Se
 		return false, err
 	}
 	if len(data) > 0 {
-		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&sess.Values); err != nil {
+		v, err := s.values(data)
+		if err != nil {
 			return false, nil
 		}
+		sess.Values = v
 	}
 	return true, nil
 }

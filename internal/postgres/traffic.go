@@ -337,11 +337,63 @@ func (w *where) sql() string {
 }
 
 // status adds the status filter to w.
-func (f AccountFilter) status(w *where) {
+func (f AccountFilter) status(w *where) { f.statusOf(w, "s") }
+
+// statusOf adds the status filter on the status_class of the table aliased
+// alias (the list rows, or a broad search's entries).
+func (f AccountFilter) statusOf(w *where, alias string) {
 	switch f.Status {
 	case "normal", "abnormal", "revoked", "official":
-		w.add("s.status_class = ?", f.Status)
+		w.add(alias+".status_class = ?", f.Status)
 	}
+}
+
+// searchText is the query as the searched text spells it (tm_search_text:
+// ASCII letters lowercased, everything else as it is).
+func searchText(q string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, q)
+}
+
+// entryMatch adds to w the conditions that test a broad search's entry of
+// ch (account_search_chars, aliased c: the account's name, appid, state,
+// status class and the characters that follow ch in its searched text)
+// against the filter's search and status, and says whether they are the
+// whole test. A query of ch alone matches every entry of ch; a query of two
+// characters beginning with ch matches the entries whose nexts hold the
+// second. For any other query the entry's nexts must hold the character
+// after ch, and the search's own condition is added too, on the entry's
+// list row, which the caller then joins (walkJoin).
+func (f AccountFilter) entryMatch(w *where, ch string) (exact bool) {
+	q := strings.TrimSpace(f.Q)
+	r := []rune(searchText(q))
+	f.statusOf(w, "c")
+	i := slices.IndexFunc(r, func(x rune) bool { return x >= 128 })
+	if i < 0 || string(r[i]) != ch {
+		w.add(searchCond, q)
+		return false
+	}
+	if i+1 < len(r) {
+		w.add("strpos(c.nexts, ?) > 0", string(r[i+1]))
+	}
+	if len(r) == 1 || (len(r) == 2 && i == 0) {
+		return true
+	}
+	w.add(searchCond, q)
+	return false
+}
+
+// entryJoin is what a walk of a broad search's entries joins to them: each
+// entry's list row when its conditions (entryMatch) are not the whole test.
+func entryJoin(exact bool) string {
+	if exact {
+		return ""
+	}
+	return walkJoin
 }
 
 // searchCond is the list's search, the same SQL predicate bulk-run
@@ -602,7 +654,8 @@ func (s *TrafficStore) CountStates(ctx context.Context, f AccountFilter) (StateC
 // their matches, tens of thousands, before the first could be counted) and
 // the query matches at least one in ten of that character's first entries,
 // "" otherwise. It reads at most SearchCap+1 entries per character and
-// searchSample list rows.
+// searchSample entries (and their list rows for a query of more than two
+// characters).
 func (s *TrafficStore) broadChar(ctx context.Context, f AccountFilter) (string, error) {
 	q := strings.TrimSpace(f.Q)
 	var chars []string
@@ -623,9 +676,8 @@ func (s *TrafficStore) broadChar(ctx context.Context, f AccountFilter) (string, 
 	w := &where{}
 	w.add("c.ch = ?", chars[0])
 	mw := &where{args: w.args}
-	mw.add(searchCond, q)
-	f.status(mw)
-	if q == chars[0] && len(mw.conds) == 1 {
+	exact := f.entryMatch(mw, chars[0])
+	if exact && len(mw.conds) == 0 {
 		// One character and no status: each of its entries is a match.
 		return chars[0], nil
 	}
@@ -636,8 +688,8 @@ func (s *TrafficStore) broadChar(ctx context.Context, f AccountFilter) (string, 
 	// (0.2-0.5 s) before the bigram index found the matches in 15 ms. A
 	// sample of the first entries tells the two apart.
 	var n int
-	if err := s.Pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT c.appid FROM account_search_chars c"+w.sql()+
-		" ORDER BY c.nick_name, c.appid LIMIT "+strconv.Itoa(searchSample)+") c"+walkJoin+mw.sql(), mw.args...).Scan(&n); err != nil {
+	if err := s.Pool.QueryRow(ctx, "SELECT count(*) FROM (SELECT c.* FROM account_search_chars c"+w.sql()+
+		" ORDER BY c.nick_name, c.appid LIMIT "+strconv.Itoa(searchSample)+") c"+entryJoin(exact)+mw.sql(), mw.args...).Scan(&n); err != nil {
 		return "", err
 	}
 	if n*10 < searchSample {
@@ -655,17 +707,21 @@ const walkJoin = " CROSS JOIN LATERAL (SELECT * FROM authorizer_state s WHERE s.
 // entries of one of its characters in name order (account_search_chars),
 // at most searchWalk of them, until SearchCap+1 matches: Capped when it found
 // that many (the counts are then those of the first matches in name order,
-// lower bounds).
+// lower bounds). The entries carry the state and status it counts; for a
+// query of one or two characters they decide the match too, so no list row
+// is read (about 26 buffers for 1,001 entries, where a list row for each
+// read 4,000).
 func (s *TrafficStore) walkCounts(ctx context.Context, f AccountFilter, ch string) (StateCounts, error) {
 	sc := StateCounts{Counts: map[traffic.State]int{}}
 	w := &where{}
 	w.add("c.ch = ?", ch)
 	mw := &where{args: w.args}
-	mw.add(searchCond, strings.TrimSpace(f.Q))
-	f.status(mw)
-	q := "SELECT s.state, count(*), count(*) FILTER (WHERE s.status_class IN ('normal', 'abnormal')) FROM (SELECT s.state, s.status_class FROM (SELECT c.appid FROM account_search_chars c" +
-		w.sql() + " ORDER BY c.nick_name, c.appid LIMIT " + strconv.Itoa(searchWalk) + ") c" + walkJoin +
-		mw.sql() + " LIMIT " + strconv.Itoa(s.searchCap()+1) + ") s GROUP BY s.state"
+	exact := f.entryMatch(mw, ch)
+	// The state and status are the entry's own: a list row is read only for
+	// a query its entries cannot decide.
+	q := "SELECT c.state, count(*), count(*) FILTER (WHERE c.status_class IN ('normal', 'abnormal')) FROM (SELECT c.state, c.status_class FROM (SELECT c.* FROM account_search_chars c" +
+		w.sql() + " ORDER BY c.nick_name, c.appid LIMIT " + strconv.Itoa(searchWalk) + ") c" + entryJoin(exact) +
+		mw.sql() + " LIMIT " + strconv.Itoa(s.searchCap()+1) + ") c GROUP BY c.state"
 	rows, err := s.Pool.Query(ctx, q, mw.args...)
 	if err != nil {
 		return sc, err
@@ -837,7 +893,9 @@ func searchChar(q string) string {
 // the page does not count what lies before it.
 func (s *TrafficStore) broadPage(ctx context.Context, f AccountFilter, cur cursor, hasCur, back bool, page *AccountPage) (*AccountPage, error) {
 	cw := &where{}
-	var src, order string
+	var src, q string
+	walk := " LIMIT " + strconv.Itoa(searchWalk)
+	var mw *where
 	if ch := searchChar(f.Q); ch != "" && f.Sort != "recent" && f.Sort != "appid" {
 		cw.add("c.ch = ?", ch)
 		if hasCur {
@@ -847,32 +905,35 @@ func (s *TrafficStore) broadPage(ctx context.Context, f AccountFilter, cur curso
 				cw.add("(c.nick_name, c.appid) > (?, ?)", cur.K, cur.A)
 			}
 		}
-		order = " ORDER BY c.nick_name, c.appid"
+		order := " ORDER BY c.nick_name, c.appid"
 		if back {
 			order = " ORDER BY c.nick_name DESC, c.appid DESC"
 		}
-		src = "SELECT c.appid, c.nick_name FROM account_search_chars c" + cw.sql() + order
+		src = "SELECT c.* FROM account_search_chars c" + cw.sql() + order
+		// The entries test the search, status and state themselves where
+		// they can (entryMatch): only the page's rows are then read.
+		mw = &where{args: cw.args}
+		exact := f.entryMatch(mw, ch)
+		if f.State != "" {
+			mw.add("c.state = ?", string(f.State))
+		}
+		q = "SELECT c.appid FROM (" + src + walk + ") c" + entryJoin(exact) + mw.sql() + order + " LIMIT " + strconv.Itoa(f.Limit+1)
+		q = "SELECT " + accountCols + " FROM (" + q + ") c JOIN authorizer_state s ON s.appid = c.appid JOIN authorizers a ON a.appid = c.appid" + f.order(false)
 	} else {
 		if hasCur {
 			f.keyset(cw, cur, back)
 		}
-		order = f.order(back)
+		order := f.order(back)
 		src = "SELECT s.* FROM authorizer_state s" + cw.sql() + order
-	}
-	walk := " LIMIT " + strconv.Itoa(searchWalk)
-	mw := &where{args: cw.args}
-	mw.add(searchCond, strings.TrimSpace(f.Q))
-	f.status(mw)
-	if f.State != "" {
-		mw.add("s.state = ?", string(f.State))
-	}
-	var q string
-	if strings.HasPrefix(src, "SELECT c.") {
-		q = "SELECT s.* FROM (" + src + walk + ") c" + walkJoin + mw.sql() + order
-	} else {
+		mw = &where{args: cw.args}
+		mw.add(searchCond, strings.TrimSpace(f.Q))
+		f.status(mw)
+		if f.State != "" {
+			mw.add("s.state = ?", string(f.State))
+		}
 		q = "SELECT s.* FROM (" + src + walk + ") s" + mw.sql() + order
+		q = "SELECT " + accountCols + " FROM (" + q + " LIMIT " + strconv.Itoa(f.Limit+1) + ") s JOIN authorizers a ON a.appid = s.appid" + f.order(false)
 	}
-	q = "SELECT " + accountCols + " FROM (" + q + " LIMIT " + strconv.Itoa(f.Limit+1) + ") s JOIN authorizers a ON a.appid = s.appid" + f.order(false)
 	rows, err := s.Pool.Query(ctx, q, mw.args...)
 	if err != nil {
 		return nil, err
