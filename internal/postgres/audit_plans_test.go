@@ -120,13 +120,7 @@ func TestEveryAuditFilterPairIsBounded(t *testing.T) {
 		dsn = pool.Config().ConnString()
 	}
 	tracer := &lastQuery{}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := tracedPool(t, dsn, tracer, 1)
 	store := &postgres.TrafficStore{Pool: pool}
 
 	var staff0 int64
@@ -197,21 +191,16 @@ func TestEveryAuditFilterPairIsBounded(t *testing.T) {
 		if sql == "" {
 			return // answered without reading attempts
 		}
-		var out []byte
-		require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&out), label)
-		var plans []struct {
-			Plan planNode `json:"Plan"`
-		}
-		require.NoError(t, json.Unmarshal(out, &plans), label)
-		read, seq := attemptsRead(plans[0].Plan)
-		assert.False(t, seq, "%s scans attempts whole:\n%s", label, outline(plans[0].Plan, 0))
-		assert.LessOrEqual(t, read, 2500.0, "%s reads %v rows of attempts:\n%s", label, read, outline(plans[0].Plan, 0))
+		plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args, label)
+		read, seq := attemptsRead(plan)
+		assert.False(t, seq, "%s scans attempts whole:\n%s", label, outline(plan, 0))
+		assert.LessOrEqual(t, read, 2500.0, "%s reads %v rows of attempts:\n%s", label, read, outline(plan, 0))
 		if f.From != nil {
 			read := map[string]bool{}
-			partitionsRead(plans[0].Plan, read)
+			partitionsRead(plan, read)
 			want := monthsOf(*f.From, *f.To)
 			for p := range read {
-				assert.True(t, want[p] || p == "attempts_default", "%s reads %s, outside its dates:\n%s", label, p, outline(plans[0].Plan, 0))
+				assert.True(t, want[p] || p == "attempts_default", "%s reads %s, outside its dates:\n%s", label, p, outline(plan, 0))
 			}
 		}
 		key := strings.SplitN(label, "#", 2)[0]
@@ -310,13 +299,7 @@ func TestBroadSearchIsBounded(t *testing.T) {
 	pool := pgtest.Pool(t)
 	require.NoError(t, postgres.Generate(ctx, pool, 24_000, 0, io.Discard))
 	tracer := &allQueries{}
-	cfg, err := pgxpool.ParseConfig(pool.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	tpool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer tpool.Close()
+	tpool := tracedPool(t, pool.Config().ConnString(), tracer, 1)
 	capped := &postgres.TrafficStore{Pool: tpool, SearchCap: 50}
 	exact := &postgres.TrafficStore{Pool: pool, SearchCap: 1_000_000}
 
@@ -332,14 +315,9 @@ func TestBroadSearchIsBounded(t *testing.T) {
 		sqls, args := tracer.take()
 		require.NotEmpty(t, sqls)
 		for i, sql := range sqls {
-			var out []byte
-			require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args[i]...).Scan(&out), label)
-			var plans []struct {
-				Plan planNode `json:"Plan"`
-			}
-			require.NoError(t, json.Unmarshal(out, &plans), label)
-			read := listRead(plans[0].Plan)
-			assert.LessOrEqual(t, read, 1500.0, "%s: statement %d reads %v rows:\n%s\n%s", label, i, read, sql, outline(plans[0].Plan, 0))
+			plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args[i], label)
+			read := listRead(plan)
+			assert.LessOrEqual(t, read, 1500.0, "%s: statement %d reads %v rows:\n%s\n%s", label, i, read, sql, outline(plan, 0))
 		}
 	}
 	for _, f := range []postgres.AccountFilter{
@@ -382,4 +360,34 @@ func TestBroadSearchIsBounded(t *testing.T) {
 		require.Equal(t, appids(first), appids(back), label)
 		require.Equal(t, 1, back.Start, label)
 	}
+}
+
+// tracedPool opens a pool on dsn whose queries pass through tracer, with at
+// most maxConns connections (0: the default), closed when the test ends.
+func tracedPool(t *testing.T, dsn string, tracer pgx.QueryTracer, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	require.NoError(t, err)
+	cfg.ConnConfig.Tracer = tracer
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// explainPlan runs a traced statement again under EXPLAIN (options, FORMAT
+// JSON) and returns its plan's root, decoded into N.
+func explainPlan[N any](t *testing.T, pool *pgxpool.Pool, options, sql string, args []any, label string) N {
+	t.Helper()
+	var out []byte
+	require.NoError(t, pool.QueryRow(context.Background(), "EXPLAIN ("+options+", FORMAT JSON) "+sql, args...).Scan(&out), label)
+	var plans []struct {
+		Plan N `json:"Plan"`
+	}
+	require.NoError(t, json.Unmarshal(out, &plans), label)
+	require.NotEmpty(t, plans, label)
+	return plans[0].Plan
 }

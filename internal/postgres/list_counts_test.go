@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"testing"
@@ -73,12 +72,7 @@ func TestPlainListReadsKeptCountsInAFewPages(t *testing.T) {
 	pool := pgtest.Pool(t)
 	require.NoError(t, postgres.Generate(ctx, pool, 5_000, 5_000, io.Discard))
 	tracer := &allQueries{}
-	cfg, err := pgxpool.ParseConfig(pool.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	tpool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer tpool.Close()
+	tpool := tracedPool(t, pool.Config().ConnString(), tracer, 0)
 	store := &postgres.TrafficStore{Pool: tpool}
 
 	for _, f := range []postgres.AccountFilter{
@@ -95,13 +89,8 @@ func TestPlainListReadsKeptCountsInAFewPages(t *testing.T) {
 		sqls, args := tracer.take()
 		counted := false
 		for i, sql := range sqls {
-			var out []byte
-			require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+sql, args[i]...).Scan(&out), label)
-			var plans []struct {
-				Plan bufNode `json:"Plan"`
-			}
-			require.NoError(t, json.Unmarshal(out, &plans), label)
-			if pages := pagesOf(plans[0].Plan, "account_state_counts"); pages >= 0 {
+			plan := explainPlan[bufNode](t, pool, "ANALYZE, BUFFERS", sql, args[i], label)
+			if pages := pagesOf(plan, "account_state_counts"); pages >= 0 {
 				counted = true
 				assert.LessOrEqual(t, pages, 2.0, "%s: the counts read %v pages:\n%s", label, pages, sql)
 			}
@@ -113,7 +102,7 @@ func TestPlainListReadsKeptCountsInAFewPages(t *testing.T) {
 	require.NotEmpty(t, recount)
 	require.Equal(t, recount, kept, "after the load")
 	// The load turned the count triggers back on: a later change is counted.
-	_, err = pool.Exec(ctx, "UPDATE authorizers SET account_status = 16 WHERE appid = $1 AND account_status <> 16", postgres.GenAppID(1))
+	_, err := pool.Exec(ctx, "UPDATE authorizers SET account_status = 16 WHERE appid = $1 AND account_status <> 16", postgres.GenAppID(1))
 	require.NoError(t, err)
 	kept2, recount2 := keptCounts(t, pool)
 	require.NotEqual(t, recount, recount2, "the change moved an account")

@@ -2,13 +2,11 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
@@ -241,16 +239,10 @@ func TestRevenueCustomRangeReadsRunningTotals(t *testing.T) {
 	ctx := context.Background()
 	base := pgtest.Pool(t)
 	tracer := &lastCumQuery{}
-	cfg, err := pgxpool.ParseConfig(base.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
 	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
 	fillRandomDays(t, s, day(t, "2025-06-01"), day(t, "2026-03-10"))
-	_, err = pool.Exec(ctx, `ANALYZE revenue_account_cumulative`)
+	_, err := pool.Exec(ctx, `ANALYZE revenue_account_cumulative`)
 	require.NoError(t, err)
 	var accounts float64
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(DISTINCT appid) FROM revenue_account_cumulative`).Scan(&accounts))
@@ -260,11 +252,8 @@ func TestRevenueCustomRangeReadsRunningTotals(t *testing.T) {
 		tracer.mu.Lock()
 		sql, args := tracer.sql, tracer.args
 		tracer.mu.Unlock()
-		var raw []byte
-		require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw))
-		var plans []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(raw, &plans))
-		return plans[0].Plan
+		plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args, "")
+		return plan
 	}
 	from, to := day(t, "2025-12-20"), day(t, "2026-03-05")
 	prevFrom, prevTo := revenue.PreviousRange(from, to)

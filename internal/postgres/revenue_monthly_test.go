@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
@@ -269,16 +267,10 @@ func TestRevenueCustomRangeReadsMonths(t *testing.T) {
 	ctx := context.Background()
 	base := pgtest.Pool(t)
 	tracer := &lastSumQuery{}
-	cfg, err := pgxpool.ParseConfig(base.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
 	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
 	fillRandomDays(t, s, day(t, "2025-06-01"), day(t, "2026-03-10"))
-	_, err = pool.Exec(ctx, `ANALYZE revenue_account_daily; ANALYZE revenue_account_monthly`)
+	_, err := pool.Exec(ctx, `ANALYZE revenue_account_daily; ANALYZE revenue_account_monthly`)
 	require.NoError(t, err)
 
 	explain := func(call func() error) planNode {
@@ -286,11 +278,8 @@ func TestRevenueCustomRangeReadsMonths(t *testing.T) {
 		tracer.mu.Lock()
 		sql, args := tracer.sql, tracer.args
 		tracer.mu.Unlock()
-		var raw []byte
-		require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw))
-		var plans []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(raw, &plans))
-		return plans[0].Plan
+		plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args, "")
+		return plan
 	}
 	ends := func(a, b, c, d string) float64 {
 		var n int

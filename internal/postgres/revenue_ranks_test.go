@@ -2,12 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
@@ -107,18 +105,12 @@ func TestRevenueDefaultRanksReadByIndex(t *testing.T) {
 	ctx := context.Background()
 	base := pgtest.Pool(t)
 	tracer := &lastQuery{}
-	cfg, err := pgxpool.ParseConfig(base.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
 	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
 	const today = "2026-03-12"
 	fillRankDays(t, s, "2026-01-01", "2026-03-11", today, 1)
 	require.NoError(t, s.RebuildSlotRollup(ctx, day(t, "2026-01-01"), day(t, "2026-03-11"), revenue.RankRanges(day(t, today))))
-	_, err = pool.Exec(ctx, `ANALYZE revenue_period_ranks; ANALYZE revenue_period_ranks_built`)
+	_, err := pool.Exec(ctx, `ANALYZE revenue_period_ranks; ANALYZE revenue_period_ranks_built`)
 	require.NoError(t, err)
 
 	last30 := revenue.RankRanges(day(t, today))[2]
@@ -127,11 +119,8 @@ func TestRevenueDefaultRanksReadByIndex(t *testing.T) {
 		tracer.mu.Lock()
 		sql, args := tracer.sql, tracer.args
 		tracer.mu.Unlock()
-		var raw []byte
-		require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw))
-		var plans []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(raw, &plans))
-		return outline(plans[0].Plan, 0)
+		plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args, "")
+		return outline(plan, 0)
 	}
 	for name, call := range map[string]func(){
 		"top": func() {

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"testing"
@@ -130,13 +129,7 @@ func TestBroadSearchCountsReadTheEntriesAlone(t *testing.T) {
 	pool := pgtest.Pool(t)
 	require.NoError(t, postgres.Generate(ctx, pool, 24_000, 0, io.Discard))
 	tracer := &allQueries{}
-	cfg, err := pgxpool.ParseConfig(pool.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	tpool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer tpool.Close()
+	tpool := tracedPool(t, pool.Config().ConnString(), tracer, 1)
 	capped := &postgres.TrafficStore{Pool: tpool, SearchCap: 50}
 	exact := &postgres.TrafficStore{Pool: pool, SearchCap: 1_000_000}
 
@@ -160,17 +153,11 @@ func TestBroadSearchCountsReadTheEntriesAlone(t *testing.T) {
 		sqls, args := tracer.take()
 		require.NotEmpty(t, sqls, label)
 		for i, sql := range sqls {
-			var out []byte
-			require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+sql, args[i]...).Scan(&out), label)
-			var plans []struct {
-				Plan struct {
-					planNode
-					Hit  float64 `json:"Shared Hit Blocks"`
-					Read float64 `json:"Shared Read Blocks"`
-				} `json:"Plan"`
-			}
-			require.NoError(t, json.Unmarshal(out, &plans), label)
-			p := plans[0].Plan
+			p := explainPlan[struct {
+				planNode
+				Hit  float64 `json:"Shared Hit Blocks"`
+				Read float64 `json:"Shared Read Blocks"`
+			}](t, pool, "ANALYZE, BUFFERS", sql, args[i], label)
 			rows := listRows(p.planNode)
 			t.Logf("%s: statement %d: %v list rows, %v buffers", label, i, rows, p.Hit+p.Read)
 			assert.LessOrEqual(t, rows, most, "%s: statement %d reads %v list rows:\n%s\n%s", label, i, rows, sql, outline(p.planNode, 0))

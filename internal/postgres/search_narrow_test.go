@@ -2,12 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,12 +28,7 @@ func TestNarrowSearchOfBroadCharactersSkipsTheWalk(t *testing.T) {
 	pool := pgtest.Pool(t)
 	require.NoError(t, postgres.Generate(ctx, pool, 24_000, 0, io.Discard))
 	tracer := &allQueries{}
-	cfg, err := pgxpool.ParseConfig(pool.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	tpool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer tpool.Close()
+	tpool := tracedPool(t, pool.Config().ConnString(), tracer, 0)
 	capped := &postgres.TrafficStore{Pool: tpool, SearchCap: 50}
 	exact := &postgres.TrafficStore{Pool: pool, SearchCap: 1_000_000}
 
@@ -62,14 +55,9 @@ func TestNarrowSearchOfBroadCharactersSkipsTheWalk(t *testing.T) {
 		sqls, args := tracer.take()
 		if c.bounded {
 			for i, sql := range sqls {
-				var out []byte
-				require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args[i]...).Scan(&out), label)
-				var plans []struct {
-					Plan planNode `json:"Plan"`
-				}
-				require.NoError(t, json.Unmarshal(out, &plans), label)
-				read := listRead(plans[0].Plan)
-				assert.LessOrEqual(t, read, 600.0, "%s: statement %d reads %v rows:\n%s\n%s", label, i, read, sql, outline(plans[0].Plan, 0))
+				plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args[i], label)
+				read := listRead(plan)
+				assert.LessOrEqual(t, read, 600.0, "%s: statement %d reads %v rows:\n%s\n%s", label, i, read, sql, outline(plan, 0))
 			}
 		}
 		want, err := exact.ListAccounts(ctx, f)
