@@ -93,6 +93,23 @@ func (b *bundle) addAccounts(n int, mini func(i int) bool) []string {
 
 func always(int) bool { return true }
 
+// synced has the console hold a ticket and n accounts, synced once.
+func (b *bundle) synced(t *testing.T, n int) []string {
+	t.Helper()
+	b.pushTicket(t)
+	ids := b.addAccounts(n, always)
+	_, err := b.svc.Sync(context.Background())
+	require.NoError(t, err)
+	return ids
+}
+
+// dropRefreshToken makes the console lose an account's refresh token.
+func (b *bundle) dropRefreshToken(t *testing.T, appid string) {
+	t.Helper()
+	_, err := b.pool.Exec(context.Background(), "UPDATE authorizers SET refresh_token_enc = NULL WHERE appid = $1", appid)
+	require.NoError(t, err)
+}
+
 func TestComponentTokenNeedsTicket(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -171,12 +188,9 @@ func TestTokenErrorRefreshesOnceAndRetriesOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.pushTicket(t)
-	ids := b.addAccounts(1, always)
-	_, err := b.svc.Sync(ctx)
-	require.NoError(t, err)
+	ids := b.synced(t, 1)
 	tm := b.svc.Tokens()
-	_, err = tm.AuthorizerAccessToken(ctx, ids[0])
+	_, err := tm.AuthorizerAccessToken(ctx, ids[0])
 	require.NoError(t, err)
 
 	// WeChat expires the tokens early (42001): one refresh, one retry, success.
@@ -242,10 +256,7 @@ func TestSyncRevokesAccountsThatLeft(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.pushTicket(t)
-	ids := b.addAccounts(3, always)
-	_, err := b.svc.Sync(ctx)
-	require.NoError(t, err)
+	ids := b.synced(t, 3)
 	b.sim.RemoveAuthorizer(ids[1])
 	res, err := b.svc.Sync(ctx)
 	require.NoError(t, err)
@@ -301,13 +312,9 @@ func TestPushesDuringASyncStand(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.pushTicket(t)
-	ids := b.addAccounts(2, always)
-	_, err := b.svc.Sync(ctx)
-	require.NoError(t, err)
+	ids := b.synced(t, 2)
 	// ids[1] lost its refresh token: the list's makes the sync write it.
-	_, err = b.pool.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = NULL WHERE appid = $1", ids[1])
-	require.NoError(t, err)
+	b.dropRefreshToken(t, ids[1])
 
 	const fresh = "wx00000000000f7e57"
 	type revocation struct {
@@ -336,7 +343,7 @@ func TestPushesDuringASyncStand(t *testing.T) {
 	}}
 	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lt}})
 	_, svc := newService(t, b.pool, wc, b.crypter)
-	_, err = svc.Sync(ctx)
+	_, err := svc.Sync(ctx)
 	require.NoError(t, err)
 
 	// Not even for a moment: written back as authorized, the account would
@@ -351,12 +358,8 @@ func TestSyncRecoversLostRefreshToken(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.pushTicket(t)
-	ids := b.addAccounts(2, always)
-	_, err := b.svc.Sync(ctx)
-	require.NoError(t, err)
-	_, err = b.pool.Exec(ctx, "UPDATE authorizers SET refresh_token_enc = NULL WHERE appid = $1", ids[0])
-	require.NoError(t, err)
+	ids := b.synced(t, 2)
+	b.dropRefreshToken(t, ids[0])
 
 	res, err := b.svc.Sync(ctx)
 	require.NoError(t, err)
@@ -374,10 +377,7 @@ func TestRejectedRefreshTokenIsRecoveredFromTheList(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.pushTicket(t)
-	ids := b.addAccounts(2, always)
-	_, err := b.svc.Sync(ctx)
-	require.NoError(t, err)
+	ids := b.synced(t, 2)
 	// The stored refresh token went stale (a restore from an old backup, say):
 	// WeChat answers 61023, and the manager takes the current one from the list.
 	require.NoError(t, b.store.SaveAuthorization(ctx, appID, ids[0], "stale-refresh-token", time.Now(), nil))
