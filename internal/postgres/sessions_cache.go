@@ -57,7 +57,8 @@ func (s *SessionStore) token(name, value string) (string, error) {
 }
 
 // values decodes a session's data. The result is the caller's own map:
-// handlers change a session's values (a flash, the platform's state).
+// handlers change a session's values (a flash, the platform's state). A
+// shallow copy is enough because every value is a string or a number.
 func (s *SessionStore) values(data []byte) (map[any]any, error) {
 	s.cache.mu.RLock()
 	v, ok := s.cache.values[string(data)]
