@@ -52,4 +52,15 @@ func TestLoadingASessionAgainDecodesNothing(t *testing.T) {
 	s, err := st.New(r, "s")
 	require.NoError(t, err)
 	require.True(t, s.IsNew, "a tampered cookie is no session")
+
+	// A remembered cookie still needs its row: once the session is ended,
+	// the same cookie, decoded a moment ago, is no session either.
+	ended := load()
+	ended.Options.MaxAge = -1
+	require.NoError(t, st.Save(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder(), ended))
+	r = httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(cookie)
+	s, err = st.New(r, "s")
+	require.NoError(t, err)
+	require.True(t, s.IsNew, "the cookie of an ended session is no session")
 }
