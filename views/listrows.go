@@ -6,13 +6,17 @@ import (
 
 // rowWords are what every row of a page repeats, translated once.
 type rowWords struct {
-	csrf, next, fallback, noName           string
+	// hidden are the hidden inputs of every form of a row (the CSRF token and where to go next).
+	hidden                                 rendered
+	fallback, noName                       string
 	check, open, isOpen, openAnyway        string
 	selectApp, confirmOpen, confirmUnknown message
 }
 
 func newRowWords(b Base) *rowWords {
-	return &rowWords{csrf: b.CSRF, next: b.Path, fallback: Asset("img/avatar.svg"), noName: b.T("(no name)"),
+	// The space is the one templ writes between the inputs and the button after them.
+	hidden := append(prerender(hiddenInputs(b.CSRF, b.Path)), ' ')
+	return &rowWords{hidden: hidden, fallback: Asset("img/avatar.svg"), noName: b.T("(no name)"),
 		check: b.T("Check eligibility"), open: b.T("Open traffic master"), isOpen: b.T("Traffic master is open"),
 		selectApp:      newMessage(b, "Select %s"),
 		confirmOpen:    newMessage(b, "Open the traffic master of %s (%s)? WeChat is called at once, and opening cannot be undone."),

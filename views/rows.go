@@ -1,6 +1,7 @@
 package views
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -43,6 +44,26 @@ func (t spaced) Render(_ context.Context, w io.Writer) error {
 	}
 	_, err := io.WriteString(w, templ.EscapeString(t))
 	return err
+}
+
+// rendered is HTML that templ rendered once a page, for markup every row
+// repeats as is; it is written without escaping it again.
+type rendered []byte
+
+// Render writes the HTML.
+func (h rendered) Render(_ context.Context, w io.Writer) error {
+	_, err := w.Write(h)
+	return err
+}
+
+// prerender renders c once, for every row of a page.
+func prerender(c templ.Component) rendered {
+	var b bytes.Buffer
+	if err := c.Render(context.Background(), &b); err != nil {
+		// Only a failing writer makes a component fail; a bytes.Buffer does not.
+		panic(err)
+	}
+	return b.Bytes()
 }
 
 // arena builds the short strings of a page's rows (ids, paths, times,

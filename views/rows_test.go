@@ -112,3 +112,64 @@ func TestRowsRenderWithFewAllocations(t *testing.T) {
 	require.Less(t, listAllocs, 2200.0)
 	require.Less(t, auditAllocs, 1000.0)
 }
+
+// render renders c and parses it, in a table so that cells survive parsing.
+func parseRendered(t *testing.T, c interface {
+	Render(context.Context, io.Writer) error
+}, inTable bool) *goquery.Document {
+	t.Helper()
+	var sb strings.Builder
+	if inTable {
+		sb.WriteString("<table><tbody><tr>")
+	}
+	require.NoError(t, c.Render(context.Background(), &sb))
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(sb.String()))
+	require.NoError(t, err)
+	return doc
+}
+
+func outerHTML(t *testing.T, s *goquery.Selection) string {
+	t.Helper()
+	require.Equal(t, 1, s.Length())
+	h, err := goquery.OuterHtml(s)
+	require.NoError(t, err)
+	return h
+}
+
+// The list prints each row's state badge, last attempt and actions inline;
+// htmx swaps the partials into the same places, so they must agree.
+func TestListRowMatchesItsPartials(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		vm := pageOfAccounts(lang, core.RoleOperator)
+		revoked := time.Now()
+		vm.Accounts[1].RevokedAt = &revoked
+		page := parseRendered(t, AccountsPage(vm), false)
+		for _, a := range vm.Accounts {
+			r := newAccountView(vm.Base, a)
+			row := page.Find("tr#app-" + a.AppID)
+			require.Equal(t, outerHTML(t, parseRendered(t, stateBadge(r, false), false).Find("#state-"+a.AppID)), outerHTML(t, row.Find("#state-"+a.AppID)))
+			require.Equal(t, outerHTML(t, parseRendered(t, lastAttemptCell(r, false), true).Find("#last-"+a.AppID)), outerHTML(t, row.Find("#last-"+a.AppID)))
+			actions := parseRendered(t, accountActions(r, true), false).Find("body").Children()
+			require.Equal(t, outerHTML(t, actions), outerHTML(t, row.Find("td").Last().Children().First()))
+		}
+	}
+}
+
+// The audit prints each row's outcome badge inline: it must be outcomeBadge's.
+func TestAuditRowMatchesItsBadge(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		vm := pageOfAttempts(lang)
+		page := parseRendered(t, AuditPage(vm), false)
+		for _, a := range vm.Attempts {
+			var o outcomeView
+			o.set(vm.Base, attemptOutcome(a))
+			badge, err := parseRendered(t, outcomeBadge(&o), false).Find("body").Html()
+			require.NoError(t, err)
+			cell, err := page.Find("tr#attempt-" + itoa(a.ID) + " td").Eq(5).Html()
+			require.NoError(t, err)
+			require.Equal(t, strings.TrimSpace(badge), strings.TrimSpace(cell))
+		}
+	}
+}
