@@ -77,7 +77,7 @@ func attemptViews(b Base, list []*traffic.Attempt) []attemptView {
 		v.message = b.T(a.Message)
 		if a.Status == traffic.AttemptCompleted {
 			start := z.mark()
-			z.buf = strconv.AppendInt(z.buf, int64(a.LatencyMS), 10)
+			z.addInt(int64(a.LatencyMS))
 			z.add(" ms")
 			z.keep(&v.latency, start)
 		}

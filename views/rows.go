@@ -67,10 +67,11 @@ func prerender(c templ.Component) rendered {
 }
 
 // arena builds the short strings of a page's rows (ids, paths, times,
-// filled-in messages) in one buffer and cuts them from one string when the
-// page is built, so they cost a few allocations a page instead of one each.
+// filled-in messages) in one strings.Builder and cuts them from the one
+// string it builds, so they cost a few allocations a page instead of one
+// each, and are not copied again.
 type arena struct {
-	buf  []byte
+	sb   strings.Builder
 	cuts []cut
 }
 
@@ -81,19 +82,21 @@ type cut struct {
 }
 
 func newArena(size, strs int) *arena {
-	return &arena{buf: make([]byte, 0, size), cuts: make([]cut, 0, strs)}
+	z := &arena{cuts: make([]cut, 0, strs)}
+	z.sb.Grow(size)
+	return z
 }
 
 // mark starts a string at the end of the buffer.
-func (z *arena) mark() int { return len(z.buf) }
+func (z *arena) mark() int { return z.sb.Len() }
 
-// keep makes what was appended since start the string *dst.
-func (z *arena) keep(dst *string, start int) { z.cuts = append(z.cuts, cut{dst, start, len(z.buf)}) }
+// keep makes what was added since start the string *dst.
+func (z *arena) keep(dst *string, start int) { z.cuts = append(z.cuts, cut{dst, start, z.sb.Len()}) }
 
 // add appends parts to the buffer.
 func (z *arena) add(parts ...string) {
 	for _, p := range parts {
-		z.buf = append(z.buf, p...)
+		z.sb.WriteString(p)
 	}
 }
 
@@ -104,24 +107,32 @@ func (z *arena) join(dst *string, parts ...string) {
 	z.keep(dst, start)
 }
 
+// addInt appends n in decimal.
+func (z *arena) addInt(n int64) {
+	var b [20]byte
+	z.sb.Write(strconv.AppendInt(b[:0], n, 10))
+}
+
 // int makes *dst the concatenation of prefix and n in decimal.
 func (z *arena) int(dst *string, prefix string, n int64) {
 	start := z.mark()
-	z.buf = strconv.AppendInt(append(z.buf, prefix...), n, 10)
+	z.sb.WriteString(prefix)
+	z.addInt(n)
 	z.keep(dst, start)
 }
 
 // times makes *iso and *shown t as Base.TimeISO and Base.Time write it.
 func (z *arena) times(iso, shown *string, b Base, t time.Time) {
+	var buf [64]byte
 	start := z.mark()
-	z.buf = t.UTC().AppendFormat(z.buf, time.RFC3339)
+	z.sb.Write(t.UTC().AppendFormat(buf[:0], time.RFC3339))
 	z.keep(iso, start)
 	if t.IsZero() {
 		*shown = "—"
 		return
 	}
 	start = z.mark()
-	z.buf = t.In(b.loc()).AppendFormat(z.buf, timeLayout)
+	z.sb.Write(t.In(b.loc()).AppendFormat(buf[:0], timeLayout))
 	z.keep(shown, start)
 }
 
@@ -133,9 +144,9 @@ func (z *arena) fill(dst *string, m message, args ...string) {
 	}
 	start := z.mark()
 	for i, p := range m.parts {
-		z.buf = append(z.buf, p...)
+		z.sb.WriteString(p)
 		if i < len(args) {
-			z.buf = append(z.buf, args[i]...)
+			z.sb.WriteString(args[i])
 		}
 	}
 	z.keep(dst, start)
@@ -143,7 +154,7 @@ func (z *arena) fill(dst *string, m message, args ...string) {
 
 // done gives every string its value; the arena is not used after.
 func (z *arena) done() {
-	s := string(z.buf)
+	s := z.sb.String()
 	for _, c := range z.cuts {
 		*c.dst = s[c.start:c.end]
 	}
