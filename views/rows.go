@@ -125,15 +125,39 @@ func (z *arena) int(dst *string, prefix string, n int64) {
 func (z *arena) times(iso, shown *string, b Base, t time.Time) {
 	var buf [64]byte
 	start := z.mark()
-	z.sb.Write(t.UTC().AppendFormat(buf[:0], time.RFC3339))
+	z.sb.Write(appendTime(buf[:0], t.UTC(), 'T', time.RFC3339))
 	z.keep(iso, start)
 	if t.IsZero() {
 		*shown = "—"
 		return
 	}
 	start = z.mark()
-	z.sb.Write(t.In(b.loc()).AppendFormat(buf[:0], timeLayout))
+	z.sb.Write(appendTime(buf[:0], t.In(b.loc()), ' ', timeLayout))
 	z.keep(shown, start)
+}
+
+// appendTime appends t as time.Format writes layout, which is timeLayout
+// (sep ' ') or, for a time in UTC, time.RFC3339 (sep 'T'): the date and
+// the clock to the second, without Format's reading of the layout, which
+// was half the time of computing a row. A year of other than four digits
+// goes through Format.
+func appendTime(b []byte, t time.Time, sep byte, layout string) []byte {
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		return t.AppendFormat(b, layout)
+	}
+	hour, minute, sec := t.Clock()
+	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+	b = strconv.AppendInt(b, int64(year), 10)
+	b = two(append(b, '-'), int(month))
+	b = two(append(b, '-'), day)
+	b = two(append(b, sep), hour)
+	b = two(append(b, ':'), minute)
+	b = two(append(b, ':'), sec)
+	if sep == 'T' {
+		b = append(b, 'Z')
+	}
+	return b
 }
 
 // fill makes *dst the message m with args in place of its verbs.
