@@ -9,7 +9,7 @@ type rowWords struct {
 	// hidden are the hidden inputs of every form of a row (the CSRF token and where to go next).
 	hidden                                 rendered
 	fallback, noName                       string
-	check, open, isOpen, openAnyway        string
+	check, open, isOpen                    string
 	selectApp, confirmOpen, confirmUnknown message
 }
 
