@@ -66,3 +66,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 30s ./internal/wechat/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeReply -fuzztime 30s ./internal/wechat/
 	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./internal/wechat/
+	$(GO) test -run '^$$' -fuzz FuzzPlainImageURL -fuzztime 30s ./internal/wechat/

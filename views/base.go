@@ -42,8 +42,10 @@ func (b Base) Time(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(b.loc()).Format("2006-01-02 15:04:05")
+	return t.In(b.loc()).Format(timeLayout)
 }
+
+const timeLayout = "2006-01-02 15:04:05"
 
 // TimeISO formats t for a datetime attribute.
 func (b Base) TimeISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -93,20 +95,6 @@ func langTag(b Base) string {
 		return "zh-CN"
 	}
 	return "en"
-}
-
-func langPressed(b Base, l string) string {
-	if string(b.Lang) == l {
-		return "true"
-	}
-	return "false"
-}
-
-func langClass(b Base, l string) string {
-	if string(b.Lang) == l {
-		return "lang on"
-	}
-	return "lang"
 }
 
 // eventLabel names a security-log event for people.

@@ -3,6 +3,7 @@ package views
 import (
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/traffic"
@@ -155,25 +156,31 @@ func codeText(c *int) string {
 }
 
 func accountStatusLabel(a *traffic.Account) (string, string) {
+	label, tone := accountStatus(a)
+	return label, "badge " + string(tone)
+}
+
+// accountStatus is the label of an account's WeChat status and the tone of its badge.
+func accountStatus(a *traffic.Account) (string, traffic.Tone) {
 	switch {
 	case a.Revoked():
-		return "Revoked", "badge err"
+		return "Revoked", traffic.ToneErr
 	case !a.IsMiniProgram:
-		return "Official Account", "badge info"
+		return "Official Account", traffic.ToneInfo
 	}
 	switch a.AccountStatus {
 	case 1:
-		return "Normal", "badge ok"
+		return "Normal", traffic.ToneOK
 	case 14:
-		return "Deregistered", "badge err"
+		return "Deregistered", traffic.ToneErr
 	case 16:
-		return "Banned", "badge err"
+		return "Banned", traffic.ToneErr
 	case 18:
-		return "Warned", "badge warn"
+		return "Warned", traffic.ToneWarn
 	case 19:
-		return "Frozen", "badge err"
+		return "Frozen", traffic.ToneErr
 	}
-	return "Unknown status", "badge warn"
+	return "Unknown status", traffic.ToneWarn
 }
 
 // avatarURL shows WeChat's picture over https from WeChat's own hosts, and
@@ -192,34 +199,43 @@ func displayName(b Base, a *traffic.Account) string {
 	return b.T("(no name)")
 }
 
-// appsURL builds a list URL from the current filter with one change.
+// url builds a list URL from the current filter with changes (key, value,
+// key, value…; an empty value drops the key), as url.Values.Encode writes
+// it (keys in order), without building the map: the list builds a dozen
+// of them a page.
 func (vm AccountsVM) url(change ...string) string {
-	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
-		} else {
-			v.Del(k)
+	// In the order Encode sorts them.
+	q := [...]struct{ k, v string }{{"after", ""}, {"before", ""}, {"pos", ""}, {"q", vm.Q}, {"sort", vm.Sort}, {"state", vm.State}, {"status", vm.Status}}
+	for i := 0; i+1 < len(change); i += 2 {
+		known := false
+		for j := range q {
+			if q[j].k == change[i] {
+				q[j].v, known = change[i+1], true
+			}
+		}
+		if !known {
+			panic("views: a list URL has no key " + change[i])
 		}
 	}
-	set("q", vm.Q)
-	set("state", vm.State)
-	set("status", vm.Status)
-	set("sort", vm.Sort)
-	for i := 0; i+1 < len(change); i += 2 {
-		set(change[i], change[i+1])
+	var sb strings.Builder
+	sb.Grow(64)
+	for _, kv := range q {
+		if kv.v == "" {
+			continue
+		}
+		if sb.Len() == 0 {
+			sb.WriteString("/?")
+		} else {
+			sb.WriteByte('&')
+		}
+		sb.WriteString(kv.k)
+		sb.WriteByte('=')
+		sb.WriteString(url.QueryEscape(kv.v))
 	}
-	if len(v) == 0 {
+	if sb.Len() == 0 {
 		return "/"
 	}
-	return "/?" + v.Encode()
-}
-
-func chipClass(on bool) string {
-	if on {
-		return "on"
-	}
-	return ""
+	return sb.String()
 }
 
 func actionLabel(a traffic.Action) string { return a.Label() }

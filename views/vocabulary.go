@@ -20,8 +20,6 @@ func StateLabel(s traffic.State) string { return traffic.DescribeState(s).Label 
 // StateNextStep says what staff do about an account in state s ("" when nothing is needed).
 func StateNextStep(s traffic.State) string { return traffic.DescribeState(s).Hint }
 
-func stateClass(s traffic.State) string { return "badge " + string(traffic.DescribeState(s).Tone) }
-
 // OutcomeLabel is the short English label of an exact outcome.
 func OutcomeLabel(o traffic.Outcome) string { return traffic.DescribeOutcome(o).Label }
 
