@@ -202,6 +202,18 @@ func rebuildRankVectors(ctx context.Context, tx pgx.Tx, from, to time.Time) erro
 	return err
 }
 
+// RebuildRankVectors carries the running-total vectors from the first day
+// of [from, to] on, under the slot rollup's lock, as a pull's finish does
+// it (RebuildSlotRollup): what the benchmarks time alone.
+func (s *RevenueStore) RebuildRankVectors(ctx context.Context, from, to time.Time) error {
+	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
+			return err
+		}
+		return rebuildRankVectors(ctx, tx, from, to)
+	})
+}
+
 // BackfillRankVectors carries the running-total vectors over every stored
 // day when they were never built (the days stored before migration
 // 00099), under the slot rollup's lock; a no-op once built. Migrate runs it
