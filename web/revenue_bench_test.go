@@ -135,19 +135,24 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 			prevFrom, prevTo := revenue.PreviousRange(r.from, r.to)
 			for _, f := range filters {
 				for _, way := range []struct {
-					name   string
-					top    func(context.Context, revenue.Filter, time.Time, time.Time, int) ([]revenue.AccountFigures, error)
-					movers func(context.Context, revenue.Filter, time.Time, time.Time, time.Time, time.Time, int) ([]revenue.Mover, error)
+					name  string
+					ranks func() error
 				}{
-					{"before", store.FilteredTopCumulative, store.FilteredMoversCumulative},
-					{"vectors", store.FilteredTopVectors, store.FilteredMoversVectors},
+					{"before", func() error {
+						if _, err := store.FilteredTopCumulative(ctx, f.f, r.from, r.to, revenue.TopLimit); err != nil {
+							return err
+						}
+						_, err := store.FilteredMoversCumulative(ctx, f.f, r.from, r.to, prevFrom, prevTo, revenue.TopLimit)
+						return err
+					}},
+					{"vectors", func() error {
+						_, _, err := store.FilteredRanksVectors(ctx, f.f, r.from, r.to, prevFrom, prevTo, revenue.TopLimit)
+						return err
+					}},
 				} {
 					b.Run(r.name+"/filter-"+f.name+"-"+way.name, func(b *testing.B) {
 						timedCPU(b, backend, func() {
-							if _, err := way.top(ctx, f.f, r.from, r.to, revenue.TopLimit); err != nil {
-								b.Fatal(err)
-							}
-							if _, err := way.movers(ctx, f.f, r.from, r.to, prevFrom, prevTo, revenue.TopLimit); err != nil {
+							if err := way.ranks(); err != nil {
 								b.Fatal(err)
 							}
 						})

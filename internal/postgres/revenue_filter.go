@@ -82,6 +82,21 @@ func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, 
 	return out, err
 }
 
+// FilteredRanks is FilteredTop and FilteredMovers at once, what the
+// dashboard shows: from the vectors, the selected accounts' positions and
+// the vectors at the ranges' ends are read once for both.
+func (s *RevenueStore) FilteredRanks(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
+	top, movers, err := s.FilteredRanksVectors(ctx, f, from, to, prevFrom, prevTo, limit)
+	if !errors.Is(err, errNotBuilt) {
+		return top, movers, err
+	}
+	if top, err = s.FilteredTopCumulative(ctx, f, from, to, limit); err != nil {
+		return nil, nil, err
+	}
+	movers, err = s.FilteredMoversCumulative(ctx, f, from, to, prevFrom, prevTo, limit)
+	return top, movers, err
+}
+
 // FilteredTopCumulative is the filtered top before the vectors: without a
 // slot, from the selected accounts' running totals at the range's ends
 // (revenue_cumulative.go, as the unfiltered top); with one, summed from

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -286,11 +287,37 @@ func readVectors(ctx context.Context, tx pgx.Tx, slot string, days []time.Time, 
 }
 
 // positionsIn are the positions of the accounts filterScope selects (the
-// platform's, of f's principal and state), as a mask over n positions.
+// platform's, of f's principal and state), as a mask over n positions:
+// filterScope's conditions as joins, with only the conditions f sets, so
+// the plan fits what is asked (an account without a state row is
+// "never": an outer join for that state alone, whose estimate then lets
+// the 100,000 rows of a filter matching every account be hashed rather
+// than looked up one by one).
 func (s *RevenueStore) positionsIn(ctx context.Context, tx pgx.Tx, f revenue.Filter, n int) ([]bool, error) {
+	q := `SELECT coalesce(array_agg(p.pos), '{}') FROM authorizers a JOIN revenue_account_pos p ON p.appid = a.appid`
+	switch f.State {
+	case "":
+	case "never":
+		q += ` LEFT JOIN authorizer_state st ON st.appid = a.appid`
+	default:
+		q += ` JOIN authorizer_state st ON st.appid = a.appid`
+	}
+	q += ` WHERE a.component_appid = $1`
+	args := []any{s.ComponentAppID}
+	if f.Principal != "" {
+		args = append(args, f.Principal)
+		q += fmt.Sprintf(` AND strpos(a.principal_name, $%d::text) > 0`, len(args))
+	}
+	switch f.State {
+	case "":
+	case "never":
+		q += ` AND (st.state IS NULL OR st.state = 'never')`
+	default:
+		args = append(args, f.State)
+		q += fmt.Sprintf(` AND st.state = $%d::text`, len(args))
+	}
 	var ps []int32
-	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(p.pos), '{}') FROM revenue_account_pos p
-		WHERE p.`+filterScope, s.ComponentAppID, f.Principal, f.State).Scan(&ps); err != nil {
+	if err := tx.QueryRow(ctx, q, args...).Scan(&ps); err != nil {
 		return nil, err
 	}
 	mask := make([]bool, n)
@@ -381,6 +408,9 @@ type pickedAccount struct {
 // ordered by key (descending) then appid, reading the appids and names of
 // the candidates above and of the first of the ties by appid.
 func resolve(ctx context.Context, tx pgx.Tx, above, ties []rankedPos, limit int) ([]pickedAccount, error) {
+	if len(above)+len(ties) == 0 {
+		return nil, nil
+	}
 	keys := map[int32]int64{}
 	var abovePos, tiePos []int32
 	for _, r := range above {
@@ -486,8 +516,12 @@ func (s *RevenueStore) inVectorsTx(ctx context.Context, fn func(tx pgx.Tx) error
 			return err
 		}
 		// Generic plans over every partition's estimates would pass the
-		// JIT thresholds (see inCumulativeTx) for queries of a few rows.
+		// JIT thresholds (see inCumulativeTx) for queries of a few rows;
+		// the positions of a filter join 100,000 rows in memory.
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+monthlyWorkMem+"'"); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -497,68 +531,32 @@ func (s *RevenueStore) inVectorsTx(ctx context.Context, fn func(tx pgx.Tx) error
 // errNotBuilt tells the callers to rank the way before the vectors.
 var errNotBuilt = errors.New("revenue rank vectors not built")
 
-// topVectors is the top of [from, to] ranked from slot's vectors at the
-// range's ends (the accounts with a day there: their count of days grew;
-// only those of f's scope when scoped), with the other figures read for
-// the ranked accounts only.
-func (s *RevenueStore) topVectors(ctx context.Context, slot string, scoped bool, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
-	out := []revenue.AccountFigures{}
-	err := s.inVectorsTx(ctx, func(tx pgx.Tx) error {
-		ends, err := readVectors(ctx, tx, slot, []time.Time{to, from.AddDate(0, 0, -1)}, true)
-		if err != nil {
-			return err
-		}
-		hi, lo := ends.vecs[0], ends.vecs[1]
-		n := max(len(hi.income), len(lo.income))
-		var mask []bool
-		if scoped {
-			if mask, err = s.positionsIn(ctx, tx, f, n); err != nil {
-				return err
-			}
-		}
-		above, ties := pickTop(n, limit,
-			func(p int) bool { return (mask == nil || mask[p]) && hi.daysAt(p) > lo.daysAt(p) },
-			func(p int) int64 { return hi.incomeAt(p) - lo.incomeAt(p) })
-		if len(above)+len(ties) == 0 {
-			return nil
-		}
-		picked, err := resolve(ctx, tx, above, ties, limit)
-		if err != nil {
-			return err
-		}
-		if err := figuresOf(ctx, tx, picked, slot, from, to, ends.through); err != nil {
-			return err
-		}
-		for _, a := range picked {
-			out = append(out, revenue.AccountFigures{AppID: a.appid, Name: a.name, Figures: revenue.Figures{
-				ReqSucc: a.req, Exposure: a.exp, Clicks: a.clk, Income: wechat.Fen(a.key), PublisherIncome: wechat.Fen(a.key)}})
-		}
-		return nil
-	})
-	return out, err
-}
-
-// moversVectors is the movers between the two ranges ranked from slot's
-// vectors at the ranges' ends (up to four vectors; the day before the
-// range is usually the previous range's last), only those of f's scope
-// when scoped.
-func (s *RevenueStore) moversVectors(ctx context.Context, slot string, scoped bool, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
-	out := []revenue.Mover{}
+// ranksVectors ranks [from, to] from slot's vectors at the ranges' ends,
+// in one transaction: its top when wantTop (the accounts with a day there:
+// their count of days grew), with the other figures read for the ranked
+// accounts only, and its movers against [prevFrom, prevTo] when
+// wantMovers; only over the positions of f's accounts when scoped. It
+// reads at most four vectors (the day before the range is usually the
+// previous range's last) and, when scoped, the positions once for both.
+func (s *RevenueStore) ranksVectors(ctx context.Context, slot string, scoped bool, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int, wantTop, wantMovers bool) ([]revenue.AccountFigures, []revenue.Mover, error) {
+	top, movers := []revenue.AccountFigures{}, []revenue.Mover{}
 	err := s.inVectorsTx(ctx, func(tx pgx.Tx) error {
 		days := []time.Time{to, from.AddDate(0, 0, -1)}
-		idx := [4]int{0, 1, 2, 3}
-		for k, d := range []time.Time{prevTo, prevFrom.AddDate(0, 0, -1)} {
-			idx[2+k] = len(days)
-			for i, e := range days {
-				if e.Equal(d) {
-					idx[2+k] = i
+		idx := [4]int{0, 1, 0, 0}
+		if wantMovers {
+			for k, d := range []time.Time{prevTo, prevFrom.AddDate(0, 0, -1)} {
+				idx[2+k] = len(days)
+				for i, e := range days {
+					if e.Equal(d) {
+						idx[2+k] = i
+					}
+				}
+				if idx[2+k] == len(days) {
+					days = append(days, d)
 				}
 			}
-			if idx[2+k] == len(days) {
-				days = append(days, d)
-			}
 		}
-		ends, err := readVectors(ctx, tx, slot, days, false)
+		ends, err := readVectors(ctx, tx, slot, days, wantTop)
 		if err != nil {
 			return err
 		}
@@ -574,54 +572,78 @@ func (s *RevenueStore) moversVectors(ctx context.Context, slot string, scoped bo
 			}
 		}
 		cur := func(p int) int64 { return hi.incomeAt(p) - lo.incomeAt(p) }
-		prev := func(p int) int64 { return phi.incomeAt(p) - plo.incomeAt(p) }
-		above, ties := pickTop(n, limit,
-			func(p int) bool { return (mask == nil || mask[p]) && cur(p) != prev(p) },
-			func(p int) int64 {
-				if d := cur(p) - prev(p); d >= 0 {
-					return d
-				} else {
-					return -d
-				}
-			})
-		if len(above)+len(ties) == 0 {
-			return nil
+		if wantTop {
+			above, ties := pickTop(n, limit,
+				func(p int) bool { return (mask == nil || mask[p]) && hi.daysAt(p) > lo.daysAt(p) }, cur)
+			picked, err := resolve(ctx, tx, above, ties, limit)
+			if err != nil {
+				return err
+			}
+			if err := figuresOf(ctx, tx, picked, slot, from, to, ends.through); err != nil {
+				return err
+			}
+			for _, a := range picked {
+				top = append(top, revenue.AccountFigures{AppID: a.appid, Name: a.name, Figures: revenue.Figures{
+					ReqSucc: a.req, Exposure: a.exp, Clicks: a.clk, Income: wechat.Fen(a.key), PublisherIncome: wechat.Fen(a.key)}})
+			}
 		}
-		picked, err := resolve(ctx, tx, above, ties, limit)
-		if err != nil {
-			return err
-		}
-		for _, a := range picked {
-			p := int(a.pos)
-			out = append(out, revenue.Mover{AppID: a.appid, Name: a.name, Income: wechat.Fen(cur(p)), Previous: wechat.Fen(prev(p))})
+		if wantMovers {
+			prev := func(p int) int64 { return phi.incomeAt(p) - plo.incomeAt(p) }
+			above, ties := pickTop(n, limit,
+				func(p int) bool { return (mask == nil || mask[p]) && cur(p) != prev(p) },
+				func(p int) int64 {
+					if d := cur(p) - prev(p); d >= 0 {
+						return d
+					} else {
+						return -d
+					}
+				})
+			picked, err := resolve(ctx, tx, above, ties, limit)
+			if err != nil {
+				return err
+			}
+			for _, a := range picked {
+				p := int(a.pos)
+				movers = append(movers, revenue.Mover{AppID: a.appid, Name: a.name, Income: wechat.Fen(cur(p)), Previous: wechat.Fen(prev(p))})
+			}
 		}
 		return nil
 	})
-	return out, err
+	return top, movers, err
 }
 
 // TopAccountsVectors is TopAccountsOnDemand ranked from the running-total
 // vectors at the range's ends (two rows whatever the number of accounts):
 // the same rows, sums, order and ties. errNotBuilt before they are built.
 func (s *RevenueStore) TopAccountsVectors(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
-	return s.topVectors(ctx, allSlots, false, revenue.Filter{}, from, to, limit)
+	top, _, err := s.ranksVectors(ctx, allSlots, false, revenue.Filter{}, from, to, time.Time{}, time.Time{}, limit, true, false)
+	return top, err
 }
 
 // MoversVectors is MoversOnDemand ranked from the running-total vectors at
 // the ranges' ends (at most four rows): the same rows, sums, order and
 // ties. errNotBuilt before they are built.
 func (s *RevenueStore) MoversVectors(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
-	return s.moversVectors(ctx, allSlots, false, revenue.Filter{}, from, to, prevFrom, prevTo, limit)
+	_, movers, err := s.ranksVectors(ctx, allSlots, false, revenue.Filter{}, from, to, prevFrom, prevTo, limit, false, true)
+	return movers, err
 }
 
-// FilteredTopVectors is FilteredTop ranked from the vectors of f's slot
-// (every slot's when none) over the positions of f's accounts.
-func (s *RevenueStore) FilteredTopVectors(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
-	return s.topVectors(ctx, f.Slot, true, f, from, to, limit)
-}
-
-// FilteredMoversVectors is FilteredMovers ranked from the vectors of f's
+// FilteredTopVectors is FilteredTopOnDemand ranked from the vectors of f's
 // slot (every slot's when none) over the positions of f's accounts.
+func (s *RevenueStore) FilteredTopVectors(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	top, _, err := s.ranksVectors(ctx, f.Slot, true, f, from, to, time.Time{}, time.Time{}, limit, true, false)
+	return top, err
+}
+
+// FilteredMoversVectors is FilteredMoversOnDemand ranked from the vectors
+// of f's slot (every slot's when none) over the positions of f's accounts.
 func (s *RevenueStore) FilteredMoversVectors(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
-	return s.moversVectors(ctx, f.Slot, true, f, from, to, prevFrom, prevTo, limit)
+	_, movers, err := s.ranksVectors(ctx, f.Slot, true, f, from, to, prevFrom, prevTo, limit, false, true)
+	return movers, err
+}
+
+// FilteredRanksVectors is FilteredTopVectors and FilteredMoversVectors
+// at once: the positions and the vectors at the ranges' ends read once.
+func (s *RevenueStore) FilteredRanksVectors(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
+	return s.ranksVectors(ctx, f.Slot, true, f, from, to, prevFrom, prevTo, limit, true, true)
 }

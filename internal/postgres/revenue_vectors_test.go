@@ -45,7 +45,7 @@ func addAuthorizers(t *testing.T, pool *pgxpool.Pool) {
 // requireVectorsEqualOnDemand checks that the running-total vectors give a
 // range's top accounts and movers (against the range before it) exactly as
 // summing every day does, through the dashboard's path (TopAccounts,
-// Movers, FilteredTop, FilteredMovers) and the direct one, for the
+// Movers, FilteredRanks; FilteredTop, FilteredMovers) and the direct one, for the
 // dashboard's ten and for every account, unfiltered and for every one of
 // vectorFilters. It returns how many accounts the unfiltered top holds.
 func requireVectorsEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from, to time.Time) int {
@@ -84,6 +84,12 @@ func requireVectorsEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from, t
 				got, err := movers(ctx, f, from, to, prevFrom, prevTo, limit)
 				require.NoError(t, err)
 				require.Equal(t, wantMovers, got, "movers %s %+v, limit %d", name, f, limit)
+			}
+			for _, ranks := range []func(context.Context, revenue.Filter, time.Time, time.Time, time.Time, time.Time, int) ([]revenue.AccountFigures, []revenue.Mover, error){s.FilteredRanks, s.FilteredRanksVectors} {
+				top, movers, err := ranks(ctx, f, from, to, prevFrom, prevTo, limit)
+				require.NoError(t, err)
+				require.Equal(t, want, top, "ranks' top %s %+v, limit %d", name, f, limit)
+				require.Equal(t, wantMovers, movers, "ranks' movers %s %+v, limit %d", name, f, limit)
 			}
 		}
 	}
@@ -298,19 +304,15 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 	}{
 		"page": {func() error { _, err := svc.Dashboard(ctx, from, to); return err }, 0},
 		"principal": {func() error {
-			f := revenue.Filter{Principal: "花间"}
-			if _, err := s.FilteredTop(ctx, f, from, to, revenue.TopLimit); err != nil {
-				return err
-			}
-			_, err := s.FilteredMovers(ctx, f, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
+			_, _, err := s.FilteredRanks(ctx, revenue.Filter{Principal: "花间"}, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
+			return err
+		}, 0},
+		"state": {func() error {
+			_, _, err := s.FilteredRanks(ctx, revenue.Filter{State: "never"}, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
 			return err
 		}, 0},
 		"slot": {func() error {
-			f := revenue.Filter{Slot: wechat.SlotBanner, State: "open"}
-			if _, err := s.FilteredTop(ctx, f, from, to, revenue.TopLimit); err != nil {
-				return err
-			}
-			_, err := s.FilteredMovers(ctx, f, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
+			_, _, err := s.FilteredRanks(ctx, revenue.Filter{Slot: wechat.SlotBanner, State: "open"}, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
 			return err
 		}, revenue.TopLimit * days},
 	} {
@@ -337,7 +339,7 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 			slotRows += rowsRead(plan, "revenue_slot_daily")
 		}
 		require.Positive(t, vectors, name)
-		require.LessOrEqual(t, vectors, 6.0, "%s: two vectors for the top, at most four for the movers\n%s", name, outlines)
+		require.LessOrEqual(t, vectors, 6.0, "%s: at most four vectors for the top and the movers\n%s", name, outlines)
 		require.LessOrEqual(t, cumulative, 2.0*revenue.TopLimit, "%s: the ranked accounts' running totals only\n%s", name, outlines)
 		require.LessOrEqual(t, slotRows, c.slotRows, "%s: the ranked accounts' days of the slot only\n%s", name, outlines)
 	}
