@@ -159,34 +159,34 @@ func rebuildRankVectors(ctx context.Context, tx pgx.Tx, from, to time.Time) erro
 		return err
 	}
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		// Each slot's rows of the day (and every slot's, from the daily
+		// rollup, as the slot ''), as two arrays a slot: 100,000s of rows
+		// sent as one value each, not row by row.
+		rows, err := tx.Query(ctx, `
+			SELECT '', array_agg(p.pos), array_agg(a.income_fen)
+			FROM revenue_account_daily a JOIN revenue_account_pos p USING (appid)
+			WHERE a.day = $1::date HAVING count(*) > 0
+			UNION ALL
+			SELECT s.slot, array_agg(p.pos), array_agg(s.income_fen)
+			FROM revenue_slot_daily s JOIN revenue_account_pos p USING (appid)
+			WHERE s.day = $1::date GROUP BY s.slot`, dateText(d))
+		if err != nil {
+			return err
+		}
 		changed := map[string]bool{}
-		add := func(slot string, pos int32, inc int64) {
-			v := vec(slot)
-			v.income[pos] += inc
-			v.days[pos]++
-			changed[slot] = true
-		}
-		var pos int32
-		var inc int64
 		var slot string
-		rows, err := tx.Query(ctx, `SELECT p.pos, a.income_fen FROM revenue_account_daily a JOIN revenue_account_pos p USING (appid)
-			WHERE a.day = $1::date`, dateText(d))
-		if err != nil {
-			return err
-		}
-		if _, err := pgx.ForEachRow(rows, []any{&pos, &inc}, func() error { add(allSlots, pos, inc); return nil }); err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, `SELECT p.pos, s.slot, s.income_fen FROM revenue_slot_daily s JOIN revenue_account_pos p USING (appid)
-			WHERE s.day = $1::date`, dateText(d))
-		if err != nil {
-			return err
-		}
-		if _, err := pgx.ForEachRow(rows, []any{&pos, &slot, &inc}, func() error {
-			if slot == allSlots {
+		var pos []int32
+		var inc []int64
+		if _, err := pgx.ForEachRow(rows, []any{&slot, &pos, &inc}, func() error {
+			if changed[slot] {
 				return errors.New("revenue_slot_daily: a row without a slot")
 			}
-			add(slot, pos, inc)
+			v := vec(slot)
+			for i, p := range pos {
+				v.income[p] += inc[i]
+				v.days[p]++
+			}
+			changed[slot] = true
 			return nil
 		}); err != nil {
 			return err
