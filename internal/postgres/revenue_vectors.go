@@ -571,10 +571,11 @@ func (s *RevenueStore) ranksVectors(ctx context.Context, slot string, scoped boo
 				return err
 			}
 		}
+		in := func(p int) bool { return !scoped || mask[p] } // mask: n positions
 		cur := func(p int) int64 { return hi.incomeAt(p) - lo.incomeAt(p) }
 		if wantTop {
 			above, ties := pickTop(n, limit,
-				func(p int) bool { return (mask == nil || mask[p]) && hi.daysAt(p) > lo.daysAt(p) }, cur)
+				func(p int) bool { return in(p) && hi.daysAt(p) > lo.daysAt(p) }, cur)
 			picked, err := resolve(ctx, tx, above, ties, limit)
 			if err != nil {
 				return err
@@ -590,7 +591,7 @@ func (s *RevenueStore) ranksVectors(ctx context.Context, slot string, scoped boo
 		if wantMovers {
 			prev := func(p int) int64 { return phi.incomeAt(p) - plo.incomeAt(p) }
 			above, ties := pickTop(n, limit,
-				func(p int) bool { return (mask == nil || mask[p]) && cur(p) != prev(p) },
+				func(p int) bool { return in(p) && cur(p) != prev(p) },
 				func(p int) int64 {
 					if d := cur(p) - prev(p); d >= 0 {
 						return d
