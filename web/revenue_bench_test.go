@@ -1,15 +1,22 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
 	"github.com/trafficmaster/trafficmaster/web/webtest"
 )
 
@@ -73,7 +80,32 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 		{"year", "?from=" + year.Format(time.DateOnly) + "&to=" + y.Format(time.DateOnly), year, y},
 		{"midmonth", "?from=" + midFrom.Format(time.DateOnly) + "&to=" + midTo.Format(time.DateOnly), midFrom, midTo},
 	}
-	store := &postgres.RevenueStore{Pool: e.App.Pool}
+	// The store's calls go through one connection without parallel
+	// workers, so its backend's CPU time (/proc/<pid>/stat, when the
+	// database runs on this machine) is all the database spends on them.
+	cfg := e.App.Pool.Config().Copy()
+	cfg.MaxConns, cfg.MinConns = 1, 1
+	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer one.Close()
+	var backend int
+	if err := one.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	store := &postgres.RevenueStore{Pool: one, ComponentAppID: postgres.GenComponentAppID}
+	filters := []struct {
+		name  string
+		f     revenue.Filter
+		query string
+	}{
+		{"principal-all", revenue.Filter{Principal: "科技"}, "&principal=%E7%A7%91%E6%8A%80"},
+		{"principal-sixth", revenue.Filter{Principal: "深圳"}, "&principal=%E6%B7%B1%E5%9C%B3"},
+		{"state", revenue.Filter{State: "never"}, "&state=never"},
+		{"slot", revenue.Filter{Slot: wechat.SlotBanner}, "&slot=" + wechat.SlotBanner},
+	}
 	for _, r := range ranges {
 		if !r.from.IsZero() && r.from.Before(y) {
 			prevFrom, prevTo := revenue.PreviousRange(r.from, r.to)
@@ -85,9 +117,10 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 				{"ondemand", store.TopAccountsOnDemand, store.MoversOnDemand},
 				{"monthly", store.TopAccountsMonthly, store.MoversMonthly},
 				{"cumulative", store.TopAccountsCumulative, store.MoversCumulative},
+				{"vectors", store.TopAccountsVectors, store.MoversVectors},
 			} {
 				b.Run(r.name+"/top-movers-"+way.name, func(b *testing.B) {
-					timed(b, func() {
+					timedCPU(b, backend, func() {
 						if _, err := way.top(ctx, r.from, r.to, revenue.TopLimit); err != nil {
 							b.Fatal(err)
 						}
@@ -96,6 +129,40 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 						}
 					})
 				})
+			}
+		}
+		if r.name == "custom300" {
+			prevFrom, prevTo := revenue.PreviousRange(r.from, r.to)
+			for _, f := range filters {
+				for _, way := range []struct {
+					name  string
+					ranks func() error
+				}{
+					{"before", func() error {
+						if _, err := store.FilteredTopCumulative(ctx, f.f, r.from, r.to, revenue.TopLimit); err != nil {
+							return err
+						}
+						_, err := store.FilteredMoversCumulative(ctx, f.f, r.from, r.to, prevFrom, prevTo, revenue.TopLimit)
+						return err
+					}},
+					{"vectors", func() error {
+						_, _, err := store.FilteredRanksVectors(ctx, f.f, r.from, r.to, prevFrom, prevTo, revenue.TopLimit)
+						return err
+					}},
+				} {
+					b.Run(r.name+"/filter-"+f.name+"-"+way.name, func(b *testing.B) {
+						timedCPU(b, backend, func() {
+							if err := way.ranks(); err != nil {
+								b.Fatal(err)
+							}
+						})
+					})
+				}
+				if f.name == "slot" {
+					b.Run(r.name+"/filter-slot-page", func(b *testing.B) {
+						timed(b, func() { getDiscard(b, e, c, "/revenue"+r.query+f.query) })
+					})
+				}
 			}
 		}
 		b.Run(r.name+"/page", func(b *testing.B) {
@@ -112,6 +179,48 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 			})
 		})
 	}
+	// finish times carrying the running-total vectors over the daily pull's
+	// days (yesterday and the day before, revised) as its finish does, alone
+	// and with the rest of the finish (RebuildSlotRollup with the fixed
+	// periods' rankings): the same figures again, so the data stays as it was.
+	b.Run("finish/vectors-2days", func(b *testing.B) {
+		timedCPU(b, backend, func() {
+			if err := store.RebuildRankVectors(ctx, y.AddDate(0, 0, -1), y); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("finish/all-2days", func(b *testing.B) {
+		timedCPU(b, backend, func() {
+			if err := store.RebuildSlotRollup(ctx, y.AddDate(0, 0, -1), y, revenue.RankRanges(y.AddDate(0, 0, 1))); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// backendCPU is the CPU time (user and system) the database backend pid
+// has used, from /proc (zero when it is not on this machine).
+func backendCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100
+}
+
+// timedCPU is timed, also reporting the CPU time per iteration of the
+// database backend pid (db-cpu-ms, 10 ms ticks) and of this process
+// (go-cpu-ms: the ranking in Go, decoding, and whatever else runs).
+func timedCPU(b *testing.B, pid int, fn func()) {
+	db, proc := backendCPU(pid), processCPU() // processCPU: pagecost_bench_test.go
+	timed(b, fn)
+	n := float64(max(b.N, 1))
+	b.ReportMetric(float64(backendCPU(pid)-db)/1e6/n, "db-cpu-ms")
+	b.ReportMetric(float64(processCPU()-proc)/1e6/n, "go-cpu-ms")
 }
 
 // timed runs fn b.N times and reports the p50 and p99 of its durations.

@@ -91,6 +91,11 @@ func Migrate(ctx context.Context, timed *pgxpool.Pool) error {
 	if err := gooseUp(ctx, db); err != nil {
 		return err
 	}
+	// Migration 00099's backfill: the running-total vectors of the days
+	// stored before it, carried in Go (a no-op once built).
+	if err := BackfillRankVectors(ctx, pool); err != nil {
+		return fmt.Errorf("revenue rank vectors: %w", err)
+	}
 	migrator, err := rivermigrate.New(riverpgxv5.New(pool), nil)
 	if err != nil {
 		return err

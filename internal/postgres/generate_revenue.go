@@ -136,8 +136,9 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup`); err != nil {
 		return err
 	}
-	// The months, the running totals per day and the dashboard's fixed
-	// periods are summed and ranked as a pull's finish does it.
+	// The months, the running totals per day, their vectors and the
+	// dashboard's fixed periods are summed and ranked as a pull's finish
+	// does it.
 	start := time.Now()
 	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildMonths(ctx, tx, first, last) }); err != nil {
 		return err
@@ -154,6 +155,11 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 	if err := step("analyze running totals", `ANALYZE revenue_account_cumulative`); err != nil {
 		return err
 	}
+	start = time.Now()
+	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildRankVectors(ctx, tx, first, last) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%-40s %s\n", "carry the running-total vectors", time.Since(start).Round(time.Millisecond))
 	start = time.Now()
 	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildRanks(ctx, tx, revenue.RankRanges(last.AddDate(0, 0, 1))) }); err != nil {
 		return err

@@ -156,8 +156,9 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 }
 
 // RebuildSlotRollup sums every account's slots per day for [from, to],
-// every account's days per month for the months [from, to] touches and its
-// running totals per day from from on (revenue_cumulative.go), and
+// every account's days per month for the months [from, to] touches, its
+// running totals per day from from on (revenue_cumulative.go) and their
+// vectors (revenue_vectors.go), and
 // when ranks is not empty replaces the precomputed rankings with theirs.
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -179,6 +180,9 @@ func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time
 			return err
 		}
 		if err := rebuildCumulative(ctx, tx, from, to); err != nil {
+			return err
+		}
+		if err := rebuildRankVectors(ctx, tx, from, to); err != nil {
 			return err
 		}
 		if len(ranks) == 0 {
@@ -341,8 +345,9 @@ func (s *RevenueStore) AccountSlots(ctx context.Context, appID string, from, to 
 
 // Movers lists the Mini Programs whose income changed most between the two
 // ranges: precomputed for the dashboard's fixed periods (revenue_ranks.go),
-// otherwise read from every account's running totals at the ranges' ends
-// (revenue_cumulative.go).
+// otherwise ranked from the running-total vectors at the ranges' ends
+// (revenue_vectors.go), or every account's running totals there
+// (revenue_cumulative.go) until the vectors are built.
 func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
 		if err != nil {
@@ -350,7 +355,11 @@ func (s *RevenueStore) Movers(ctx context.Context, from, to, prevFrom, prevTo ti
 		}
 		return s.rankedMovers(ctx, from, to, prevFrom, prevTo, limit)
 	}
-	return s.MoversCumulative(ctx, from, to, prevFrom, prevTo, limit)
+	out, err := s.MoversVectors(ctx, from, to, prevFrom, prevTo, limit)
+	if errors.Is(err, errNotBuilt) {
+		return s.MoversCumulative(ctx, from, to, prevFrom, prevTo, limit)
+	}
+	return out, err
 }
 
 // MoversOnDemand sums every account's days over both ranges: what
@@ -383,8 +392,9 @@ func (s *RevenueStore) MoversOnDemand(ctx context.Context, from, to, prevFrom, p
 
 // TopAccounts lists the Mini Programs with the most income over [from, to]:
 // precomputed for the dashboard's fixed periods (revenue_ranks.go),
-// otherwise read from every account's running totals at the range's ends
-// (revenue_cumulative.go).
+// otherwise ranked from the running-total vectors at the range's ends
+// (revenue_vectors.go), or every account's running totals there
+// (revenue_cumulative.go) until the vectors are built.
 func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	prevFrom, prevTo := revenue.PreviousRange(from, to)
 	if ok, err := s.ranked(ctx, from, to, prevFrom, prevTo, limit); err != nil || ok {
@@ -393,7 +403,11 @@ func (s *RevenueStore) TopAccounts(ctx context.Context, from, to time.Time, limi
 		}
 		return s.rankedTop(ctx, from, to, prevFrom, prevTo, limit)
 	}
-	return s.TopAccountsCumulative(ctx, from, to, limit)
+	out, err := s.TopAccountsVectors(ctx, from, to, limit)
+	if errors.Is(err, errNotBuilt) {
+		return s.TopAccountsCumulative(ctx, from, to, limit)
+	}
+	return out, err
 }
 
 // TopAccountsOnDemand sums every account's days over [from, to]: what

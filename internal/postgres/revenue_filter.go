@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,10 +71,37 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 }
 
 // FilteredTop lists the selected accounts with the most income over [from,
-// to]: without a slot, from their running totals at the range's ends
+// to], ranked from the running-total vectors of the slot (every slot's
+// without one) at the range's ends over the selected accounts' positions
+// (revenue_vectors.go); FilteredTopCumulative until they are built.
+func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+	out, err := s.FilteredTopVectors(ctx, f, from, to, limit)
+	if errors.Is(err, errNotBuilt) {
+		return s.FilteredTopCumulative(ctx, f, from, to, limit)
+	}
+	return out, err
+}
+
+// FilteredRanks is FilteredTop and FilteredMovers at once, what the
+// dashboard shows: from the vectors, the selected accounts' positions and
+// the vectors at the ranges' ends are read once for both.
+func (s *RevenueStore) FilteredRanks(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
+	top, movers, err := s.FilteredRanksVectors(ctx, f, from, to, prevFrom, prevTo, limit)
+	if !errors.Is(err, errNotBuilt) {
+		return top, movers, err
+	}
+	if top, err = s.FilteredTopCumulative(ctx, f, from, to, limit); err != nil {
+		return nil, nil, err
+	}
+	movers, err = s.FilteredMoversCumulative(ctx, f, from, to, prevFrom, prevTo, limit)
+	return top, movers, err
+}
+
+// FilteredTopCumulative is the filtered top before the vectors: without a
+// slot, from the selected accounts' running totals at the range's ends
 // (revenue_cumulative.go, as the unfiltered top); with one, summed from
 // that slot's days.
-func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
+func (s *RevenueStore) FilteredTopCumulative(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
 	if f.Slot == "" {
 		return s.topCumulative(ctx, filterScope, s.filterArgs(f, from, to)[:3], from, to, limit)
 	}
@@ -104,10 +132,23 @@ func (s *RevenueStore) FilteredTopOnDemand(ctx context.Context, f revenue.Filter
 }
 
 // FilteredMovers lists the selected accounts whose income changed most
-// between [prevFrom, prevTo] and [from, to]: without a slot, from their
-// running totals at the ranges' ends (as the unfiltered movers); with one,
-// summed from that slot's days.
+// between [prevFrom, prevTo] and [from, to], ranked from the running-total
+// vectors of the slot (every slot's without one) at the ranges' ends over
+// the selected accounts' positions (revenue_vectors.go);
+// FilteredMoversCumulative until they are built.
 func (s *RevenueStore) FilteredMovers(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
+	out, err := s.FilteredMoversVectors(ctx, f, from, to, prevFrom, prevTo, limit)
+	if errors.Is(err, errNotBuilt) {
+		return s.FilteredMoversCumulative(ctx, f, from, to, prevFrom, prevTo, limit)
+	}
+	return out, err
+}
+
+// FilteredMoversCumulative is the filtered movers before the vectors:
+// without a slot, from the selected accounts' running totals at the
+// ranges' ends (as the unfiltered movers); with one, summed from that
+// slot's days.
+func (s *RevenueStore) FilteredMoversCumulative(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
 	if f.Slot == "" {
 		return s.moversCumulative(ctx, filterScope, s.filterArgs(f, from, to)[:3], from, to, prevFrom, prevTo, limit)
 	}

@@ -25,10 +25,10 @@ type FilterStore interface {
 	FilteredDays(ctx context.Context, f Filter, from, to time.Time) ([]ProviderDay, error)
 	// FilteredSlotDays sums the selected accounts per day per slot.
 	FilteredSlotDays(ctx context.Context, f Filter, from, to time.Time) ([]SlotDay, error)
-	// FilteredTop lists the selected accounts with the most income.
-	FilteredTop(ctx context.Context, f Filter, from, to time.Time, limit int) ([]AccountFigures, error)
-	// FilteredMovers lists the selected accounts whose income changed most.
-	FilteredMovers(ctx context.Context, f Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]Mover, error)
+	// FilteredRanks lists the selected accounts with the most income over
+	// [from, to], and those whose income changed most against [prevFrom,
+	// prevTo].
+	FilteredRanks(ctx context.Context, f Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]AccountFigures, []Mover, error)
 }
 
 // sumDays adds up the days within [from, to].
@@ -87,12 +87,9 @@ func (s *Service) DashboardFor(ctx context.Context, from, to time.Time, f Filter
 	if d.Slots, err = fs.FilteredSlotDays(ctx, f, d.From, d.To); err != nil {
 		return nil, err
 	}
-	if d.Top, err = fs.FilteredTop(ctx, f, d.From, d.To, TopLimit); err != nil {
-		return nil, err
-	}
 	days := int(d.To.Sub(d.From).Hours()/24) + 1
 	d.PrevFrom, d.PrevTo = d.From.AddDate(0, 0, -days), d.From.AddDate(0, 0, -1)
-	if d.Movers, err = fs.FilteredMovers(ctx, f, d.From, d.To, d.PrevFrom, d.PrevTo, TopLimit); err != nil {
+	if d.Top, d.Movers, err = fs.FilteredRanks(ctx, f, d.From, d.To, d.PrevFrom, d.PrevTo, TopLimit); err != nil {
 		return nil, err
 	}
 	return d, nil
