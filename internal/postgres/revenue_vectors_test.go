@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -283,16 +282,10 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 	ctx := context.Background()
 	base := pgtest.Pool(t)
 	tracer := &allQueries{}
-	cfg, err := pgxpool.ParseConfig(base.Config().ConnString())
-	require.NoError(t, err)
-	cfg.ConnConfig.Tracer = tracer
-	cfg.MaxConns = 1
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	defer pool.Close()
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
 	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
 	fillVectorDays(t, pool, s, day(t, "2025-06-01"), day(t, "2026-03-10"), day(t, "2026-01-02"))
-	_, err = pool.Exec(ctx, `ANALYZE`)
+	_, err := pool.Exec(ctx, `ANALYZE`)
 	require.NoError(t, err)
 	from, to := day(t, "2025-12-20"), day(t, "2026-03-05")
 	days := float64(to.Sub(from).Hours()/24) + 1
@@ -326,11 +319,7 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 			if !strings.HasPrefix(sql, "SELECT") && !strings.HasPrefix(sql, "WITH") {
 				continue
 			}
-			var raw []byte
-			require.NoError(t, pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args[i]...).Scan(&raw), sql)
-			var plans []struct{ Plan planNode }
-			require.NoError(t, json.Unmarshal(raw, &plans))
-			plan := plans[0].Plan
+			plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args[i], sql)
 			require.Zero(t, rowsRead(plan, "revenue_account_daily"), "%s: %s\n%s", name, sql, outline(plan, 0))
 			require.Zero(t, rowsRead(plan, "revenue_account_monthly"), "%s: %s\n%s", name, sql, outline(plan, 0))
 			vectors += rowsReadOf(plan, "revenue_rank_vectors")
