@@ -299,9 +299,16 @@ func (s *RevenueStore) ProviderDays(ctx context.Context, from, to time.Time) ([]
 
 // SlotDays lists every account's figures per slot per day in [from, to].
 func (s *RevenueStore) SlotDays(ctx context.Context, from, to time.Time) ([]revenue.SlotDay, error) {
+	return s.slotRollup(ctx, "", from, to)
+}
+
+// slotRollup lists the per-slot rollup's rows in [from, to], of one slot
+// (all when empty).
+func (s *RevenueStore) slotRollup(ctx context.Context, slot string, from, to time.Time) ([]revenue.SlotDay, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT day, slot, req_succ, exposure, clicks, income_fen
-		FROM revenue_slot_rollup WHERE day BETWEEN $1::date AND $2::date ORDER BY day, slot`, dateText(from), dateText(to))
+		FROM revenue_slot_rollup WHERE ($1::text = '' OR slot = $1::text) AND day BETWEEN $2::date AND $3::date
+		ORDER BY day, slot`, slot, dateText(from), dateText(to))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -304,6 +305,10 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 			_, _, err := s.FilteredRanks(ctx, revenue.Filter{State: "never"}, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
 			return err
 		}, 0},
+		"slot page": {func() error {
+			_, err := svc.DashboardFor(ctx, from, to, revenue.Filter{Slot: wechat.SlotBanner})
+			return err
+		}, revenue.TopLimit * days},
 		"slot": {func() error {
 			_, _, err := s.FilteredRanks(ctx, revenue.Filter{Slot: wechat.SlotBanner, State: "open"}, from, to, from.AddDate(0, 0, -int(days)), from.AddDate(0, 0, -1), revenue.TopLimit)
 			return err
@@ -331,5 +336,47 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 		require.LessOrEqual(t, vectors, 6.0, "%s: at most four vectors for the top and the movers\n%s", name, outlines)
 		require.LessOrEqual(t, cumulative, 2.0*revenue.TopLimit, "%s: the ranked accounts' running totals only\n%s", name, outlines)
 		require.LessOrEqual(t, slotRows, c.slotRows, "%s: the ranked accounts' days of the slot only\n%s", name, outlines)
+	}
+}
+
+// A slot filter alone reads its chart and periods from the per-slot rollup;
+// they are the sums of the slot's rows of every account, day by day.
+func TestRevenueSlotFilterDaysEqualTheSlotsRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	fillVectorDays(t, pool, s, day(t, "2025-12-01"), day(t, "2026-02-10"), day(t, "2026-01-20"))
+	from, to := day(t, "2025-12-28"), day(t, "2026-02-03")
+	for _, slot := range []string{wechat.SlotBanner, wechat.SlotRewardVideo} {
+		rows, err := pool.Query(ctx, `
+			SELECT day, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+			FROM revenue_slot_daily WHERE slot = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day`, slot, from, to)
+		require.NoError(t, err)
+		want, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
+			d := revenue.SlotDay{Slot: slot}
+			var inc int64
+			err := r.Scan(&d.Day, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+			d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+			return d, err
+		})
+		require.NoError(t, err)
+		require.NotEmpty(t, want)
+
+		f := revenue.Filter{Slot: slot}
+		days, err := s.FilteredDays(ctx, f, from, to)
+		require.NoError(t, err)
+		slots, err := s.FilteredSlotDays(ctx, f, from, to)
+		require.NoError(t, err)
+		require.Len(t, days, len(want), slot)
+		require.Len(t, slots, len(want), slot)
+		for i, w := range want {
+			date := w.Day.Format(time.DateOnly)
+			require.Equal(t, date, days[i].Day.Format(time.DateOnly), "%s: day %d", slot, i)
+			require.Equal(t, date, slots[i].Day.Format(time.DateOnly), "%s: day %d", slot, i)
+			require.Equal(t, w.Figures, days[i].Figures, "%s: %s", slot, w.Day)
+			require.Equal(t, w.Figures, slots[i].Figures, "%s: %s", slot, w.Day)
+			require.Equal(t, slot, slots[i].Slot)
+		}
 	}
 }
