@@ -158,11 +158,29 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 						})
 					})
 				}
-				if f.name == "slot" {
-					b.Run(r.name+"/filter-slot-page", func(b *testing.B) {
-						timed(b, func() { getDiscard(b, e, c, "/revenue"+r.query+f.query) })
-					})
+			}
+		}
+		// The whole page narrowed by each filter, and its bare queries, for
+		// the default range and a custom one.
+		if r.name == "last30" || r.name == "custom300" {
+			for _, f := range filters {
+				query := r.query + f.query
+				if r.query == "" {
+					query = "?" + f.query[1:]
 				}
+				b.Run(r.name+"/filter-"+f.name+"-page", func(b *testing.B) {
+					timed(b, func() { getDiscard(b, e, c, "/revenue"+query) })
+				})
+				b.Run(r.name+"/filter-"+f.name+"-bare", func(b *testing.B) {
+					timed(b, func() {
+						if err := sessionQueries(e, c); err != nil {
+							b.Fatal(err)
+						}
+						if _, err := e.App.Revenue.DashboardFor(ctx, r.from, r.to, f.f); err != nil {
+							b.Fatal(err)
+						}
+					})
+				})
 			}
 		}
 		b.Run(r.name+"/page", func(b *testing.B) {
