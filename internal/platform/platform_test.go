@@ -343,8 +343,9 @@ func TestPushesDuringASyncStand(t *testing.T) {
 	}}
 	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lt}})
 	_, svc := newService(t, b.pool, wc, b.crypter)
-	_, err := svc.Sync(ctx)
+	res, err := svc.Sync(ctx)
 	require.NoError(t, err)
+	require.Zero(t, res.Recovered, "a refresh token the list brought for an account revoked meanwhile was not written: nothing recovered")
 
 	// Not even for a moment: written back as authorized, the account would
 	// be revoked again only by the profile read that follows (61003), with

@@ -285,14 +285,10 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 	for _, it := range list {
 		listed[it.AppID] = true
 		st, ok := known[it.AppID]
-		if !ok {
-			res.New++
-		}
 		changed := !ok || st.Revoked || !st.AuthTime.Equal(it.AuthTime)
+		recovered := false
 		if it.RefreshToken != "" && it.RefreshToken != st.RefreshToken {
-			if ok && st.RefreshToken == "" && !st.Revoked {
-				res.Recovered++
-			}
+			recovered = ok && st.RefreshToken == "" && !st.Revoked
 			changed = true
 		}
 		if changed {
@@ -307,6 +303,13 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 			if !saved {
 				continue // a push came meanwhile and stands
 			}
+		}
+		// Counted once written: what a push changed meanwhile is not the sync's.
+		if !ok {
+			res.New++
+		}
+		if recovered {
+			res.Recovered++
 		}
 		if changed || st.InfoSyncedAt.IsZero() || now.Sub(st.InfoSyncedAt) > s.cfg.InfoMaxAge {
 			toFetch = append(toFetch, it.AppID)
