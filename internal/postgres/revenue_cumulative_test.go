@@ -66,27 +66,44 @@ func TestRevenueCumulativeEqualsOnDemand(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT min(day) FROM revenue_account_cumulative WHERE appid = 'wxm00'`).Scan(&first))
 	require.True(t, first.After(day(t, "2025-09-30")), "wxm00's first day is in October: %s", first)
 
-	for _, r := range []struct {
-		from, to string
-		accounts int // -1: some, not checked
-	}{
-		{"2025-11-17", "2026-02-09", -1}, // starts and ends mid-month, across a year's end
-		{"2026-01-05", "2026-01-20", -1}, // inside one month
-		{"2025-12-01", "2026-02-28", -1}, // whole months
-		{"2026-01-31", "2026-02-01", -1}, // two days across a month's end
-		{"2025-12-31", "2026-01-01", -1}, // two days across a year's end
-		{"2026-02-14", "2026-02-14", -1}, // one day
-		{"2025-10-01", "2025-10-01", -1}, // one day, wxm_single's only one
-		{"2025-09-14", "2025-09-14", -1}, // the first stored day: nothing before it
-		{"2025-09-20", "2025-10-10", -1}, // wxm00's and wxm_single's first days inside
-		{"2025-09-01", "2026-03-10", -1}, // from before the first day to the last
-		{"2026-02-01", "2026-05-31", -1}, // past the last day stored
-		{"2026-03-10", "2026-03-10", -1}, // the last day stored
-		{"2025-01-01", "2025-06-30", 0},  // before any data
-		{"2025-06-01", "2025-09-13", 0},  // ends the day before the first stored day
-		{"2026-03-11", "2026-04-30", 0},  // after the last day stored
-	} {
-		n := requireCumulativeEqualsOnDemand(t, s, day(t, r.from), day(t, r.to))
+	requireRanges(t, edgeRanges, func(from, to time.Time) int { return requireCumulativeEqualsOnDemand(t, s, from, to) })
+}
+
+// rangeCase is a custom range and how many accounts have days in it (-1:
+// some, not checked).
+type rangeCase struct {
+	from, to string
+	accounts int
+}
+
+// edgeRanges are custom ranges over the edges of fillRandomDays's days:
+// month and year ends, one day, the first and last days stored, and
+// before and after them.
+var edgeRanges = []rangeCase{
+	{"2025-11-17", "2026-02-09", -1}, // starts and ends mid-month, across a year's end
+	{"2026-01-05", "2026-01-20", -1}, // inside one month
+	{"2025-12-01", "2026-02-28", -1}, // whole months
+	{"2026-01-31", "2026-02-01", -1}, // two days across a month's end
+	{"2025-12-31", "2026-01-01", -1}, // two days across a year's end
+	{"2026-02-14", "2026-02-14", -1}, // one day
+	{"2025-10-01", "2025-10-01", -1}, // one day, wxm_single's only one
+	{"2025-09-14", "2025-09-14", -1}, // the first stored day: nothing before it
+	{"2025-09-20", "2025-10-10", -1}, // wxm00's and wxm_single's first days inside
+	{"2025-09-01", "2026-03-10", -1}, // from before the first day to the last
+	{"2026-02-01", "2026-05-31", -1}, // past the last day stored
+	{"2026-03-10", "2026-03-10", -1}, // the last day stored
+	{"2025-01-01", "2025-06-30", 0},  // before any data
+	{"2025-06-01", "2025-09-13", 0},  // ends the day before the first stored day
+	{"2026-03-11", "2026-04-30", 0},  // after the last day stored
+}
+
+// requireRanges checks each range with equal, which compares a way of
+// summing it with the day-by-day sums and returns how many accounts it
+// found.
+func requireRanges(t *testing.T, ranges []rangeCase, equal func(from, to time.Time) int) {
+	t.Helper()
+	for _, r := range ranges {
+		n := equal(day(t, r.from), day(t, r.to))
 		if r.accounts >= 0 {
 			require.Equal(t, r.accounts, n, "%s – %s", r.from, r.to)
 		} else {

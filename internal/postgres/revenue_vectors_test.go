@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,34 +136,9 @@ func TestRevenueVectorsEqualOnDemand(t *testing.T) {
 	require.Equal(t, 3*178, vectors, "one a day with rows, for every slot together and each of two slots")
 	require.Equal(t, 3, slots)
 
-	for _, r := range []struct {
-		from, to string
-		accounts int // -1: some, not checked
-	}{
-		{"2025-11-17", "2026-02-09", -1}, // starts and ends mid-month, across a year's end
-		{"2026-01-05", "2026-01-20", -1}, // inside one month
-		{"2025-12-01", "2026-02-28", -1}, // whole months
-		{"2026-01-31", "2026-02-01", -1}, // two days across a month's end
-		{"2025-12-31", "2026-01-01", -1}, // two days across a year's end
-		{"2026-02-14", "2026-02-14", -1}, // one day
-		{"2025-10-01", "2025-10-01", -1}, // one day, wxm_single's only one
-		{"2025-09-14", "2025-09-14", -1}, // the first stored day: nothing before it
-		{"2025-09-20", "2025-10-10", -1}, // wxm00's and wxm_single's first days inside
-		{"2025-12-20", "2026-01-03", -1}, // wxa_new's first day inside
-		{"2025-09-01", "2026-03-10", -1}, // from before the first day to the last
-		{"2026-02-01", "2026-05-31", -1}, // past the last day stored
-		{"2026-03-10", "2026-03-10", -1}, // the last day stored
-		{"2025-01-01", "2025-06-30", 0},  // before any data
-		{"2025-06-01", "2025-09-13", 0},  // ends the day before the first stored day
-		{"2026-03-11", "2026-04-30", 0},  // after the last day stored
-	} {
-		n := requireVectorsEqualOnDemand(t, s, day(t, r.from), day(t, r.to))
-		if r.accounts >= 0 {
-			require.Equal(t, r.accounts, n, "%s – %s", r.from, r.to)
-		} else {
-			require.Positive(t, n, "%s – %s", r.from, r.to)
-		}
-	}
+	// The edges, and a range with wxa_new's first day inside.
+	ranges := append(slices.Clone(edgeRanges), rangeCase{"2025-12-20", "2026-01-03", -1})
+	requireRanges(t, ranges, func(from, to time.Time) int { return requireVectorsEqualOnDemand(t, s, from, to) })
 }
 
 // A pull's finish (RebuildSlotRollup) carries a revised day into the
