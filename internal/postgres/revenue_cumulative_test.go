@@ -24,6 +24,20 @@ import (
 // accounts the range's top holds.
 func requireCumulativeEqualsOnDemand(t *testing.T, s *postgres.RevenueStore, from, to time.Time) int {
 	t.Helper()
+	return requireRanksEqualOnDemand(t, s, from, to, []topFunc{s.TopAccounts, s.TopAccountsCumulative}, []moversFunc{s.Movers, s.MoversCumulative})
+}
+
+type (
+	topFunc    = func(context.Context, time.Time, time.Time, int) ([]revenue.AccountFigures, error)
+	moversFunc = func(context.Context, time.Time, time.Time, time.Time, time.Time, int) ([]revenue.Mover, error)
+)
+
+// requireRanksEqualOnDemand checks that each of tops ranks [from, to], and
+// each of movers against the range before it, exactly as summing every day
+// does, for the dashboard's ten and for every account. It returns how many
+// accounts the range's top holds.
+func requireRanksEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from, to time.Time, tops []topFunc, movers []moversFunc) int {
+	t.Helper()
 	ctx := context.Background()
 	prevFrom, prevTo := revenue.PreviousRange(from, to)
 	name := from.Format(time.DateOnly) + " – " + to.Format(time.DateOnly)
@@ -31,15 +45,15 @@ func requireCumulativeEqualsOnDemand(t *testing.T, s *postgres.RevenueStore, fro
 	for _, limit := range []int{revenue.TopLimit, 1000} {
 		want, err := s.TopAccountsOnDemand(ctx, from, to, limit)
 		require.NoError(t, err)
-		for _, top := range []func(context.Context, time.Time, time.Time, int) ([]revenue.AccountFigures, error){s.TopAccounts, s.TopAccountsCumulative} {
+		for _, top := range tops {
 			got, err := top(ctx, from, to, limit)
 			require.NoError(t, err)
 			require.Equal(t, want, got, "top %s, limit %d", name, limit)
 		}
 		wantMovers, err := s.MoversOnDemand(ctx, from, to, prevFrom, prevTo, limit)
 		require.NoError(t, err)
-		for _, movers := range []func(context.Context, time.Time, time.Time, time.Time, time.Time, int) ([]revenue.Mover, error){s.Movers, s.MoversCumulative} {
-			got, err := movers(ctx, from, to, prevFrom, prevTo, limit)
+		for _, mv := range movers {
+			got, err := mv(ctx, from, to, prevFrom, prevTo, limit)
 			require.NoError(t, err)
 			require.Equal(t, wantMovers, got, "movers %s, limit %d", name, limit)
 		}

@@ -54,23 +54,8 @@ func requireVectorsEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from, t
 	ctx := context.Background()
 	prevFrom, prevTo := revenue.PreviousRange(from, to)
 	name := from.Format(time.DateOnly) + " – " + to.Format(time.DateOnly)
-	n := 0
+	n := requireRanksEqualOnDemand(t, s, from, to, []topFunc{s.TopAccounts, s.TopAccountsVectors}, []moversFunc{s.Movers, s.MoversVectors})
 	for _, limit := range []int{revenue.TopLimit, 1000} {
-		want, err := s.TopAccountsOnDemand(ctx, from, to, limit)
-		require.NoError(t, err)
-		for _, top := range []func(context.Context, time.Time, time.Time, int) ([]revenue.AccountFigures, error){s.TopAccounts, s.TopAccountsVectors} {
-			got, err := top(ctx, from, to, limit)
-			require.NoError(t, err)
-			require.Equal(t, want, got, "top %s, limit %d", name, limit)
-		}
-		wantMovers, err := s.MoversOnDemand(ctx, from, to, prevFrom, prevTo, limit)
-		require.NoError(t, err)
-		for _, movers := range []func(context.Context, time.Time, time.Time, time.Time, time.Time, int) ([]revenue.Mover, error){s.Movers, s.MoversVectors} {
-			got, err := movers(ctx, from, to, prevFrom, prevTo, limit)
-			require.NoError(t, err)
-			require.Equal(t, wantMovers, got, "movers %s, limit %d", name, limit)
-		}
-		n = len(want)
 		for _, f := range vectorFilters {
 			want, err := s.FilteredTopOnDemand(ctx, f, from, to, limit)
 			require.NoError(t, err)
