@@ -299,21 +299,28 @@ func TestRevenueDashboardFilters(t *testing.T) {
 		return out
 	}
 	slot := wechat.SlotBanner // every account with ads has a banner
-	all := sum(re.opened, s, e, "")
+	// A range that ends before the periods' span begins (their earliest
+	// previous period starts at most 62 days before yesterday) is read apart
+	// from it; the others lie within it.
+	before := [2]string{y.AddDate(0, 0, -70).Format(time.DateOnly), y.AddDate(0, 0, -64).Format(time.DateOnly)}
 	cases := []struct {
-		name   string
-		q      url.Values
-		ids    []string
-		slot   string
-		states string
+		name string
+		q    url.Values
+		ids  []string
+		slot string
+		span [2]string
 	}{
-		{"slot", url.Values{"slot": {slot}}, re.opened, slot, ""},
-		{"principal", url.Values{"principal": {"甲方"}}, pick(func(i int) bool { return i%2 == 0 }), "", ""},
-		{"state open", url.Values{"state": {"open"}}, re.opened[:2], "", ""},
-		{"state never", url.Values{"state": {"never"}}, re.opened[2:], "", ""},
-		{"principal and slot", url.Values{"principal": {"乙方网络"}, "slot": {slot}}, pick(func(i int) bool { return i%2 == 1 }), slot, ""},
+		{"slot", url.Values{"slot": {slot}}, re.opened, slot, [2]string{s, e}},
+		{"principal", url.Values{"principal": {"甲方"}}, pick(func(i int) bool { return i%2 == 0 }), "", [2]string{s, e}},
+		{"state open", url.Values{"state": {"open"}}, re.opened[:2], "", [2]string{s, e}},
+		{"state never", url.Values{"state": {"never"}}, re.opened[2:], "", [2]string{s, e}},
+		{"principal and slot", url.Values{"principal": {"乙方网络"}, "slot": {slot}}, pick(func(i int) bool { return i%2 == 1 }), slot, [2]string{s, e}},
+		{"principal, before the periods", url.Values{"principal": {"甲方"}}, pick(func(i int) bool { return i%2 == 0 }), "", before},
+		{"state never and slot, before the periods", url.Values{"state": {"never"}, "slot": {slot}}, re.opened[2:], slot, before},
 	}
 	for _, tc := range cases {
+		s, e := tc.span[0], tc.span[1]
+		all := sum(re.opened, s, e, "")
 		q := url.Values{"from": {s}, "to": {e}}
 		for k, v := range tc.q {
 			q[k] = v

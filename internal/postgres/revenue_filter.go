@@ -26,34 +26,10 @@ func (s *RevenueStore) filterArgs(f revenue.Filter, from, to time.Time, more ...
 	return append([]any{s.ComponentAppID, f.Principal, f.State, f.Slot, dateText(from), dateText(to)}, more...)
 }
 
-// FilteredDays sums the selected accounts per day from their slots: the
-// Mini Programs' own income, complete, but without the provider's share
-// (WeChat reports that for all accounts together, and per ad unit, which
-// leaves out the cover slot).
-func (s *RevenueStore) FilteredDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.ProviderDay, error) {
-	if slotOnly(f) {
-		return s.slotRollupDays(ctx, f.Slot, from, to)
-	}
-	q := `
-		SELECT day, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen), sum(income_fen), 0::bigint
-		FROM revenue_slot_daily
-		WHERE ($4::text = '' OR slot = $4::text) AND day BETWEEN $5::date AND $6::date AND ` + filterScope + `
-		GROUP BY day ORDER BY day`
-	rows, err := s.Pool.Query(ctx, q, s.filterArgs(f, from, to)...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.ProviderDay, error) {
-		var d revenue.ProviderDay
-		var inc, pub, ag int64
-		err := r.Scan(&d.Day, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc, &pub, &ag)
-		d.Day = chinaDate(d.Day)
-		d.Income, d.PublisherIncome, d.AgencyIncome = wechat.Fen(inc), wechat.Fen(pub), wechat.Fen(ag)
-		return d, err
-	})
-}
-
-// FilteredSlotDays sums the selected accounts per day per slot.
+// FilteredSlotDays sums the selected accounts per day per slot: the Mini
+// Programs' own income, complete, but without the provider's share (WeChat
+// reports that for all accounts together, and per ad unit, which leaves out
+// the cover slot).
 func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
 	if slotOnly(f) {
 		return s.slotRollup(ctx, f.Slot, from, to)
@@ -84,19 +60,6 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 // them, and authorizers are never deleted), so the two sums are the same.
 func slotOnly(f revenue.Filter) bool {
 	return f.Slot != "" && f.Principal == "" && f.State == ""
-}
-
-// slotRollupDays is FilteredDays for a slot alone, from the per-slot rollup.
-func (s *RevenueStore) slotRollupDays(ctx context.Context, slot string, from, to time.Time) ([]revenue.ProviderDay, error) {
-	rows, err := s.slotRollup(ctx, slot, from, to)
-	if err != nil {
-		return nil, err
-	}
-	days := make([]revenue.ProviderDay, len(rows))
-	for i, r := range rows {
-		days[i] = revenue.ProviderDay{Day: r.Day, Figures: r.Figures}
-	}
-	return days, nil
 }
 
 // FilteredTop lists the selected accounts with the most income over [from,

@@ -325,17 +325,12 @@ func TestRevenueSlotFilterDaysEqualTheSlotsRows(t *testing.T) {
 		require.NotEmpty(t, want)
 
 		f := revenue.Filter{Slot: slot}
-		days, err := s.FilteredDays(ctx, f, from, to)
-		require.NoError(t, err)
 		slots, err := s.FilteredSlotDays(ctx, f, from, to)
 		require.NoError(t, err)
-		require.Len(t, days, len(want), slot)
 		require.Len(t, slots, len(want), slot)
 		for i, w := range want {
 			date := w.Day.Format(time.DateOnly)
-			require.Equal(t, date, days[i].Day.Format(time.DateOnly), "%s: day %d", slot, i)
 			require.Equal(t, date, slots[i].Day.Format(time.DateOnly), "%s: day %d", slot, i)
-			require.Equal(t, w.Figures, days[i].Figures, "%s: %s", slot, w.Day)
 			require.Equal(t, w.Figures, slots[i].Figures, "%s: %s", slot, w.Day)
 			require.Equal(t, slot, slots[i].Slot)
 		}

@@ -21,9 +21,8 @@ func (f Filter) IsZero() bool { return f == Filter{} }
 // and merchants for all accounts together, and per ad unit, which leaves out
 // the cover slot (it has no unit), so a narrowed split would be short.
 type FilterStore interface {
-	// FilteredDays sums the selected accounts per day over [from, to], oldest first.
-	FilteredDays(ctx context.Context, f Filter, from, to time.Time) ([]ProviderDay, error)
-	// FilteredSlotDays sums the selected accounts per day per slot.
+	// FilteredSlotDays sums the selected accounts per day per slot over
+	// [from, to], oldest first; a day's figures are the sum of its slots.
 	FilteredSlotDays(ctx context.Context, f Filter, from, to time.Time) ([]SlotDay, error)
 	// FilteredRanks lists the selected accounts with the most income over
 	// [from, to], and those whose income changed most against [prevFrom,
@@ -69,28 +68,75 @@ func (s *Service) DashboardFor(ctx context.Context, from, to time.Time, f Filter
 			earliest = p.PrevFrom
 		}
 	}
-	// One read covers every period and the one before it.
-	span, err := fs.FilteredDays(ctx, f, earliest, d.Yesterday)
+	d.From, d.To = ClampRange(from, to, today)
+	// The periods and the range are cut from the slots' days, read once
+	// when they overlap or touch (the default range lies within the
+	// periods' span).
+	slots, err := filteredSlots(ctx, fs, f, earliest, d.Yesterday, d.From, d.To)
 	if err != nil {
 		return nil, err
 	}
+	span := daysOf(slots)
 	for _, p := range periods {
 		p.Unpublished = latest.Before(p.To)
 		p.Current, p.Previous = sumDays(span, p.From, p.To), sumDays(span, p.PrevFrom, p.PrevTo)
 		d.Periods = append(d.Periods, p)
 	}
-	d.From, d.To = ClampRange(from, to, today)
-	if d.Days, err = fs.FilteredDays(ctx, f, d.From, d.To); err != nil {
-		return nil, err
-	}
+	d.Slots = slotsWithin(slots, d.From, d.To)
+	d.Days = daysOf(d.Slots)
 	d.Totals = sumDays(d.Days, d.From, d.To)
-	if d.Slots, err = fs.FilteredSlotDays(ctx, f, d.From, d.To); err != nil {
-		return nil, err
-	}
 	days := int(d.To.Sub(d.From).Hours()/24) + 1
 	d.PrevFrom, d.PrevTo = d.From.AddDate(0, 0, -days), d.From.AddDate(0, 0, -1)
 	if d.Top, d.Movers, err = fs.FilteredRanks(ctx, f, d.From, d.To, d.PrevFrom, d.PrevTo, TopLimit); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// filteredSlots reads the selected slots' days of [from, to] (ending
+// yesterday) and of the range [rFrom, rTo] within it or before it: once,
+// over both, when they overlap or touch; twice otherwise, so a range far in
+// the past does not read the months between. Oldest first.
+func filteredSlots(ctx context.Context, fs FilterStore, f Filter, from, to, rFrom, rTo time.Time) ([]SlotDay, error) {
+	if !rTo.Before(from.AddDate(0, 0, -1)) {
+		if rFrom.Before(from) {
+			from = rFrom
+		}
+		return fs.FilteredSlotDays(ctx, f, from, to)
+	}
+	older, err := fs.FilteredSlotDays(ctx, f, rFrom, rTo)
+	if err != nil {
+		return nil, err
+	}
+	newer, err := fs.FilteredSlotDays(ctx, f, from, to)
+	return append(older, newer...), err
+}
+
+// slotsWithin returns the slots' days within [from, to].
+func slotsWithin(slots []SlotDay, from, to time.Time) []SlotDay {
+	var out []SlotDay
+	for _, s := range slots {
+		if !s.Day.Before(from) && !s.Day.After(to) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// daysOf sums the slots' figures per day; slots are ordered by day.
+func daysOf(slots []SlotDay) []ProviderDay {
+	var days []ProviderDay
+	for _, s := range slots {
+		if n := len(days); n == 0 || !days[n-1].Day.Equal(s.Day) {
+			days = append(days, ProviderDay{Day: s.Day})
+		}
+		t := &days[len(days)-1].Figures
+		t.ReqSucc += s.ReqSucc
+		t.Exposure += s.Exposure
+		t.Clicks += s.Clicks
+		t.Income += s.Income
+		t.PublisherIncome += s.PublisherIncome
+		t.AgencyIncome += s.AgencyIncome
+	}
+	return days
 }
