@@ -21,6 +21,10 @@ type RevenueStore struct {
 	Pool *pgxpool.Pool
 	// ComponentAppID selects the platform's accounts.
 	ComponentAppID string
+	// FewAccounts is the most accounts a principal filter's figures are
+	// read for one by one (fewSelected): 0 is defaultFewAccounts, below 0
+	// none.
+	FewAccounts int
 }
 
 var (

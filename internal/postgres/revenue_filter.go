@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +36,12 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 	if slotOnly(f) {
 		return s.slotRollup(ctx, f.Slot, from, to)
 	}
+	if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
+		if err != nil {
+			return nil, err
+		}
+		return s.fewSlotDays(ctx, ids, f.Slot, from, to)
+	}
 	rows, err := s.Pool.Query(ctx, `
 		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
 		FROM revenue_slot_daily
@@ -42,14 +50,107 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
-		var d revenue.SlotDay
-		var inc int64
-		err := r.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
-		d.Day = chinaDate(d.Day)
-		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
-		return d, err
-	})
+	return pgx.CollectRows(rows, scanSlotDay)
+}
+
+// scanSlotDay reads a day, a slot and their four sums.
+func scanSlotDay(r pgx.CollectableRow) (revenue.SlotDay, error) {
+	var d revenue.SlotDay
+	var inc int64
+	err := r.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+	d.Day = chinaDate(d.Day)
+	d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+	return d, err
+}
+
+// defaultFewAccounts is the most selected accounts whose rows are read one
+// by one (an account's day is a lookup of its slots by the primary key, day
+// and appid) rather than by scanning every account's rows of the days
+// shown or by ranking from the vectors: a company's name, which is what
+// staff look up, selects a handful.
+const defaultFewAccounts = 200
+
+// selectedAccounts is a query of cols from the platform's accounts (a)
+// f's principal and state select, with join spliced in after authorizers,
+// and its arguments; only the conditions f sets, so the plan fits what is
+// asked. Every authorizer has a state row (st; the authorizers_state_row
+// trigger, 00003), whose state is null, "never", until an attempt; for
+// "never" alone an outer join, whose estimate lets the accounts of a
+// filter matching nearly all be hashed rather than looked up one by one.
+// A principal narrows through the search's index of the accounts'
+// character grams (authorizer_state_grams): every text that holds the
+// principal holds its grams (tm_search_text only lowers ASCII letters), so
+// the index gives the candidates and strpos decides.
+func (s *RevenueStore) selectedAccounts(f revenue.Filter, cols, join string) (string, []any) {
+	q := `SELECT ` + cols + ` FROM authorizers a` + join
+	switch {
+	case f.Principal != "" || (f.State != "" && f.State != "never"):
+		q += ` JOIN authorizer_state st ON st.appid = a.appid`
+	case f.State == "never":
+		q += ` LEFT JOIN authorizer_state st ON st.appid = a.appid`
+	}
+	q += ` WHERE a.component_appid = $1`
+	args := []any{s.ComponentAppID}
+	if f.Principal != "" {
+		args = append(args, f.Principal)
+		q += fmt.Sprintf(` AND st.search_grams @> tm_query_grams($%[1]d::text) AND strpos(a.principal_name, $%[1]d::text) > 0`, len(args))
+	}
+	switch f.State {
+	case "":
+	case "never":
+		q += ` AND (st.state IS NULL OR st.state = 'never')`
+	default:
+		args = append(args, f.State)
+		q += fmt.Sprintf(` AND st.state = $%d::text`, len(args))
+	}
+	return q, args
+}
+
+// fewSelected returns the accounts f selects when f names a principal and
+// it selects at most FewAccounts; few is false otherwise.
+func (s *RevenueStore) fewSelected(ctx context.Context, f revenue.Filter) (ids []string, few bool, err error) {
+	limit := cmp.Or(s.FewAccounts, defaultFewAccounts)
+	if f.Principal == "" || limit < 0 {
+		return nil, false, nil
+	}
+	q, args := s.selectedAccounts(f, "a.appid", "")
+	rows, err := s.Pool.Query(ctx, q+fmt.Sprintf(` LIMIT %d`, limit+1), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(ids) > limit {
+		return nil, false, err
+	}
+	return ids, true, nil
+}
+
+// fewDays is the rows of the accounts ids ($1) on the days $2, optionally
+// of slot $3: an index scan of each month's primary key for the pairs of
+// day and appid (its two columns), and of no other month.
+const fewDays = `(SELECT * FROM revenue_slot_daily
+	WHERE day = ANY($2::date[]) AND appid = ANY($1::text[]) AND ($3::text = '' OR slot = $3::text)) d`
+
+// rangeDays lists the days of the ranges (pairs of from and to).
+func rangeDays(ranges ...time.Time) []string {
+	var days []string
+	for i := 0; i+1 < len(ranges); i += 2 {
+		for d := ranges[i]; !d.After(ranges[i+1]); d = d.AddDate(0, 0, 1) {
+			days = append(days, dateText(d))
+		}
+	}
+	return days
+}
+
+// fewSlotDays is FilteredSlotDays of the few accounts ids.
+func (s *RevenueStore) fewSlotDays(ctx context.Context, ids []string, slot string, from, to time.Time) ([]revenue.SlotDay, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+		FROM `+fewDays+`
+		GROUP BY day, slot ORDER BY day, slot`, ids, rangeDays(from, to), slot)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanSlotDay)
 }
 
 // slotOnly reports whether f selects a slot of every account: its days are
@@ -76,8 +177,15 @@ func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, 
 
 // FilteredRanks is FilteredTop and FilteredMovers at once, what the
 // dashboard shows: from the vectors, the selected accounts' positions and
-// the vectors at the ranges' ends are read once for both.
+// the vectors at the ranges' ends are read once for both; a few accounts
+// (fewSelected) are summed from their rows instead.
 func (s *RevenueStore) FilteredRanks(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
+	if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.fewRanks(ctx, ids, f.Slot, from, to, prevFrom, prevTo, limit)
+	}
 	top, movers, err := s.FilteredRanksVectors(ctx, f, from, to, prevFrom, prevTo, limit)
 	if !errors.Is(err, errNotBuilt) {
 		return top, movers, err
@@ -103,18 +211,25 @@ func (s *RevenueStore) FilteredTopCumulative(ctx context.Context, f revenue.Filt
 // FilteredTopOnDemand sums the selected accounts' slots over [from, to]:
 // what FilteredTop must equal, and the benchmarks' baseline.
 func (s *RevenueStore) FilteredTopOnDemand(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
-	rows, err := s.Pool.Query(ctx, `
+	return s.topOf(ctx, `(SELECT * FROM revenue_slot_daily
+		WHERE ($4::text = '' OR slot = $4::text) AND day BETWEEN $5::date AND $6::date AND `+filterScope+`) d`,
+		s.filterArgs(f, from, to, limit))
+}
+
+// topOf ranks the accounts of rows (a subquery, d) by their income: the
+// first of them, as many as the last of args.
+func (s *RevenueStore) topOf(ctx context.Context, rows string, args []any) ([]revenue.AccountFigures, error) {
+	r, err := s.Pool.Query(ctx, fmt.Sprintf(`
 		SELECT t.appid, coalesce(a.nick_name, ''), t.req, t.exp, t.clk, t.inc
 		FROM (SELECT appid, sum(req_succ) req, sum(exposure) exp, sum(clicks) clk, sum(income_fen) inc
-		      FROM revenue_slot_daily
-		      WHERE ($4::text = '' OR slot = $4::text) AND day BETWEEN $5::date AND $6::date AND `+filterScope+`
-		      GROUP BY appid ORDER BY inc DESC, appid LIMIT $7) t
+		      FROM %s
+		      GROUP BY appid ORDER BY inc DESC, appid LIMIT $%d) t
 		LEFT JOIN authorizers a USING (appid)
-		ORDER BY t.inc DESC, t.appid`, s.filterArgs(f, from, to, limit)...)
+		ORDER BY t.inc DESC, t.appid`, rows, len(args)), args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.AccountFigures, error) {
+	return pgx.CollectRows(r, func(r pgx.CollectableRow) (revenue.AccountFigures, error) {
 		var a revenue.AccountFigures
 		var inc int64
 		err := r.Scan(&a.AppID, &a.Name, &a.ReqSucc, &a.Exposure, &a.Clicks, &inc)
@@ -150,26 +265,47 @@ func (s *RevenueStore) FilteredMoversCumulative(ctx context.Context, f revenue.F
 // FilteredMoversOnDemand sums the selected accounts' slots over both
 // ranges: what FilteredMovers must equal, and the benchmarks' baseline.
 func (s *RevenueStore) FilteredMoversOnDemand(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
-	rows, err := s.Pool.Query(ctx, `
+	return s.moversOf(ctx, `(SELECT * FROM revenue_slot_daily
+		WHERE ($4::text = '' OR slot = $4::text)
+		  AND (day BETWEEN $5::date AND $6::date OR day BETWEEN $7::date AND $8::date) AND `+filterScope+`) d`,
+		5, s.filterArgs(f, from, to, dateText(prevFrom), dateText(prevTo), limit))
+}
+
+// moversOf ranks the accounts of rows (a subquery, d) by how much their
+// income changed from the range of the arguments cur+2 and cur+3 to that
+// of cur and cur+1 (positions in args): the first of them, as many as the
+// last of args.
+func (s *RevenueStore) moversOf(ctx context.Context, rows string, cur int, args []any) ([]revenue.Mover, error) {
+	r, err := s.Pool.Query(ctx, fmt.Sprintf(`
 		SELECT m.appid, coalesce(a.nick_name, ''), m.cur, m.prev
 		FROM (SELECT appid,
-		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $5::date AND $6::date), 0) cur,
-		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $7::date AND $8::date), 0) prev
-		      FROM revenue_slot_daily
-		      WHERE ($4::text = '' OR slot = $4::text)
-		        AND (day BETWEEN $5::date AND $6::date OR day BETWEEN $7::date AND $8::date) AND `+filterScope+`
+		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $%[1]d::date AND $%[2]d::date), 0) cur,
+		             coalesce(sum(income_fen) FILTER (WHERE day BETWEEN $%[3]d::date AND $%[4]d::date), 0) prev
+		      FROM %[5]s
 		      GROUP BY appid) m
 		LEFT JOIN authorizers a USING (appid)
 		WHERE m.cur <> m.prev
-		ORDER BY abs(m.cur - m.prev) DESC, m.appid LIMIT $9`, s.filterArgs(f, from, to, dateText(prevFrom), dateText(prevTo), limit)...)
+		ORDER BY abs(m.cur - m.prev) DESC, m.appid LIMIT $%[6]d`, cur, cur+1, cur+2, cur+3, rows, len(args)), args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.Mover, error) {
+	return pgx.CollectRows(r, func(r pgx.CollectableRow) (revenue.Mover, error) {
 		var m revenue.Mover
 		var cur, prev int64
 		err := r.Scan(&m.AppID, &m.Name, &cur, &prev)
 		m.Income, m.Previous = wechat.Fen(cur), wechat.Fen(prev)
 		return m, err
 	})
+}
+
+// fewRanks is FilteredRanks of the few accounts ids: the on-demand sums
+// over their rows, looked up by day and appid.
+func (s *RevenueStore) fewRanks(ctx context.Context, ids []string, slot string, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
+	top, err := s.topOf(ctx, fewDays, []any{ids, rangeDays(from, to), slot, limit})
+	if err != nil {
+		return nil, nil, err
+	}
+	movers, err := s.moversOf(ctx, fewDays, 4, []any{ids, rangeDays(prevFrom, prevTo, from, to), slot,
+		dateText(from), dateText(to), dateText(prevFrom), dateText(prevTo), limit})
+	return top, movers, err
 }

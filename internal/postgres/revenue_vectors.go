@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -294,36 +293,10 @@ func readVectors(ctx context.Context, tx pgx.Tx, slot string, days []time.Time, 
 	return out, nil
 }
 
-// positionsIn are the positions of the accounts filterScope selects (the
-// platform's, of f's principal and state), as a mask over n positions:
-// filterScope's conditions as joins, with only the conditions f sets, so
-// the plan fits what is asked (an account without a state row is
-// "never": an outer join for that state alone, whose estimate then lets
-// the 100,000 rows of a filter matching every account be hashed rather
-// than looked up one by one).
+// positionsIn are the positions of the accounts f's principal and state
+// select (selectedAccounts), as a mask over n positions.
 func (s *RevenueStore) positionsIn(ctx context.Context, tx pgx.Tx, f revenue.Filter, n int) ([]bool, error) {
-	q := `SELECT coalesce(array_agg(p.pos), '{}') FROM authorizers a JOIN revenue_account_pos p ON p.appid = a.appid`
-	switch f.State {
-	case "":
-	case "never":
-		q += ` LEFT JOIN authorizer_state st ON st.appid = a.appid`
-	default:
-		q += ` JOIN authorizer_state st ON st.appid = a.appid`
-	}
-	q += ` WHERE a.component_appid = $1`
-	args := []any{s.ComponentAppID}
-	if f.Principal != "" {
-		args = append(args, f.Principal)
-		q += fmt.Sprintf(` AND strpos(a.principal_name, $%d::text) > 0`, len(args))
-	}
-	switch f.State {
-	case "":
-	case "never":
-		q += ` AND (st.state IS NULL OR st.state = 'never')`
-	default:
-		args = append(args, f.State)
-		q += fmt.Sprintf(` AND st.state = $%d::text`, len(args))
-	}
+	q, args := s.selectedAccounts(f, `coalesce(array_agg(p.pos), '{}')`, ` JOIN revenue_account_pos p ON p.appid = a.appid`)
 	var ps []int32
 	if err := tx.QueryRow(ctx, q, args...).Scan(&ps); err != nil {
 		return nil, err

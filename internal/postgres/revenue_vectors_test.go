@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -245,7 +246,9 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 	base := pgtest.Pool(t)
 	tracer := &allQueries{}
 	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
-	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	// A principal's ranking from the vectors, as for a principal of many
+	// accounts (a few are read one by one: the next test).
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp", FewAccounts: -1}
 	fillVectorDays(t, pool, s, day(t, "2025-06-01"), day(t, "2026-03-10"), day(t, "2026-01-02"))
 	_, err := pool.Exec(ctx, `ANALYZE`)
 	require.NoError(t, err)
@@ -297,6 +300,63 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 		require.LessOrEqual(t, vectors, 6.0, "%s: at most four vectors for the top and the movers\n%s", name, outlines)
 		require.LessOrEqual(t, cumulative, 2.0*revenue.TopLimit, "%s: the ranked accounts' running totals only\n%s", name, outlines)
 		require.LessOrEqual(t, slotRows, c.slotRows, "%s: the ranked accounts' days of the slot only\n%s", name, outlines)
+	}
+}
+
+// A principal of a few accounts (a company's name, what staff look up)
+// reads those accounts' days alone, each looked up by day and appid, for
+// its chart, periods, top and movers, and no vector: the same dashboard as
+// summing every account's rows and ranking from the vectors.
+func TestRevenueFewAccountsOfAPrincipalAreReadOneByOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := pgtest.Pool(t)
+	tracer := &allQueries{}
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	fillVectorDays(t, pool, s, day(t, "2025-06-01"), day(t, "2026-03-10"), day(t, "2026-01-02"))
+	_, err := pool.Exec(ctx, `ANALYZE`)
+	require.NoError(t, err)
+	now := func() time.Time { return day(t, "2026-03-11").Add(10 * time.Hour) }
+	few := &revenue.Service{Store: s, ComponentAppID: "wxcomp", Now: now}
+	many := &revenue.Service{Store: &postgres.RevenueStore{Pool: base, ComponentAppID: "wxcomp", FewAccounts: -1}, ComponentAppID: "wxcomp", Now: now}
+	filters := []revenue.Filter{{Principal: "花间"}, {Principal: "花间", Slot: wechat.SlotRewardVideo}, {Principal: "山川", State: "open"}, {Principal: "无此公司"}}
+	// The default range (within the periods' span), one across a year's
+	// end, and one before the periods' span.
+	ranges := [][2]time.Time{{{}, {}}, {day(t, "2025-12-20"), day(t, "2026-03-05")}, {day(t, "2025-07-01"), day(t, "2025-07-31")}}
+	for _, f := range filters {
+		var selected float64
+		require.NoError(t, base.QueryRow(ctx, `SELECT count(*) FROM authorizers a JOIN authorizer_state st USING (appid)
+			WHERE strpos(a.principal_name, $1) > 0 AND ($2 = '' OR st.state = $2)`, f.Principal, f.State).Scan(&selected))
+		for _, r := range ranges {
+			name := fmt.Sprintf("%+v %s – %s", f, r[0].Format(time.DateOnly), r[1].Format(time.DateOnly))
+			want, err := many.DashboardFor(ctx, r[0], r[1], f)
+			require.NoError(t, err)
+			tracer.take()
+			got, err := few.DashboardFor(ctx, r[0], r[1], f)
+			require.NoError(t, err)
+			require.Equal(t, want, got, name)
+			if f.Principal != "无此公司" {
+				require.NotZero(t, got.Totals.Income, name)
+			}
+			// Days read: the periods' span (at most 62 days), the range and
+			// the range before it (the movers).
+			days := float64(got.To.Sub(got.From).Hours()/24) + 1
+			bound := selected * float64(len(wechat.Slots())) * (62 + 3*days)
+			sqls, args := tracer.take()
+			var slotRows float64
+			var outlines string
+			for i, sql := range sqls {
+				if sql = strings.TrimSpace(sql); !strings.HasPrefix(sql, "SELECT") {
+					continue
+				}
+				plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args[i], sql)
+				require.Zero(t, rowsReadOf(plan, "revenue_rank_vectors"), "%s: %s", name, sql)
+				slotRows += rowsRead(plan, "revenue_slot_daily")
+				outlines += sql + "\n" + outline(plan, 0) + "\n"
+			}
+			require.LessOrEqual(t, slotRows, bound, "%s: the selected accounts' days only\n%s", name, outlines)
+		}
 	}
 }
 
