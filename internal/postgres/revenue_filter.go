@@ -34,6 +34,9 @@ func (s *RevenueStore) FilteredDays(ctx context.Context, f revenue.Filter, from,
 	if slotOnly(f) {
 		return s.slotRollupDays(ctx, f.Slot, from, to)
 	}
+	if stateOnly(f) {
+		return s.stateRollupDays(ctx, f, from, to)
+	}
 	q := `
 		SELECT day, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen), sum(income_fen), 0::bigint
 		FROM revenue_slot_daily
@@ -57,6 +60,9 @@ func (s *RevenueStore) FilteredDays(ctx context.Context, f revenue.Filter, from,
 func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
 	if slotOnly(f) {
 		return s.slotRollup(ctx, f.Slot, from, to)
+	}
+	if stateOnly(f) {
+		return s.stateRollupSlotDays(ctx, f, from, to)
 	}
 	rows, err := s.Pool.Query(ctx, `
 		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)

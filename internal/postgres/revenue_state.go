@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// The dashboard narrowed to a traffic-master state reads the per-state
+// rollup (migration 00100): revenue_state_rollup sums, per state, day and
+// slot, the slot rows of the accounts revenue_state_members counts under
+// that state, as of the day's last rebuild. An attempt that changes an
+// account's state only records it in revenue_state_moves (a trigger), so
+// the read adds the rows of the few moved accounts to their new state's
+// figures and takes them from their old one's; the fold carries the moves
+// into the rollup, and is the first step of every rebuild.
+//
+// Like the per-slot rollup, it counts every authorizer's rows: the
+// database holds one platform's accounts (see slotOnly).
+
+// stateOnly reports whether f selects a state of every principal, with or
+// without a slot: its days are read from the per-state rollup.
+func stateOnly(f revenue.Filter) bool {
+	return f.State != "" && f.Principal == ""
+}
+
+// stateFigures are the figures of state $1 (slot $2, all when empty) on the
+// days $4 ([$3, its last]) as a relation (day, slot, slot_rows, req_succ,
+// exposure, clicks, income_fen) whose sums per day and slot are those of
+// the rows of the accounts now in the state: the rollup's, less the rows of
+// the accounts counted under the state that have moved out of it, plus
+// those of the accounts that moved into it. The moved accounts' rows are
+// looked up by the primary key (day, appid), a handful of rows a day each
+// (revenue_slot_daily has no index by account); OFFSET 0 keeps the lookup
+// a subquery run once per account and day, so the planner cannot trade it
+// for a scan of the range's partitions, which it would where they are
+// small.
+const stateFigures = `
+	WITH moved AS MATERIALIZED (
+		SELECT mv.appid, CASE WHEN coalesce(st.state, 'never') = $1::text THEN 1 ELSE -1 END AS sign
+		FROM revenue_state_moves mv
+		LEFT JOIN revenue_state_members m ON m.appid = mv.appid
+		LEFT JOIN authorizer_state st ON st.appid = mv.appid
+		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')
+		  AND (m.state = $1::text OR coalesce(st.state, 'never') = $1::text)),
+	figures AS (
+		SELECT day, slot, slot_rows, req_succ, exposure, clicks, income_fen
+		FROM revenue_state_rollup
+		WHERE state = $1::text AND ($2::text = '' OR slot = $2::text) AND day BETWEEN $3::date AND $4::date
+		UNION ALL
+		SELECT r.day, r.slot, mv.sign, mv.sign * r.req_succ, mv.sign * r.exposure, mv.sign * r.clicks, mv.sign * r.income_fen
+		FROM moved mv CROSS JOIN unnest($5::date[]) AS d(day)
+		CROSS JOIN LATERAL (
+			SELECT day, slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
+			WHERE day = d.day AND appid = mv.appid AND ($2::text = '' OR slot = $2::text)
+			OFFSET 0) r)`
+
+// stateArgs are stateFigures' parameters.
+func stateArgs(f revenue.Filter, from, to time.Time) []any {
+	var days []string
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		days = append(days, dateText(d))
+	}
+	return []any{f.State, f.Slot, dateText(from), dateText(to), days}
+}
+
+// stateRollupDays is FilteredDays for a state (and maybe a slot) of every
+// principal.
+func (s *RevenueStore) stateRollupDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.ProviderDay, error) {
+	rows, err := s.Pool.Query(ctx, stateFigures+`
+		SELECT day, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+		FROM figures GROUP BY day HAVING sum(slot_rows) > 0 ORDER BY day`, stateArgs(f, from, to)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.ProviderDay, error) {
+		var d revenue.ProviderDay
+		var inc int64
+		err := r.Scan(&d.Day, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+		d.Day = chinaDate(d.Day)
+		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		return d, err
+	})
+}
+
+// stateRollupSlotDays is FilteredSlotDays for a state (and maybe a slot)
+// of every principal.
+func (s *RevenueStore) stateRollupSlotDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
+	rows, err := s.Pool.Query(ctx, stateFigures+`
+		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+		FROM figures GROUP BY day, slot HAVING sum(slot_rows) > 0 ORDER BY day, slot`, stateArgs(f, from, to)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
+		var d revenue.SlotDay
+		var inc int64
+		err := r.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
+		d.Day = chinaDate(d.Day)
+		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
+		return d, err
+	})
+}
+
+// FoldStateMoves carries the accounts whose state changed into the
+// per-state rollup, unless a rebuild is doing it (it folds first): a
+// periodic schedule keeps the moves, which every state-filtered read
+// corrects for, few. It returns how many accounts it moved.
+func (s *RevenueStore) FoldStateMoves(ctx context.Context) (int, error) {
+	var pending bool
+	if err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revenue_state_moves)`).Scan(&pending); err != nil || !pending {
+		return 0, err
+	}
+	var n int
+	err := inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('revenue_slot_rollup'))`).Scan(&locked); err != nil || !locked {
+			return err
+		}
+		var err error
+		n, err = foldStateMoves(ctx, tx)
+		return err
+	})
+	return n, err
+}
+
+// foldStateMoves moves each moved account's rows (every day) from the
+// rollup of the state it is counted under to that of its state now, and
+// counts it there; the caller holds the rollups' lock. It returns how
+// many accounts changed state.
+//
+// A move is taken (deleted) before the account's state is read, in a later
+// statement: a change committed before the take is read; one not committed
+// yet has locked its move, which the take skips (the next fold has it);
+// one whose trigger comes after the take waits for this transaction and
+// records the move again. None is lost, and neither side waits for the
+// other's locks in turn.
+func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
+	rows, err := tx.Query(ctx, `
+		DELETE FROM revenue_state_moves
+		WHERE appid IN (SELECT appid FROM revenue_state_moves FOR UPDATE SKIP LOCKED)
+		RETURNING appid`)
+	if err != nil {
+		return 0, err
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(taken) == 0 {
+		return 0, err
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT t.appid, m.state, coalesce(st.state, 'never')
+		FROM unnest($1::text[]) AS t(appid)
+		LEFT JOIN revenue_state_members m ON m.appid = t.appid
+		LEFT JOIN authorizer_state st ON st.appid = t.appid
+		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')`, taken)
+	if err != nil {
+		return 0, err
+	}
+	var apps, was, now []string
+	var app, state string
+	var old *string
+	if _, err := pgx.ForEachRow(rows, []any{&app, &old, &state}, func() error {
+		apps, now = append(apps, app), append(now, state)
+		was = append(was, "")
+		if old != nil {
+			was[len(was)-1] = *old
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	if len(apps) == 0 {
+		return 0, nil
+	}
+	// The days an account has rows are its days in revenue_account_daily
+	// (written with them), found by its index by account; the rows, by the
+	// primary key (OFFSET 0: see stateFigures). An account without a member
+	// row was counted nowhere.
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO revenue_state_rollup AS s (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+		SELECT x.state, a.day, r.slot, sum(x.sign), sum(x.sign * r.req_succ), sum(x.sign * r.exposure),
+		       sum(x.sign * r.clicks), sum(x.sign * r.income_fen)
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS f(appid, was, now)
+		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = f.appid OFFSET 0) a
+		CROSS JOIN LATERAL (
+			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
+			WHERE day = a.day AND appid = f.appid OFFSET 0) r
+		CROSS JOIN LATERAL (VALUES (f.was, -1), (f.now, 1)) AS x(state, sign)
+		WHERE x.state <> ''
+		GROUP BY x.state, a.day, r.slot
+		ON CONFLICT (state, day, slot) DO UPDATE SET
+		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
+		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
+		  income_fen = s.income_fen + excluded.income_fen`, apps, was, now); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM revenue_state_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, was); err != nil {
+		return 0, err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO revenue_state_members (appid, state) SELECT * FROM unnest($1::text[], $2::text[])
+		ON CONFLICT (appid) DO UPDATE SET state = excluded.state`, apps, now)
+	return len(apps), err
+}
+
+// rebuildStateRollup sums the per-state rollup again for [from, to], in
+// the transaction (and under the lock) of RebuildSlotRollup: the moves
+// folded first, then every account that has no member row yet counted
+// under its state now.
+func rebuildStateRollup(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
+	if _, err := foldStateMoves(ctx, tx); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO revenue_state_members (appid, state)
+		SELECT a.appid, coalesce(st.state, 'never')
+		FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid
+		WHERE NOT EXISTS (SELECT 1 FROM revenue_state_members m WHERE m.appid = a.appid)`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM revenue_state_rollup WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO revenue_state_rollup (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+		SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+		FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid
+		WHERE r.day BETWEEN $1::date AND $2::date
+		GROUP BY m.state, r.day, r.slot`, dateText(from), dateText(to))
+	return err
+}

@@ -1,0 +1,303 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// everyPrincipal is part of the principal of every account addAuthorizers
+// makes: narrowed to it too, a state filter takes the per-account path
+// (filterScope over the slot rows), what the per-state rollup must equal.
+const everyPrincipal = "有限公司"
+
+// stateCases are the states the tests narrow to (one nobody is in) and
+// the slots (every one, one with rows, one without).
+var (
+	stateCases     = []string{"never", "open", "failed", "eligible", "not_eligible"}
+	stateSlotCases = []string{"", wechat.SlotBanner, wechat.SlotCover}
+)
+
+// requireStateDaysEqualOnDemand checks that every state's days and slot
+// days over [from, to], with and without a slot, read through the
+// dashboard's path (FilteredDays, FilteredSlotDays) and from the rollup
+// directly, equal the sums of the selected accounts' slot rows. It returns
+// how many slot days it found.
+func requireStateDaysEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from, to time.Time) int {
+	t.Helper()
+	ctx := context.Background()
+	name := from.Format(time.DateOnly) + " – " + to.Format(time.DateOnly)
+	n := 0
+	for _, state := range stateCases {
+		for _, slot := range stateSlotCases {
+			f := revenue.Filter{State: state, Slot: slot}
+			all := f
+			all.Principal = everyPrincipal
+			wantDays, err := s.FilteredDays(ctx, all, from, to)
+			require.NoError(t, err)
+			wantSlots, err := s.FilteredSlotDays(ctx, all, from, to)
+			require.NoError(t, err)
+			rollupDays := func(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.ProviderDay, error) {
+				return postgres.StateRollupDays(s, ctx, f, from, to)
+			}
+			rollupSlotDays := func(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
+				return postgres.StateRollupSlotDays(s, ctx, f, from, to)
+			}
+			for _, days := range []func(context.Context, revenue.Filter, time.Time, time.Time) ([]revenue.ProviderDay, error){s.FilteredDays, rollupDays} {
+				got, err := days(ctx, f, from, to)
+				require.NoError(t, err)
+				require.Equal(t, wantDays, got, "days %s %+v", name, f)
+			}
+			for _, slots := range []func(context.Context, revenue.Filter, time.Time, time.Time) ([]revenue.SlotDay, error){s.FilteredSlotDays, rollupSlotDays} {
+				got, err := slots(ctx, f, from, to)
+				require.NoError(t, err)
+				require.Equal(t, wantSlots, got, "slot days %s %+v", name, f)
+			}
+			n += len(wantSlots)
+		}
+	}
+	return n
+}
+
+// requireStateRollupIsItsRows checks the rollup against its definition
+// once every move is folded: per state, day and slot, the sums of the slot
+// rows of the accounts counted under the state, where every account is
+// counted under its state now.
+func requireStateRollupIsItsRows(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	var moves, wrong int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM revenue_state_moves`).Scan(&moves))
+	require.Zero(t, moves, "every move folded")
+	require.NoError(t, pool.QueryRow(ctx, `
+		SELECT count(*) FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid
+		LEFT JOIN revenue_state_members m ON m.appid = a.appid
+		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')`).Scan(&wrong))
+	require.Zero(t, wrong, "every account counted under its state")
+	require.NoError(t, pool.QueryRow(ctx, `
+		SELECT count(*) FROM (
+			(SELECT * FROM revenue_state_rollup
+			 EXCEPT ALL
+			 SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+			 FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid GROUP BY 1, 2, 3)
+			UNION ALL
+			(SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+			 FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid GROUP BY 1, 2, 3
+			 EXCEPT ALL
+			 SELECT * FROM revenue_state_rollup)) x`).Scan(&wrong))
+	require.Zero(t, wrong, "rollup rows differing from the sums of their accounts' rows")
+}
+
+// setState sets each account's state.
+func setState(t *testing.T, pool *pgxpool.Pool, states map[string]string) {
+	t.Helper()
+	for appid, state := range states {
+		_, err := pool.Exec(context.Background(), `UPDATE authorizer_state SET state = $2 WHERE appid = $1`, appid, state)
+		require.NoError(t, err)
+	}
+}
+
+// moved lists the accounts recorded as moved, in appid order.
+func moved(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT appid FROM revenue_state_moves ORDER BY appid`)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
+}
+
+// The dashboard narrowed to a state (and a slot) reads the per-state
+// rollup, corrected by the accounts whose state changed since it was last
+// folded, and equals the sums of the selected accounts' slot rows to the
+// fen, for every state, over the data's edges: before any account is
+// counted (every account new), right after a rebuild, after moves not yet
+// folded (one there and back, a new account with a state and days not
+// rebuilt yet, one whose state row is gone), after the fold, and after a
+// revision rebuilt over part of the range.
+func TestRevenueStateFilterEqualsOnDemand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	first, last := day(t, "2025-09-14"), day(t, "2026-03-10")
+	fillRandomDays(t, s, first, last)
+	// The accounts come after the rebuild, so none is counted yet: each
+	// new list row is a move.
+	addAuthorizers(t, pool)
+	setState(t, pool, map[string]string{"wxm04": "failed", "wxm05": "failed", "wxm07": "eligible", "wxm_single": "open"})
+	require.Len(t, moved(t, pool), 51)
+	check := func(stage string) {
+		t.Helper()
+		t.Log(stage)
+		requireRanges(t, edgeRanges, func(from, to time.Time) int { return requireStateDaysEqualOnDemand(t, s, from, to) })
+	}
+	check("every account new")
+
+	require.NoError(t, s.RebuildSlotRollup(ctx, first, last, nil))
+	requireStateRollupIsItsRows(t, pool)
+	check("after a rebuild")
+
+	// Moves: open → failed, never → open, failed → never, open → failed →
+	// open (no change in the end), a state row deleted (never), and a new
+	// account with a state and days no rebuild has counted.
+	setState(t, pool, map[string]string{"wxm01": "failed", "wxm10": "open", "wxm04": "never", "wxm02": "failed"})
+	setState(t, pool, map[string]string{"wxm02": "open"})
+	_, err := pool.Exec(ctx, `DELETE FROM authorizer_state WHERE appid = 'wxm07'`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
+		VALUES ('wxm_late', 'wxcomp', true, 'MP late', '花间有限公司')`)
+	require.NoError(t, err)
+	setState(t, pool, map[string]string{"wxm_late": "open"})
+	var rows []revenue.SlotDay
+	for d := day(t, "2025-12-30"); !d.After(day(t, "2026-01-02")); d = d.AddDate(0, 0, 1) {
+		rows = append(rows, revenue.SlotDay{Day: d, Slot: wechat.SlotBanner, Figures: revenue.Figures{ReqSucc: 7, Exposure: 5, Clicks: 2, Income: 13}})
+	}
+	require.NoError(t, s.ReplaceAccountDays(ctx, "wxm_late", day(t, "2025-12-30"), day(t, "2026-01-02"), rows))
+	require.Equal(t, []string{"wxm01", "wxm02", "wxm04", "wxm07", "wxm10", "wxm_late"}, moved(t, pool))
+	check("moves not folded")
+
+	n, err := s.FoldStateMoves(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 5, n, "wxm02 is back where it was counted")
+	requireStateRollupIsItsRows(t, pool)
+	check("after the fold")
+	n, err = s.FoldStateMoves(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to fold")
+
+	// A revision of January, moves, and the pull's finish over January.
+	setState(t, pool, map[string]string{"wxm13": "failed", "wxm_late": "eligible"})
+	rows = nil
+	for d := day(t, "2026-01-01"); !d.After(day(t, "2026-01-31")); d = d.AddDate(0, 0, 1) {
+		rows = append(rows, revenue.SlotDay{Day: d, Slot: wechat.SlotRewardVideo, Figures: revenue.Figures{ReqSucc: 9, Exposure: 8, Clicks: 1, Income: wechat.Fen(d.Day())}})
+	}
+	require.NoError(t, s.ReplaceAccountDays(ctx, "wxm03", day(t, "2026-01-01"), day(t, "2026-01-31"), rows))
+	require.NoError(t, s.RebuildSlotRollup(ctx, day(t, "2026-01-01"), day(t, "2026-01-31"), nil))
+	requireStateRollupIsItsRows(t, pool)
+	check("after a rebuild of January")
+}
+
+// A state change records the account as moved, once until folded; an
+// update that keeps the state (or changes other columns) records nothing.
+func TestRevenueStateChangeRecordsAMove(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	_, err := pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomp');
+		INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
+		VALUES ('wxa1', 'wxcomp', true, 'A', 'P'), ('wxa2', 'wxcomp', true, 'B', 'P')`)
+	require.NoError(t, err)
+	require.Equal(t, []string{"wxa1", "wxa2"}, moved(t, pool), "new accounts")
+	require.NoError(t, s.RebuildSlotRollup(ctx, day(t, "2026-01-01"), day(t, "2026-01-01"), nil))
+	require.Empty(t, moved(t, pool))
+
+	setState(t, pool, map[string]string{"wxa1": "never"})
+	_, err = pool.Exec(ctx, `UPDATE authorizer_state SET last_outcome = 'success', nick_name = 'A2' WHERE appid = 'wxa1'`)
+	require.NoError(t, err)
+	require.Empty(t, moved(t, pool), "the same state")
+
+	setState(t, pool, map[string]string{"wxa1": "open"})
+	setState(t, pool, map[string]string{"wxa1": "failed"})
+	require.Equal(t, []string{"wxa1"}, moved(t, pool))
+}
+
+// A fold leaves the move of a state change not committed yet for the next
+// fold (it neither waits for it nor reads the state before it), and the
+// next one counts the account under its new state.
+func TestRevenueStateFoldKeepsUncommittedMoves(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	_, err := pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomp');
+		INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
+		VALUES ('wxa1', 'wxcomp', true, 'A', 'P'), ('wxa2', 'wxcomp', true, 'B', 'P')`)
+	require.NoError(t, err)
+	require.NoError(t, s.RebuildSlotRollup(ctx, day(t, "2026-01-01"), day(t, "2026-01-01"), nil))
+	setState(t, pool, map[string]string{"wxa1": "open"})
+
+	// wxa1's move is committed; wxa1 and wxa2 change again in a
+	// transaction still open while the fold runs.
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck // committed below
+	_, err = tx.Exec(ctx, `UPDATE authorizer_state SET state = 'failed' WHERE appid IN ('wxa1', 'wxa2')`)
+	require.NoError(t, err)
+	n, err := s.FoldStateMoves(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "both moves are held by the open change")
+	require.NoError(t, tx.Commit(ctx))
+
+	n, err = s.FoldStateMoves(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	requireStateRollupIsItsRows(t, pool)
+}
+
+// examined sums the rows a plan looked at in the partitions of the tables
+// whose names begin with prefix, kept or removed by a filter.
+func examined(n planNode, prefix string) (rows float64) {
+	if len(n.Relation) >= len(prefix) && n.Relation[:len(prefix)] == prefix {
+		rows += (n.ActualRows + n.RemovedFilter + n.RemovedRecheck) * n.Loops
+	}
+	for _, c := range n.Plans {
+		rows += examined(c, prefix)
+	}
+	return rows
+}
+
+// The dashboard narrowed to a state, with or without a slot, reads the
+// per-state rollup and, of revenue_slot_daily, only the rows of the
+// accounts that moved since the last fold, by their primary key.
+func TestRevenueStateFilterReadsTheRollup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := pgtest.Pool(t)
+	tracer := &allQueries{}
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	first, last := day(t, "2025-09-14"), day(t, "2026-03-10")
+	fillRandomDays(t, s, first, last)
+	addAuthorizers(t, pool)
+	_, err := pool.Exec(ctx, `UPDATE authorizer_state SET state = 'failed' WHERE right(appid, 1) IN ('5', '6')`)
+	require.NoError(t, err)
+	require.NoError(t, s.RebuildSlotRollup(ctx, first, last, nil))
+	setState(t, pool, map[string]string{"wxm01": "failed", "wxm10": "open"})
+	_, err = pool.Exec(ctx, `ANALYZE`)
+	require.NoError(t, err)
+	from, to := day(t, "2025-12-20"), day(t, "2026-03-05")
+
+	for _, f := range []revenue.Filter{{State: "open"}, {State: "failed", Slot: wechat.SlotBanner}, {State: "never"}} {
+		var movedRows, allRows float64
+		require.NoError(t, pool.QueryRow(ctx, `
+			SELECT count(*) FILTER (WHERE appid IN ('wxm01', 'wxm10')), count(*)
+			FROM revenue_slot_daily WHERE day BETWEEN $1 AND $2 AND ($3 = '' OR slot = $3)`, from, to, f.Slot).Scan(&movedRows, &allRows))
+		require.Positive(t, movedRows)
+		require.Less(t, 10*movedRows, allRows, "%+v: the moved accounts' rows are a few of all", f)
+		for name, call := range map[string]func() error{
+			"days":      func() error { _, err := s.FilteredDays(ctx, f, from, to); return err },
+			"slot days": func() error { _, err := s.FilteredSlotDays(ctx, f, from, to); return err },
+		} {
+			tracer.take()
+			require.NoError(t, call(), name)
+			sqls, args := tracer.take()
+			require.Len(t, sqls, 1, name)
+			plan := explainPlan[planNode](t, pool, "ANALYZE", sqls[0], args[0], sqls[0])
+			require.Positive(t, rowsRead(plan, "revenue_state_rollup"), "%s %+v\n%s", name, f, outline(plan, 0))
+			// EXPLAIN rounds the rows per loop (an account and a day).
+			require.LessOrEqual(t, examined(plan, "revenue_slot_daily"), 2*movedRows, "%s %+v: the moved accounts' rows only\n%s", name, f, outline(plan, 0))
+		}
+	}
+}
