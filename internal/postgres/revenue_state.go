@@ -208,18 +208,14 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 }
 
 // rebuildStateRollup sums the per-state rollup again for [from, to], in
-// the transaction (and under the lock) of RebuildSlotRollup: the moves
-// folded first, then every account that has no member row yet counted
-// under its state now.
+// the transaction (and under the lock) of RebuildSlotRollup, the moves
+// folded first. An account without a member row is left out: every one
+// has a move (the insert of its list row records one), which the read
+// corrects for and the next fold turns into a member row with all its
+// rows. (Giving it a member row here would count only its rows of [from,
+// to], yet a fold would move all of them.)
 func rebuildStateRollup(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
 	if _, err := foldStateMoves(ctx, tx); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO revenue_state_members (appid, state)
-		SELECT a.appid, coalesce(st.state, 'never')
-		FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid
-		WHERE NOT EXISTS (SELECT 1 FROM revenue_state_members m WHERE m.appid = a.appid)`); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM revenue_state_rollup WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {
