@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -300,4 +301,45 @@ func TestRevenueStateFilterReadsTheRollup(t *testing.T) {
 			require.LessOrEqual(t, examined(plan, "revenue_slot_daily"), 2*movedRows, "%s %+v: the moved accounts' rows only\n%s", name, f, outline(plan, 0))
 		}
 	}
+}
+
+// The benchmark's generated ad data has its per-state rollup: on the days
+// with slot rows, each state's days equal the sums of its accounts' rows,
+// and after a state change too.
+func TestGeneratedStateRollupEqualsOnDemand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: postgres.GenComponentAppID}
+	require.NoError(t, postgres.Generate(ctx, pool, 300, 0, io.Discard))
+	_, err := pool.Exec(ctx, `UPDATE authorizer_state SET state = 'open' WHERE appid IN (SELECT appid FROM authorizers ORDER BY appid LIMIT 100)`)
+	require.NoError(t, err)
+	require.NoError(t, postgres.GenerateRevenue(ctx, pool, 300, 20, 4, io.Discard))
+	require.Empty(t, moved(t, pool))
+	last := revenue.Day(time.Now()).AddDate(0, 0, -1)
+	from := last.AddDate(0, 0, -3)
+	check := func() {
+		t.Helper()
+		for _, state := range []string{"never", "open"} {
+			for _, slot := range []string{"", wechat.SlotBanner} {
+				f := revenue.Filter{State: state, Slot: slot}
+				all := f
+				all.Principal = "科技" // every generated account's principal
+				want, err := s.FilteredSlotDays(ctx, all, from, last)
+				require.NoError(t, err)
+				require.NotEmpty(t, want)
+				got, err := s.FilteredSlotDays(ctx, f, from, last)
+				require.NoError(t, err)
+				require.Equal(t, want, got, "%+v", f)
+				wantDays, err := s.FilteredDays(ctx, all, from, last)
+				require.NoError(t, err)
+				gotDays, err := s.FilteredDays(ctx, f, from, last)
+				require.NoError(t, err)
+				require.Equal(t, wantDays, gotDays, "%+v", f)
+			}
+		}
+	}
+	check()
+	setState(t, pool, map[string]string{postgres.GenAppID(150): "open", postgres.GenAppID(3): "never"})
+	check()
 }
