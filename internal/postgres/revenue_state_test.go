@@ -8,12 +8,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
+	"github.com/trafficmaster/trafficmaster/migrations"
 )
 
 // everyPrincipal is part of the principal of every account addAuthorizers
@@ -342,4 +345,36 @@ func TestGeneratedStateRollupEqualsOnDemand(t *testing.T) {
 	check()
 	setState(t, pool, map[string]string{postgres.GenAppID(150): "open", postgres.GenAppID(3): "never"})
 	check()
+}
+
+// Migration 00100 comes down without a trace and, going up on a database
+// with ad data and accounts in every state, counts every account under its
+// state and sums the rollup of every day stored.
+func TestMigration00100BackfillsStateRollup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
+	first, last := day(t, "2025-09-14"), day(t, "2026-03-10")
+	fillRandomDays(t, s, first, last)
+	addAuthorizers(t, pool)
+	db := stdlib.OpenDBFromPool(pool)
+	defer func() { require.NoError(t, db.Close()) }()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	require.NoError(t, err)
+	_, err = p.DownTo(ctx, 99)
+	require.NoError(t, err)
+	var left int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname LIKE 'revenue_state%'`).Scan(&left))
+	require.Zero(t, left)
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_proc WHERE proname = 'revenue_state_moved'`).Scan(&left))
+	require.Zero(t, left)
+
+	setState(t, pool, map[string]string{"wxm04": "failed", "wxm01": "eligible"})
+	_, err = pool.Exec(ctx, `DELETE FROM authorizer_state WHERE appid = 'wxm02'`)
+	require.NoError(t, err)
+	_, err = p.Up(ctx)
+	require.NoError(t, err)
+	requireStateRollupIsItsRows(t, pool)
+	requireRanges(t, edgeRanges[:4], func(from, to time.Time) int { return requireStateDaysEqualOnDemand(t, s, from, to) })
 }
