@@ -10,7 +10,7 @@
 -- account's state changes when an attempt completes, far more often than a
 -- pull: the change only records the account in revenue_state_moves, and the
 -- read corrects the rollup by the rows of the moved accounts (few), until
--- the fold (revenue_state.go, every minute and at each rebuild) moves their
+-- the fold (revenue_state.go, every ten seconds and at each rebuild) moves their
 -- rows from the old state's rollup to the new one's.
 CREATE TABLE revenue_state_rollup (
     state      text   NOT NULL,
@@ -29,20 +29,21 @@ CREATE TABLE revenue_state_members (
     state text NOT NULL
 );
 
+-- A log, not a set: an account appears once per change (a handful between
+-- folds). Without a key nothing in it is shared or locked, so the insert
+-- of a change never waits, and a fold (which deletes the rows its snapshot
+-- sees) never waits for it either: a change not committed yet is not seen,
+-- and stays for the next fold.
 CREATE TABLE revenue_state_moves (
-    appid text PRIMARY KEY
+    appid text NOT NULL
 );
 
--- An account whose state changed (a new list row included: it had no state
--- row, or no member row yet) is recorded once until folded. The conflict
--- locks the pending row without writing it: a fold that meets it locked
--- leaves it for the next (the change is not committed yet), one that took
--- it first makes this insert wait and record the change again after it.
+-- An account whose state changed is recorded, a new list row included (it
+-- had no state row before, and has no member row yet).
 -- +goose StatementBegin
 CREATE FUNCTION revenue_state_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO revenue_state_moves (appid) VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.appid ELSE NEW.appid END)
-        ON CONFLICT (appid) DO UPDATE SET appid = EXCLUDED.appid WHERE false;
+    INSERT INTO revenue_state_moves (appid) VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.appid ELSE NEW.appid END);
     RETURN NULL;
 END
 $$;
@@ -52,8 +53,8 @@ CREATE TRIGGER revenue_state_moved_insert AFTER INSERT OR DELETE ON authorizer_s
 CREATE TRIGGER revenue_state_moved_update AFTER UPDATE OF state ON authorizer_state
     FOR EACH ROW WHEN (NEW.state IS DISTINCT FROM OLD.state) EXECUTE FUNCTION revenue_state_moved();
 
--- Every account as it is now (the triggers above already hold back any
--- change of state until this commits), and the rollup of every day stored.
+-- Every account as it is now (creating the triggers locked authorizer_state
+-- against changes until this commits), and the rollup of every day stored.
 INSERT INTO revenue_state_members (appid, state)
     SELECT a.appid, coalesce(st.state, 'never') FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid;
 INSERT INTO revenue_state_rollup (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)

@@ -42,7 +42,7 @@ func stateOnly(f revenue.Filter) bool {
 const stateFigures = `
 	WITH moved AS MATERIALIZED (
 		SELECT mv.appid, CASE WHEN coalesce(st.state, 'never') = $1::text THEN 1 ELSE -1 END AS sign
-		FROM revenue_state_moves mv
+		FROM (SELECT DISTINCT appid FROM revenue_state_moves) mv
 		LEFT JOIN revenue_state_members m ON m.appid = mv.appid
 		LEFT JOIN authorizer_state st ON st.appid = mv.appid
 		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')
@@ -133,17 +133,14 @@ func (s *RevenueStore) FoldStateMoves(ctx context.Context) (int, error) {
 // counts it there; the caller holds the rollups' lock. It returns how
 // many accounts changed state.
 //
-// A move is taken (deleted) before the account's state is read, in a later
-// statement: a change committed before the take is read; one not committed
-// yet has locked its move, which the take skips (the next fold has it);
-// one whose trigger comes after the take waits for this transaction and
-// records the move again. None is lost, and neither side waits for the
-// other's locks in turn.
+// It takes (deletes) the moves its snapshot sees, then reads the states of
+// those accounts in a later statement: a change whose move was taken was
+// committed before, so its state is read; one committed since (or not yet)
+// left a move of its own for the next fold. Neither waits for the other.
 func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 	rows, err := tx.Query(ctx, `
-		DELETE FROM revenue_state_moves
-		WHERE appid IN (SELECT appid FROM revenue_state_moves FOR UPDATE SKIP LOCKED)
-		RETURNING appid`)
+		WITH taken AS (DELETE FROM revenue_state_moves RETURNING appid)
+		SELECT DISTINCT appid FROM taken`)
 	if err != nil {
 		return 0, err
 	}
