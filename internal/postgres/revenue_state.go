@@ -68,25 +68,6 @@ func stateArgs(f revenue.Filter, from, to time.Time) []any {
 	return []any{f.State, f.Slot, dateText(from), dateText(to), days}
 }
 
-// stateRollupDays is FilteredDays for a state (and maybe a slot) of every
-// principal.
-func (s *RevenueStore) stateRollupDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.ProviderDay, error) {
-	rows, err := s.Pool.Query(ctx, stateFigures+`
-		SELECT day, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
-		FROM figures GROUP BY day HAVING sum(slot_rows) > 0 ORDER BY day`, stateArgs(f, from, to)...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.ProviderDay, error) {
-		var d revenue.ProviderDay
-		var inc int64
-		err := r.Scan(&d.Day, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
-		d.Day = chinaDate(d.Day)
-		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
-		return d, err
-	})
-}
-
 // stateRollupSlotDays is FilteredSlotDays for a state (and maybe a slot)
 // of every principal.
 func (s *RevenueStore) stateRollupSlotDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {

@@ -31,42 +31,33 @@ var (
 	stateSlotCases = []string{"", wechat.SlotBanner, wechat.SlotCover}
 )
 
-// requireStateDaysEqualOnDemand checks that every state's days and slot
-// days over [from, to], with and without a slot, read through the
-// dashboard's path (FilteredDays, FilteredSlotDays) and from the rollup
-// directly, equal the sums of the selected accounts' slot rows. It returns
-// how many slot days it found.
+// requireStateDaysEqualOnDemand checks that every state's slot days over
+// [from, to], with and without a slot, read through the dashboard's path
+// (FilteredSlotDays) and from the rollup directly, equal the sums of the
+// selected accounts' slot rows, and so do their days. It returns how many
+// slot days it found.
 func requireStateDaysEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from, to time.Time) int {
 	t.Helper()
 	ctx := context.Background()
 	name := from.Format(time.DateOnly) + " – " + to.Format(time.DateOnly)
+	rollup := func(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
+		return postgres.StateRollupSlotDays(s, ctx, f, from, to)
+	}
 	n := 0
 	for _, state := range stateCases {
 		for _, slot := range stateSlotCases {
 			f := revenue.Filter{State: state, Slot: slot}
 			all := f
 			all.Principal = everyPrincipal
-			wantDays, err := s.FilteredDays(ctx, all, from, to)
+			want, err := s.FilteredSlotDays(ctx, all, from, to)
 			require.NoError(t, err)
-			wantSlots, err := s.FilteredSlotDays(ctx, all, from, to)
-			require.NoError(t, err)
-			rollupDays := func(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.ProviderDay, error) {
-				return postgres.StateRollupDays(s, ctx, f, from, to)
-			}
-			rollupSlotDays := func(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
-				return postgres.StateRollupSlotDays(s, ctx, f, from, to)
-			}
-			for _, days := range []func(context.Context, revenue.Filter, time.Time, time.Time) ([]revenue.ProviderDay, error){s.FilteredDays, rollupDays} {
-				got, err := days(ctx, f, from, to)
-				require.NoError(t, err)
-				require.Equal(t, wantDays, got, "days %s %+v", name, f)
-			}
-			for _, slots := range []func(context.Context, revenue.Filter, time.Time, time.Time) ([]revenue.SlotDay, error){s.FilteredSlotDays, rollupSlotDays} {
+			for _, slots := range []func(context.Context, revenue.Filter, time.Time, time.Time) ([]revenue.SlotDay, error){s.FilteredSlotDays, rollup} {
 				got, err := slots(ctx, f, from, to)
 				require.NoError(t, err)
-				require.Equal(t, wantSlots, got, "slot days %s %+v", name, f)
+				require.Equal(t, want, got, "slot days %s %+v", name, f)
 			}
-			n += len(wantSlots)
+			requireStateDayTotalsEqualOnDemand(t, s, f, from, to)
+			n += len(want)
 		}
 	}
 	return n
@@ -293,25 +284,21 @@ func TestRevenueStateFilterReadsTheRollup(t *testing.T) {
 			FROM revenue_slot_daily WHERE day BETWEEN $1 AND $2 AND ($3 = '' OR slot = $3)`, from, to, f.Slot).Scan(&movedRows, &allRows))
 		require.Positive(t, movedRows)
 		require.Less(t, 10*movedRows, allRows, "%+v: the moved accounts' rows are a few of all", f)
-		for name, call := range map[string]func() error{
-			"days":      func() error { _, err := s.FilteredDays(ctx, f, from, to); return err },
-			"slot days": func() error { _, err := s.FilteredSlotDays(ctx, f, from, to); return err },
-		} {
-			tracer.take()
-			require.NoError(t, call(), name)
-			sqls, args := tracer.take()
-			require.Len(t, sqls, 1, name)
-			plan := explainPlan[planNode](t, pool, "ANALYZE", sqls[0], args[0], sqls[0])
-			require.Positive(t, rowsRead(plan, "revenue_state_rollup"), "%s %+v\n%s", name, f, outline(plan, 0))
-			// EXPLAIN rounds the rows per loop (an account and a day).
-			require.LessOrEqual(t, examined(plan, "revenue_slot_daily"), 2*movedRows, "%s %+v: the moved accounts' rows only\n%s", name, f, outline(plan, 0))
-		}
+		tracer.take()
+		_, err := s.FilteredSlotDays(ctx, f, from, to)
+		require.NoError(t, err)
+		sqls, args := tracer.take()
+		require.Len(t, sqls, 1)
+		plan := explainPlan[planNode](t, pool, "ANALYZE", sqls[0], args[0], sqls[0])
+		require.Positive(t, rowsRead(plan, "revenue_state_rollup"), "%+v\n%s", f, outline(plan, 0))
+		// EXPLAIN rounds the rows per loop (an account and a day).
+		require.LessOrEqual(t, examined(plan, "revenue_slot_daily"), 2*movedRows, "%+v: the moved accounts' rows only\n%s", f, outline(plan, 0))
 	}
 }
 
 // The benchmark's generated ad data has its per-state rollup: on the days
-// with slot rows, each state's days equal the sums of its accounts' rows,
-// and after a state change too.
+// with slot rows, each state's slot days equal the sums of its accounts'
+// rows, and after a state change too.
 func TestGeneratedStateRollupEqualsOnDemand(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -337,11 +324,6 @@ func TestGeneratedStateRollupEqualsOnDemand(t *testing.T) {
 				got, err := s.FilteredSlotDays(ctx, f, from, last)
 				require.NoError(t, err)
 				require.Equal(t, want, got, "%+v", f)
-				wantDays, err := s.FilteredDays(ctx, all, from, last)
-				require.NoError(t, err)
-				gotDays, err := s.FilteredDays(ctx, f, from, last)
-				require.NoError(t, err)
-				require.Equal(t, wantDays, gotDays, "%+v", f)
 			}
 		}
 	}
