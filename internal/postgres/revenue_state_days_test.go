@@ -14,6 +14,10 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
+// everyPrincipal is part of the principal of every account addAuthorizers
+// makes: narrowed to it too, a state filter takes the per-account path.
+const everyPrincipal = "有限公司"
+
 // requireStateDayTotalsEqualOnDemand checks that f's days (f narrows to a
 // state) equal the sums of the selected accounts' slot rows day by day.
 func requireStateDayTotalsEqualOnDemand(t *testing.T, s *postgres.RevenueStore, f revenue.Filter, from, to time.Time) {

@@ -19,10 +19,6 @@ import (
 	"github.com/trafficmaster/trafficmaster/migrations"
 )
 
-// everyPrincipal is part of the principal of every account addAuthorizers
-// makes: narrowed to it too, a state filter takes the per-account path.
-const everyPrincipal = "有限公司"
-
 // stateSlotDaysOnDemand sums, day by day and slot by slot, the slot rows of
 // the accounts now in f's state (one without a state row is "never"), of
 // f's slot (every one when empty) over [from, to]: what the per-state
