@@ -4,7 +4,8 @@
 -- for every day shown (800,000 rows a day at 100,000 accounts).
 --
 -- revenue_state_members says under which state each account's rows are
--- counted in revenue_state_rollup; revenue_state_rollup holds, per state,
+-- counted in revenue_state_rollup (without a row: "never", as an account
+-- without a state row is); revenue_state_rollup holds, per state,
 -- day and slot, the sums of the slot rows (as of the day's last rebuild) of
 -- the accounts counted under that state, and how many rows they are. An
 -- account's state changes when an attempt completes, far more often than a
@@ -38,8 +39,9 @@ CREATE TABLE revenue_state_moves (
     appid text NOT NULL
 );
 
--- An account whose state changed is recorded, a new list row included (it
--- had no state row before, and has no member row yet).
+-- An account whose state changed is recorded. A new list row is a change
+-- only when it is not "never" (no row is "never"), so a sync of many new
+-- accounts records nothing.
 -- +goose StatementBegin
 CREATE FUNCTION revenue_state_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -48,21 +50,24 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER revenue_state_moved_insert AFTER INSERT OR DELETE ON authorizer_state
-    FOR EACH ROW EXECUTE FUNCTION revenue_state_moved();
+CREATE TRIGGER revenue_state_moved_insert AFTER INSERT ON authorizer_state
+    FOR EACH ROW WHEN (NEW.state <> 'never') EXECUTE FUNCTION revenue_state_moved();
 CREATE TRIGGER revenue_state_moved_update AFTER UPDATE OF state ON authorizer_state
     FOR EACH ROW WHEN (NEW.state IS DISTINCT FROM OLD.state) EXECUTE FUNCTION revenue_state_moved();
+CREATE TRIGGER revenue_state_moved_delete AFTER DELETE ON authorizer_state
+    FOR EACH ROW WHEN (OLD.state <> 'never') EXECUTE FUNCTION revenue_state_moved();
 
 -- Every account as it is now (creating the triggers locked authorizer_state
 -- against changes until this commits), and the rollup of every day stored.
 INSERT INTO revenue_state_members (appid, state)
     SELECT a.appid, coalesce(st.state, 'never') FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid;
 INSERT INTO revenue_state_rollup (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-    SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
-    FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid
-    GROUP BY m.state, r.day, r.slot;
+    SELECT coalesce(m.state, 'never'), r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+    FROM revenue_slot_daily r LEFT JOIN revenue_state_members m ON m.appid = r.appid
+    GROUP BY 1, r.day, r.slot;
 
 -- +goose Down
+DROP TRIGGER revenue_state_moved_delete ON authorizer_state;
 DROP TRIGGER revenue_state_moved_update ON authorizer_state;
 DROP TRIGGER revenue_state_moved_insert ON authorizer_state;
 DROP FUNCTION revenue_state_moved();

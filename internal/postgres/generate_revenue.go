@@ -148,10 +148,10 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 	}
 	if err := step("state rollup", `
 		INSERT INTO revenue_state_rollup (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-		SELECT m.state, a.day, s.slot, count(*), sum(a.req_succ * s.w / $3), sum(a.exposure * s.w / $3),
+		SELECT coalesce(m.state, 'never'), a.day, s.slot, count(*), sum(a.req_succ * s.w / $3), sum(a.exposure * s.w / $3),
 		       sum(a.clicks * s.w / $3), sum(a.income_fen * s.w / $3)
-		FROM revenue_account_daily a JOIN revenue_state_members m ON m.appid = a.appid, unnest($1::text[], $2::int[]) AS s(slot, w)
-		GROUP BY m.state, a.day, s.slot`, slotKeys, weights, total); err != nil {
+		FROM revenue_account_daily a LEFT JOIN revenue_state_members m ON m.appid = a.appid, unnest($1::text[], $2::int[]) AS s(slot, w)
+		GROUP BY 1, a.day, s.slot`, slotKeys, weights, total); err != nil {
 		return err
 	}
 	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup,

@@ -13,14 +13,15 @@ import (
 // The dashboard narrowed to a traffic-master state reads the per-state
 // rollup (migration 00100): revenue_state_rollup sums, per state, day and
 // slot, the slot rows of the accounts revenue_state_members counts under
-// that state, as of the day's last rebuild. An attempt that changes an
+// that state (one without a member row: "never", as one without a state
+// row is), as of the day's last rebuild. An attempt that changes an
 // account's state only records it in revenue_state_moves (a trigger), so
 // the read adds the rows of the few moved accounts to their new state's
 // figures and takes them from their old one's; the fold carries the moves
 // into the rollup, and is the first step of every rebuild.
 //
-// Like the per-slot rollup, it counts every authorizer's rows: the
-// database holds one platform's accounts (see slotOnly).
+// Like the per-slot rollup, it counts every row: the database holds one
+// platform's accounts, and a pull writes only theirs (see slotOnly).
 
 // stateOnly reports whether f selects a state of every principal, with or
 // without a slot: its days are read from the per-state rollup.
@@ -45,8 +46,8 @@ const stateFigures = `
 		FROM (SELECT DISTINCT appid FROM revenue_state_moves) mv
 		LEFT JOIN revenue_state_members m ON m.appid = mv.appid
 		LEFT JOIN authorizer_state st ON st.appid = mv.appid
-		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')
-		  AND (m.state = $1::text OR coalesce(st.state, 'never') = $1::text)),
+		WHERE coalesce(m.state, 'never') <> coalesce(st.state, 'never')
+		  AND $1::text IN (coalesce(m.state, 'never'), coalesce(st.state, 'never'))),
 	figures AS (
 		SELECT day, slot, slot_rows, req_succ, exposure, clicks, income_fen
 		FROM revenue_state_rollup
@@ -130,23 +131,18 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 		return 0, err
 	}
 	rows, err = tx.Query(ctx, `
-		SELECT t.appid, m.state, coalesce(st.state, 'never')
+		SELECT t.appid, coalesce(m.state, 'never'), coalesce(st.state, 'never')
 		FROM unnest($1::text[]) AS t(appid)
 		LEFT JOIN revenue_state_members m ON m.appid = t.appid
 		LEFT JOIN authorizer_state st ON st.appid = t.appid
-		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')`, taken)
+		WHERE coalesce(m.state, 'never') <> coalesce(st.state, 'never')`, taken)
 	if err != nil {
 		return 0, err
 	}
 	var apps, was, now []string
-	var app, state string
-	var old *string
-	if _, err := pgx.ForEachRow(rows, []any{&app, &old, &state}, func() error {
-		apps, now = append(apps, app), append(now, state)
-		was = append(was, "")
-		if old != nil {
-			was[len(was)-1] = *old
-		}
+	var app, from, to string
+	if _, err := pgx.ForEachRow(rows, []any{&app, &from, &to}, func() error {
+		apps, was, now = append(apps, app), append(was, from), append(now, to)
 		return nil
 	}); err != nil {
 		return 0, err
@@ -156,8 +152,7 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 	}
 	// The days an account has rows are its days in revenue_account_daily
 	// (written with them), found by its index by account; the rows, by the
-	// primary key (OFFSET 0: see stateFigures). An account without a member
-	// row was counted nowhere.
+	// primary key (OFFSET 0: see stateFigures).
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO revenue_state_rollup AS s (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
 		SELECT x.state, a.day, r.slot, sum(x.sign), sum(x.sign * r.req_succ), sum(x.sign * r.exposure),
@@ -168,7 +163,6 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
 			WHERE day = a.day AND appid = f.appid OFFSET 0) r
 		CROSS JOIN LATERAL (VALUES (f.was, -1), (f.now, 1)) AS x(state, sign)
-		WHERE x.state <> ''
 		GROUP BY x.state, a.day, r.slot
 		ON CONFLICT (state, day, slot) DO UPDATE SET
 		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
@@ -187,11 +181,7 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 
 // rebuildStateRollup sums the per-state rollup again for [from, to], in
 // the transaction (and under the lock) of RebuildSlotRollup, the moves
-// folded first. An account without a member row is left out: every one
-// has a move (the insert of its list row records one), which the read
-// corrects for and the next fold turns into a member row with all its
-// rows. (Giving it a member row here would count only its rows of [from,
-// to], yet a fold would move all of them.)
+// folded first.
 func rebuildStateRollup(ctx context.Context, tx pgx.Tx, from, to time.Time) error {
 	if _, err := foldStateMoves(ctx, tx); err != nil {
 		return err
@@ -201,9 +191,9 @@ func rebuildStateRollup(ctx context.Context, tx pgx.Tx, from, to time.Time) erro
 	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO revenue_state_rollup (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-		SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
-		FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid
+		SELECT coalesce(m.state, 'never'), r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+		FROM revenue_slot_daily r LEFT JOIN revenue_state_members m ON m.appid = r.appid
 		WHERE r.day BETWEEN $1::date AND $2::date
-		GROUP BY m.state, r.day, r.slot`, dateText(from), dateText(to))
+		GROUP BY 1, r.day, r.slot`, dateText(from), dateText(to))
 	return err
 }

@@ -83,8 +83,8 @@ func requireStateDaysEqualOnDemand(t *testing.T, s *postgres.RevenueStore, from,
 
 // requireStateRollupIsItsRows checks the rollup against its definition
 // once every move is folded: per state, day and slot, the sums of the slot
-// rows of the accounts counted under the state, where every account is
-// counted under its state now.
+// rows of the accounts counted under the state (without a member row,
+// "never"), where every account is counted under its state now.
 func requireStateRollupIsItsRows(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
@@ -94,17 +94,17 @@ func requireStateRollupIsItsRows(t *testing.T, pool *pgxpool.Pool) {
 	require.NoError(t, pool.QueryRow(ctx, `
 		SELECT count(*) FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid
 		LEFT JOIN revenue_state_members m ON m.appid = a.appid
-		WHERE m.state IS DISTINCT FROM coalesce(st.state, 'never')`).Scan(&wrong))
+		WHERE coalesce(m.state, 'never') <> coalesce(st.state, 'never')`).Scan(&wrong))
 	require.Zero(t, wrong, "every account counted under its state")
 	require.NoError(t, pool.QueryRow(ctx, `
 		SELECT count(*) FROM (
 			(SELECT * FROM revenue_state_rollup
 			 EXCEPT ALL
-			 SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
-			 FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid GROUP BY 1, 2, 3)
+			 SELECT coalesce(m.state, 'never'), r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+			 FROM revenue_slot_daily r LEFT JOIN revenue_state_members m ON m.appid = r.appid GROUP BY 1, 2, 3)
 			UNION ALL
-			(SELECT m.state, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
-			 FROM revenue_slot_daily r JOIN revenue_state_members m ON m.appid = r.appid GROUP BY 1, 2, 3
+			(SELECT coalesce(m.state, 'never'), r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+			 FROM revenue_slot_daily r LEFT JOIN revenue_state_members m ON m.appid = r.appid GROUP BY 1, 2, 3
 			 EXCEPT ALL
 			 SELECT * FROM revenue_state_rollup)) x`).Scan(&wrong))
 	require.Zero(t, wrong, "rollup rows differing from the sums of their accounts' rows")
@@ -132,11 +132,11 @@ func moved(t *testing.T, pool *pgxpool.Pool) []string {
 // The dashboard narrowed to a state (and a slot) reads the per-state
 // rollup, corrected by the accounts whose state changed since it was last
 // folded, and equals the sums of the selected accounts' slot rows to the
-// fen, for every state, over the data's edges: before any account is
-// counted (every account new), right after a rebuild, after moves not yet
-// folded (one there and back, a new account with a state and days not
-// rebuilt yet, one whose state row is gone), after the fold, and after a
-// revision rebuilt over part of the range.
+// fen, for every state, over the data's edges: before any fold (every
+// account counted as never), right after a rebuild, after moves not yet
+// folded (one there and back, a new account given a state, one whose
+// state row is gone), after the fold, and after a revision rebuilt over
+// part of the range.
 func TestRevenueStateFilterEqualsOnDemand(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -144,38 +144,46 @@ func TestRevenueStateFilterEqualsOnDemand(t *testing.T) {
 	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
 	first, last := day(t, "2025-09-14"), day(t, "2026-03-10")
 	fillRandomDays(t, s, first, last)
-	// The accounts come after the rebuild, so none is counted yet: each
-	// new list row is a move.
+	// The accounts come after the rebuild, so every one is counted as
+	// never: a new list row (never) is no move, a state given to it is.
 	addAuthorizers(t, pool)
 	setState(t, pool, map[string]string{"wxm04": "failed", "wxm05": "failed", "wxm07": "eligible", "wxm_single": "open"})
-	require.Len(t, moved(t, pool), 51)
+	var open int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM authorizer_state WHERE state = 'open'`).Scan(&open))
+	require.Len(t, moved(t, pool), open+3)
 	check := func(stage string) {
 		t.Helper()
 		t.Log(stage)
 		requireRanges(t, edgeRanges, func(from, to time.Time) int { return requireStateDaysEqualOnDemand(t, s, from, to) })
 	}
-	check("every account new")
+	check("before any fold")
 
 	require.NoError(t, s.RebuildSlotRollup(ctx, first, last, nil))
 	requireStateRollupIsItsRows(t, pool)
 	check("after a rebuild")
 
-	// Moves: open → failed, never → open, failed → never, open → failed →
-	// open (no change in the end), a state row deleted (never), and a new
-	// account with a state and days no rebuild has counted.
-	setState(t, pool, map[string]string{"wxm01": "failed", "wxm10": "open", "wxm04": "never", "wxm02": "failed"})
-	setState(t, pool, map[string]string{"wxm02": "open"})
-	_, err := pool.Exec(ctx, `DELETE FROM authorizer_state WHERE appid = 'wxm07'`)
-	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
+	// A new account, with days pulled (and rebuilt, as a pull's finish
+	// does): counted as never, with no move.
+	_, err := pool.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
 		VALUES ('wxm_late', 'wxcomp', true, 'MP late', '花间有限公司')`)
 	require.NoError(t, err)
-	setState(t, pool, map[string]string{"wxm_late": "open"})
 	var rows []revenue.SlotDay
 	for d := day(t, "2025-12-30"); !d.After(day(t, "2026-01-02")); d = d.AddDate(0, 0, 1) {
 		rows = append(rows, revenue.SlotDay{Day: d, Slot: wechat.SlotBanner, Figures: revenue.Figures{ReqSucc: 7, Exposure: 5, Clicks: 2, Income: 13}})
 	}
 	require.NoError(t, s.ReplaceAccountDays(ctx, "wxm_late", day(t, "2025-12-30"), day(t, "2026-01-02"), rows))
+	require.NoError(t, s.RebuildSlotRollup(ctx, day(t, "2025-12-30"), day(t, "2026-01-02"), nil))
+	require.Empty(t, moved(t, pool))
+	check("a new account")
+
+	// Moves: open → failed, never → open, failed → never, open → failed →
+	// open (no change in the end), a state row deleted (never), and the
+	// new account given a state.
+	setState(t, pool, map[string]string{"wxm01": "failed", "wxm10": "open", "wxm04": "never", "wxm02": "failed"})
+	setState(t, pool, map[string]string{"wxm02": "open"})
+	_, err = pool.Exec(ctx, `DELETE FROM authorizer_state WHERE appid = 'wxm07'`)
+	require.NoError(t, err)
+	setState(t, pool, map[string]string{"wxm_late": "open"})
 	require.Equal(t, []string{"wxm01", "wxm02", "wxm04", "wxm07", "wxm10", "wxm_late"}, moved(t, pool))
 	check("moves not folded")
 
@@ -201,28 +209,32 @@ func TestRevenueStateFilterEqualsOnDemand(t *testing.T) {
 }
 
 // A state change records the account as moved; an update that keeps the
-// state (or changes other columns) records nothing.
+// state (or changes other columns) records nothing, nor does a new
+// account's list row (never, as no row is) or the deletion of one that
+// is never.
 func TestRevenueStateChangeRecordsAMove(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}
 	_, err := pool.Exec(ctx, `INSERT INTO platforms (component_appid) VALUES ('wxcomp');
 		INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
-		VALUES ('wxa1', 'wxcomp', true, 'A', 'P'), ('wxa2', 'wxcomp', true, 'B', 'P')`)
+		VALUES ('wxa1', 'wxcomp', true, 'A', 'P'), ('wxa2', 'wxcomp', true, 'B', 'P'), ('wxa3', 'wxcomp', true, 'C', 'P')`)
 	require.NoError(t, err)
-	require.Equal(t, []string{"wxa1", "wxa2"}, moved(t, pool), "new accounts")
-	require.NoError(t, s.RebuildSlotRollup(ctx, day(t, "2026-01-01"), day(t, "2026-01-01"), nil))
-	require.Empty(t, moved(t, pool))
+	require.Empty(t, moved(t, pool), "new accounts are never, as before")
 
 	setState(t, pool, map[string]string{"wxa1": "never"})
 	_, err = pool.Exec(ctx, `UPDATE authorizer_state SET last_outcome = 'success', nick_name = 'A2' WHERE appid = 'wxa1'`)
 	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `DELETE FROM authorizer_state WHERE appid = 'wxa2'`)
+	require.NoError(t, err)
 	require.Empty(t, moved(t, pool), "the same state")
 
-	setState(t, pool, map[string]string{"wxa1": "open"})
+	setState(t, pool, map[string]string{"wxa1": "open", "wxa3": "open"})
 	setState(t, pool, map[string]string{"wxa1": "failed"})
-	require.Equal(t, []string{"wxa1"}, moved(t, pool))
+	_, err = pool.Exec(ctx, `DELETE FROM authorizer_state WHERE appid = 'wxa3';
+		INSERT INTO authorizer_state (appid, state) VALUES ('wxa2', 'eligible')`)
+	require.NoError(t, err)
+	require.Equal(t, []string{"wxa1", "wxa2", "wxa3"}, moved(t, pool))
 }
 
 // A fold neither waits for a state change not committed yet nor reads the
