@@ -73,7 +73,7 @@ func T(lang Lang, key string, args ...any) string {
 }
 
 // Each feature keeps its Chinese messages in its own file; they merge once.
-var zhTables = []map[string]string{zhFoundation, zhWeChat, zhConsole, zhJobs, zhAccounts, zhVocabulary, zhReliability, zhHardening, zhBrowser, zhRevenue, zhAMS, zhAMSBulk, zhAdPanels, zhAutopen, zhRevenueShow, zhAdUnits, zhAlerts, zhScale, zhRevdash}
+var zhTables = []map[string]string{zhFoundation, zhWeChat, zhConsole, zhJobs, zhAccounts, zhVocabulary, zhReliability, zhHardening, zhBrowser, zhRevenue, zhAMS, zhAMSBulk, zhAdPanels, zhAutopen, zhRevenueShow, zhAdUnits, zhAlerts, zhScale, zhRevdash, zhStateRollup}
 
 var zh = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}

@@ -24,8 +24,9 @@ var genSlotWeights = map[string]int{
 // GenerateRevenue fills the ad data tables for benchmarks: every one of the
 // first accounts generated accounts (GenAppID) has figures on each of the
 // days days ending yesterday in Beijing, in the per account rollup the
-// pages read; the provider's days and the per slot rollup are their sums;
-// the per slot rows (what the account page reads) are written for the last
+// pages read; the provider's days and the per slot rollup are their sums,
+// and the per state rollup those of the accounts in each state now; the
+// per slot rows (what the account page reads) are written for the last
 // slotDays days. Figures follow a weekly rhythm with a seeded level and
 // eCPM per account. It refuses a database that already has ad data.
 func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, slotDays int, progress io.Writer) error {
@@ -133,7 +134,28 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 			return err
 		}
 	}
-	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup`); err != nil {
+	// Every account counted under its state now (no move left to fold),
+	// and the per-state rollup of every day as the slot rows are made: each
+	// account's share of a slot rounded down on its own.
+	if err := step("state members", `
+		INSERT INTO revenue_state_members (appid, state)
+		SELECT a.appid, coalesce(st.state, 'never') FROM authorizers a LEFT JOIN authorizer_state st ON st.appid = a.appid
+		ON CONFLICT (appid) DO UPDATE SET state = excluded.state`); err != nil {
+		return err
+	}
+	if err := step("state moves folded", `DELETE FROM revenue_state_moves`); err != nil {
+		return err
+	}
+	if err := step("state rollup", `
+		INSERT INTO revenue_state_rollup (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+		SELECT coalesce(m.state, 'never'), a.day, s.slot, count(*), sum(a.req_succ * s.w / $3), sum(a.exposure * s.w / $3),
+		       sum(a.clicks * s.w / $3), sum(a.income_fen * s.w / $3)
+		FROM revenue_account_daily a LEFT JOIN revenue_state_members m ON m.appid = a.appid, unnest($1::text[], $2::int[]) AS s(slot, w)
+		GROUP BY 1, a.day, s.slot`, slotKeys, weights, total); err != nil {
+		return err
+	}
+	if err := step("analyze", `ANALYZE revenue_account_daily, revenue_slot_daily, revenue_provider_daily, revenue_slot_rollup,
+		revenue_state_rollup, revenue_state_members, revenue_state_moves`); err != nil {
 		return err
 	}
 	// The months, the running totals per day, their vectors and the

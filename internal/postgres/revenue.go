@@ -160,13 +160,16 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 }
 
 // RebuildSlotRollup sums every account's slots per day for [from, to],
-// every account's days per month for the months [from, to] touches, its
-// running totals per day from from on (revenue_cumulative.go) and their
-// vectors (revenue_vectors.go), and
+// and per state (revenue_state.go), every account's days per month for
+// the months [from, to] touches, its running totals per day from from on
+// (revenue_cumulative.go) and their vectors (revenue_vectors.go), and
 // when ranks is not empty replaces the precomputed rankings with theirs.
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
+			return err
+		}
+		if err := rebuildStateRollup(ctx, tx, from, to); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revenue_slot_rollup WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {

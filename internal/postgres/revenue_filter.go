@@ -36,6 +36,9 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 	if slotOnly(f) {
 		return s.slotRollup(ctx, f.Slot, from, to)
 	}
+	if stateOnly(f) {
+		return s.stateRollupSlotDays(ctx, f, from, to)
+	}
 	if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
 		if err != nil {
 			return nil, err
