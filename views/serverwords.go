@@ -87,6 +87,7 @@ var jobOutputs = []struct {
 	{regexp.MustCompile(`^run (\d+) over (\d+) accounts$`), "run #%d over %d accounts"},
 	{regexp.MustCompile(`^(\d+) authorizer tokens refreshed$`), "%d authorizer tokens refreshed"},
 	{regexp.MustCompile(`^revenue pull (\d+) queued$`), "ad data pull #%d queued"},
+	{regexp.MustCompile(`^(\d+) accounts moved to another state$`), "%d accounts moved to another state"},
 	{regexp.MustCompile(`^(\d+) listed, (\d+) new, (\d+) profiles read, (\d+) refresh tokens recovered, (\d+) revoked, (\d+) failed$`),
 		"%d listed, %d new, %d profiles read, %d refresh tokens recovered, %d revoked, %d failed"},
 }

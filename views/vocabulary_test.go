@@ -71,6 +71,7 @@ func TestServerWordsInBothLanguages(t *testing.T) {
 	require.Equal(t, "state: Never tried; search: “a b”", SelectionText(en, "state=never q=a b"))
 	require.Equal(t, "定时重试未达门槛（2013）的账号", SelectionText(zh, "scheduled retry of accounts below the threshold (2013)"))
 	require.Equal(t, "任务 #12，共 40 个账号", JobOutput(zh, `"run 12 over 40 accounts"`))
+	require.Equal(t, "3 个账号的状态变化已计入", JobOutput(zh, `"3 accounts moved to another state"`))
 	require.Equal(t, "密码错误", SecurityDetail(zh, "wrong password"))
 	require.Equal(t, "只读 → 管理员 （命令行）", SecurityDetail(zh, "viewer -> admin (command line)"))
 	require.Equal(t, "已完成", zh.T(attemptStatusLabel("completed")))

@@ -112,6 +112,8 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 		// one account in 36,000).
 		{"principal-one", revenue.Filter{Principal: benchPrincipal}, "&principal=" + url.QueryEscape(benchPrincipal)},
 		{"state", revenue.Filter{State: "never"}, "&state=never"},
+		{"state-open", revenue.Filter{State: "open"}, "&state=open"},
+		{"state-open-slot", revenue.Filter{State: "open", Slot: wechat.SlotBanner}, "&state=open&slot=" + wechat.SlotBanner},
 		{"slot", revenue.Filter{Slot: wechat.SlotBanner}, "&slot=" + wechat.SlotBanner},
 	}
 	for _, r := range ranges {
