@@ -613,19 +613,25 @@ func (s *RevenueStore) MoversVectors(ctx context.Context, from, to, prevFrom, pr
 // FilteredTopVectors is FilteredTopOnDemand ranked from the vectors of f's
 // slot (every slot's when none) over the positions of f's accounts.
 func (s *RevenueStore) FilteredTopVectors(ctx context.Context, f revenue.Filter, from, to time.Time, limit int) ([]revenue.AccountFigures, error) {
-	top, _, err := s.ranksVectors(ctx, f.Slot, true, f, from, to, time.Time{}, time.Time{}, limit, true, false)
+	top, _, err := s.ranksVectors(ctx, f.Slot, scoped(f), f, from, to, time.Time{}, time.Time{}, limit, true, false)
 	return top, err
 }
 
 // FilteredMoversVectors is FilteredMoversOnDemand ranked from the vectors
 // of f's slot (every slot's when none) over the positions of f's accounts.
 func (s *RevenueStore) FilteredMoversVectors(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.Mover, error) {
-	_, movers, err := s.ranksVectors(ctx, f.Slot, true, f, from, to, prevFrom, prevTo, limit, false, true)
+	_, movers, err := s.ranksVectors(ctx, f.Slot, scoped(f), f, from, to, prevFrom, prevTo, limit, false, true)
 	return movers, err
 }
 
 // FilteredRanksVectors is FilteredTopVectors and FilteredMoversVectors
 // at once: the positions and the vectors at the ranges' ends read once.
 func (s *RevenueStore) FilteredRanksVectors(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
-	return s.ranksVectors(ctx, f.Slot, true, f, from, to, prevFrom, prevTo, limit, true, true)
+	return s.ranksVectors(ctx, f.Slot, scoped(f), f, from, to, prevFrom, prevTo, limit, true, true)
 }
+
+// scoped reports whether f selects some of the accounts (a principal or a
+// state), whose positions the ranking then reads; a slot alone ranks every
+// position of its vectors, all of them the platform's accounts (see
+// slotOnly), as the unfiltered ranking does.
+func scoped(f revenue.Filter) bool { return f.Principal != "" || f.State != "" }

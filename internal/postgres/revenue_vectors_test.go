@@ -281,7 +281,7 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 		tracer.take()
 		require.NoError(t, c.call(), name)
 		sqls, args := tracer.take()
-		var vectors, cumulative, slotRows float64
+		var vectors, cumulative, slotRows, positions float64
 		var outlines string
 		for i, sql := range sqls {
 			sql = strings.TrimSpace(sql)
@@ -295,6 +295,12 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 			cumulative += rowsRead(plan, "revenue_account_cumulative")
 			outlines += sql + "\n" + outline(plan, 0) + "\n"
 			slotRows += rowsRead(plan, "revenue_slot_daily")
+			positions += rowsReadOf(plan, "revenue_account_pos")
+		}
+		if name == "slot page" {
+			// A slot alone ranks every position, as the unfiltered page
+			// does: the ranked accounts' positions only, not every account's.
+			require.LessOrEqual(t, positions, 2.0*revenue.TopLimit, "%s: the ranked accounts' positions only\n%s", name, outlines)
 		}
 		require.Positive(t, vectors, name)
 		require.LessOrEqual(t, vectors, 6.0, "%s: at most four vectors for the top and the movers\n%s", name, outlines)
