@@ -294,9 +294,20 @@ func readVectors(ctx context.Context, tx pgx.Tx, slot string, days []time.Time, 
 }
 
 // positionsIn are the positions of the accounts f's principal and state
-// select (selectedAccounts), as a mask over n positions.
+// select (selectedAccounts), as a mask over n positions. A state alone
+// reads no authorizer: every position is one of the platform's accounts
+// (see slotOnly), so the positions are joined to the states directly.
 func (s *RevenueStore) positionsIn(ctx context.Context, tx pgx.Tx, f revenue.Filter, n int) ([]bool, error) {
 	q, args := s.selectedAccounts(f, `coalesce(array_agg(p.pos), '{}')`, ` JOIN revenue_account_pos p ON p.appid = a.appid`)
+	switch {
+	case f.Principal != "":
+	case f.State == "never":
+		q, args = `SELECT coalesce(array_agg(p.pos), '{}') FROM revenue_account_pos p
+			LEFT JOIN authorizer_state st ON st.appid = p.appid WHERE st.state IS NULL OR st.state = 'never'`, nil
+	default:
+		q, args = `SELECT coalesce(array_agg(p.pos), '{}') FROM revenue_account_pos p
+			JOIN authorizer_state st ON st.appid = p.appid WHERE st.state = $1::text`, []any{f.State}
+	}
 	var ps []int32
 	if err := tx.QueryRow(ctx, q, args...).Scan(&ps); err != nil {
 		return nil, err
