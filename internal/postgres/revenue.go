@@ -319,14 +319,7 @@ func (s *RevenueStore) slotRollup(ctx context.Context, slot string, from, to tim
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
-		var d revenue.SlotDay
-		var inc int64
-		err := r.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
-		d.Day = chinaDate(d.Day)
-		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
-		return d, err
-	})
+	return pgx.CollectRows(rows, scanSlotDay)
 }
 
 // AccountSlots sums appID's figures per slot over [from, to], in slot order.

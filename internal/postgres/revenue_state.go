@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
-	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
 // The dashboard narrowed to a traffic-master state reads the per-state
@@ -78,14 +77,7 @@ func (s *RevenueStore) stateRollupSlotDays(ctx context.Context, f revenue.Filter
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (revenue.SlotDay, error) {
-		var d revenue.SlotDay
-		var inc int64
-		err := r.Scan(&d.Day, &d.Slot, &d.ReqSucc, &d.Exposure, &d.Clicks, &inc)
-		d.Day = chinaDate(d.Day)
-		d.Income, d.PublisherIncome = wechat.Fen(inc), wechat.Fen(inc)
-		return d, err
-	})
+	return pgx.CollectRows(rows, scanSlotDay)
 }
 
 // FoldStateMoves carries the accounts whose state changed into the

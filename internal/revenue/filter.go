@@ -37,12 +37,7 @@ func sumDays(days []ProviderDay, from, to time.Time) Figures {
 		if d.Day.Before(from) || d.Day.After(to) {
 			continue
 		}
-		t.ReqSucc += d.ReqSucc
-		t.Exposure += d.Exposure
-		t.Clicks += d.Clicks
-		t.Income += d.Income
-		t.PublisherIncome += d.PublisherIncome
-		t.AgencyIncome += d.AgencyIncome
+		t.Add(d.Figures)
 	}
 	return t
 }
@@ -130,13 +125,7 @@ func daysOf(slots []SlotDay) []ProviderDay {
 		if n := len(days); n == 0 || !days[n-1].Day.Equal(s.Day) {
 			days = append(days, ProviderDay{Day: s.Day})
 		}
-		t := &days[len(days)-1].Figures
-		t.ReqSucc += s.ReqSucc
-		t.Exposure += s.Exposure
-		t.Clicks += s.Clicks
-		t.Income += s.Income
-		t.PublisherIncome += s.PublisherIncome
-		t.AgencyIncome += s.AgencyIncome
+		days[len(days)-1].Add(s.Figures)
 	}
 	return days
 }

@@ -32,6 +32,16 @@ type Figures struct {
 	Income, PublisherIncome, AgencyIncome wechat.Fen
 }
 
+// Add adds o's figures to f's.
+func (f *Figures) Add(o Figures) {
+	f.ReqSucc += o.ReqSucc
+	f.Exposure += o.Exposure
+	f.Clicks += o.Clicks
+	f.Income += o.Income
+	f.PublisherIncome += o.PublisherIncome
+	f.AgencyIncome += o.AgencyIncome
+}
+
 // ECPM is the income per thousand exposures, in fen (a display figure).
 func (f Figures) ECPM() float64 {
 	if f.Exposure == 0 {
