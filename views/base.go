@@ -122,13 +122,16 @@ func eventLabel(event core.EventName) string {
 	return string(event)
 }
 
-// every renders a schedule's period for people: "every 24 h", "every 5 min".
+// every renders a schedule's period for people: "every 24 h", "every 5 min",
+// "every 10 s".
 func every(b Base, d time.Duration) string {
 	switch {
 	case d >= time.Hour && d%time.Hour == 0:
 		return b.T("every %d h", int(d/time.Hour))
 	case d >= time.Minute && d%time.Minute == 0:
 		return b.T("every %d min", int(d/time.Minute))
+	case d >= time.Second && d%time.Second == 0:
+		return b.T("every %d s", int(d/time.Second))
 	}
 	return b.T("every %s", d.String())
 }

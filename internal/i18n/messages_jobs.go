@@ -62,6 +62,7 @@ var zhJobs = map[string]string{
 	"Select %s":               "选择 %s",
 	"every %d h":              "每 %d 小时",
 	"every %d min":            "每 %d 分钟",
+	"every %d s":              "每 %d 秒",
 	"every %s":                "每 %s",
 	"Waiting":                 "等待中",
 	"Calling WeChat":          "正在调用微信",
