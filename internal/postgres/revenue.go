@@ -25,6 +25,10 @@ type RevenueStore struct {
 	// read for one by one (fewSelected): 0 is defaultFewAccounts, below 0
 	// none.
 	FewAccounts int
+	// LookupShare: a principal filter's days are read one account at a
+	// time too when it selects at most one in LookupShare of the accounts
+	// with figures (lookupSelected): 0 is defaultLookupShare.
+	LookupShare int
 }
 
 var (

@@ -39,7 +39,7 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 	if stateOnly(f) {
 		return s.stateRollupSlotDays(ctx, f, from, to)
 	}
-	if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
+	if ids, ok, err := s.lookupSelected(ctx, f); err != nil || ok {
 		if err != nil {
 			return nil, err
 		}
@@ -116,6 +116,40 @@ func (s *RevenueStore) fewSelected(ctx context.Context, f revenue.Filter) (ids [
 	if f.Principal == "" || limit < 0 {
 		return nil, false, nil
 	}
+	return s.selectedUpTo(ctx, f, limit)
+}
+
+// defaultLookupShare: a principal's days are looked up account by account
+// (fewDays) when it selects at most one in this many of the accounts with
+// figures, and read by scanning every account's rows of the days shown
+// otherwise. At 100,000 accounts a looked-up row cost 0.6–1.1 µs and a
+// scanned one 0.1 µs (BENCHMARKS.md), so looking up pays below about one
+// account in six; one in eight leaves room for pages not in memory, which
+// cost a lookup more than a scan.
+const defaultLookupShare = 8
+
+// lookupSelected returns the accounts f selects when f names a principal
+// and its days are read faster looked up than scanned: when it selects at
+// most FewAccounts, or at most one in LookupShare of the accounts with
+// figures (their positions, one each, never reused); ok is false otherwise.
+// The top and the movers of more than FewAccounts still come from the
+// vectors (FilteredRanks), which read the same few rows whatever the
+// selection.
+func (s *RevenueStore) lookupSelected(ctx context.Context, f revenue.Filter) (ids []string, ok bool, err error) {
+	few := cmp.Or(s.FewAccounts, defaultFewAccounts)
+	if f.Principal == "" || few < 0 {
+		return nil, false, nil
+	}
+	var positions int
+	if err := s.Pool.QueryRow(ctx, `SELECT coalesce(max(pos) + 1, 0) FROM revenue_account_pos`).Scan(&positions); err != nil {
+		return nil, false, err
+	}
+	return s.selectedUpTo(ctx, f, max(few, positions/cmp.Or(s.LookupShare, defaultLookupShare)))
+}
+
+// selectedUpTo returns the accounts f selects when they are at most limit;
+// ok is false otherwise.
+func (s *RevenueStore) selectedUpTo(ctx context.Context, f revenue.Filter, limit int) (ids []string, ok bool, err error) {
 	q, args := s.selectedAccounts(f, "a.appid", "")
 	rows, err := s.Pool.Query(ctx, q+fmt.Sprintf(` LIMIT %d`, limit+1), args...)
 	if err != nil {
@@ -144,7 +178,8 @@ func rangeDays(ranges ...time.Time) []string {
 	return days
 }
 
-// fewSlotDays is FilteredSlotDays of the few accounts ids.
+// fewSlotDays is FilteredSlotDays of the accounts ids, looked up by day and
+// appid (fewDays).
 func (s *RevenueStore) fewSlotDays(ctx context.Context, ids []string, slot string, from, to time.Time) ([]revenue.SlotDay, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)

@@ -316,7 +316,9 @@ func TestRevenueCustomRangeReadsVectors(t *testing.T) {
 // A principal of a few accounts (a company's name, what staff look up)
 // reads those accounts' days alone, each looked up by day and appid, for
 // its chart, periods, top and movers, and no vector: the same dashboard as
-// summing every account's rows and ranking from the vectors.
+// summing every account's rows and ranking from the vectors. One of more
+// accounts, but at most a share of them (LookupShare), looks up its days
+// the same way and ranks from the vectors.
 func TestRevenueFewAccountsOfAPrincipalAreReadOneByOne(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -328,44 +330,78 @@ func TestRevenueFewAccountsOfAPrincipalAreReadOneByOne(t *testing.T) {
 	_, err := pool.Exec(ctx, `ANALYZE`)
 	require.NoError(t, err)
 	now := func() time.Time { return day(t, "2026-03-11").Add(10 * time.Hour) }
-	few := &revenue.Service{Store: s, ComponentAppID: "wxcomp", Now: now}
 	many := &revenue.Service{Store: &postgres.RevenueStore{Pool: base, ComponentAppID: "wxcomp", FewAccounts: -1}, ComponentAppID: "wxcomp", Now: now}
+	stores := []struct {
+		name string
+		s    *postgres.RevenueStore
+	}{
+		{"few", s},
+		// Every selection of more than one account is ranked from the
+		// vectors, and its days looked up (one in one: all of them).
+		{"looked up", &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp", FewAccounts: 1, LookupShare: 1}},
+	}
 	filters := []revenue.Filter{{Principal: "花间"}, {Principal: "花间", Slot: wechat.SlotRewardVideo}, {Principal: "山川", State: "open"}, {Principal: "无此公司"}}
 	// The default range (within the periods' span), one across a year's
 	// end, and one before the periods' span.
 	ranges := [][2]time.Time{{{}, {}}, {day(t, "2025-12-20"), day(t, "2026-03-05")}, {day(t, "2025-07-01"), day(t, "2025-07-31")}}
-	for _, f := range filters {
-		var selected float64
-		require.NoError(t, base.QueryRow(ctx, `SELECT count(*) FROM authorizers a JOIN authorizer_state st USING (appid)
-			WHERE strpos(a.principal_name, $1) > 0 AND ($2 = '' OR st.state = $2)`, f.Principal, f.State).Scan(&selected))
-		for _, r := range ranges {
-			name := fmt.Sprintf("%+v %s – %s", f, r[0].Format(time.DateOnly), r[1].Format(time.DateOnly))
-			want, err := many.DashboardFor(ctx, r[0], r[1], f)
-			require.NoError(t, err)
-			tracer.take()
-			got, err := few.DashboardFor(ctx, r[0], r[1], f)
-			require.NoError(t, err)
-			require.Equal(t, want, got, name)
-			if f.Principal != "无此公司" {
-				require.NotZero(t, got.Totals.Income, name)
-			}
-			// Days read: the periods' span (at most 62 days), the range and
-			// the range before it (the movers).
-			days := float64(got.To.Sub(got.From).Hours()/24) + 1
-			bound := selected * float64(len(wechat.Slots())) * (62 + 3*days)
-			sqls, args := tracer.take()
-			var slotRows float64
-			var outlines string
-			for i, sql := range sqls {
-				if sql = strings.TrimSpace(sql); !strings.HasPrefix(sql, "SELECT") {
-					continue
+	var all float64
+	require.NoError(t, base.QueryRow(ctx, `SELECT count(*) FROM revenue_account_pos`).Scan(&all))
+	for _, st := range stores {
+		svc := &revenue.Service{Store: st.s, ComponentAppID: "wxcomp", Now: now}
+		for _, f := range filters {
+			var selected float64
+			require.NoError(t, base.QueryRow(ctx, `SELECT count(*) FROM authorizers a JOIN authorizer_state st USING (appid)
+				WHERE strpos(a.principal_name, $1) > 0 AND ($2 = '' OR st.state = $2)`, f.Principal, f.State).Scan(&selected))
+			require.Less(t, selected, all, "%+v selects some of the accounts", f)
+			ranked := st.s.FewAccounts > 0 && selected > float64(st.s.FewAccounts)
+			for _, r := range ranges {
+				name := fmt.Sprintf("%s %+v %s – %s", st.name, f, r[0].Format(time.DateOnly), r[1].Format(time.DateOnly))
+				want, err := many.DashboardFor(ctx, r[0], r[1], f)
+				require.NoError(t, err)
+				tracer.take()
+				got, err := svc.DashboardFor(ctx, r[0], r[1], f)
+				require.NoError(t, err)
+				require.Equal(t, want, got, name)
+				if f.Principal != "无此公司" {
+					require.NotZero(t, got.Totals.Income, name)
 				}
-				plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args[i], sql)
-				require.Zero(t, rowsReadOf(plan, "revenue_rank_vectors"), "%s: %s", name, sql)
-				slotRows += rowsRead(plan, "revenue_slot_daily")
-				outlines += sql + "\n" + outline(plan, 0) + "\n"
+				// Days read: the periods' span (at most 62 days), the
+				// range and, summed from the rows, the range before it
+				// (the movers).
+				days := float64(got.To.Sub(got.From).Hours()/24) + 1
+				bound := selected * float64(len(wechat.Slots())) * (62 + 3*days)
+				if ranked {
+					bound = selected * float64(len(wechat.Slots())) * (62 + days)
+				}
+				sqls, args := tracer.take()
+				var slotRows, vectors float64
+				var outlines string
+				for i, sql := range sqls {
+					if sql = strings.TrimSpace(sql); !strings.HasPrefix(sql, "SELECT") {
+						continue
+					}
+					plan := explainPlan[planNode](t, pool, "ANALYZE", sql, args[i], sql)
+					vectors += rowsReadOf(plan, "revenue_rank_vectors")
+					read := rowsRead(plan, "revenue_slot_daily")
+					slotRows += read
+					if read > 0 && strings.Contains(sql, "GROUP BY day, slot") {
+						// The chart's and the periods' rows are looked up
+						// by the selected accounts' ids, not found by
+						// scanning every account's.
+						require.True(t, slices.ContainsFunc(args[i], func(a any) bool {
+							ids, ok := a.([]string)
+							return ok && float64(len(ids)) == selected
+						}), "%s: the rows of the selected accounts' ids\n%s", name, sql)
+					}
+					outlines += sql + "\n" + outline(plan, 0) + "\n"
+				}
+				if ranked {
+					require.Positive(t, vectors, "%s: ranked from the vectors", name)
+				} else {
+					require.Zero(t, vectors, "%s: summed from the rows", name)
+				}
+				require.LessOrEqual(t, slotRows, bound, "%s: the selected accounts' days only\n%s", name, outlines)
 			}
-			require.LessOrEqual(t, slotRows, bound, "%s: the selected accounts' days only\n%s", name, outlines)
 		}
 	}
 }
