@@ -122,11 +122,12 @@ func (s *RevenueStore) fewSelected(ctx context.Context, f revenue.Filter) (ids [
 // defaultLookupShare: a principal's days are looked up account by account
 // (fewDays) when it selects at most one in this many of the accounts with
 // figures, and read by scanning every account's rows of the days shown
-// otherwise. At 100,000 accounts a looked-up row cost 0.6–1.1 µs and a
-// scanned one 0.1 µs (BENCHMARKS.md), so looking up pays below about one
-// account in six; one in eight leaves room for pages not in memory, which
-// cost a lookup more than a scan.
-const defaultLookupShare = 8
+// otherwise. At 100,000 accounts, with the selected accounts spread among
+// the others, a looked-up account's day (its slots) cost about 10 µs and a
+// scanned one about 1 µs (BENCHMARKS.md), so looking up pays below about
+// one account in ten; one in sixteen leaves room for pages not in memory,
+// which cost a lookup more than a scan.
+const defaultLookupShare = 16
 
 // lookupSelected returns the accounts f selects when f names a principal
 // and its days are read faster looked up than scanned: when it selects at
