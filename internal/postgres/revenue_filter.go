@@ -123,10 +123,10 @@ func (s *RevenueStore) fewSelected(ctx context.Context, f revenue.Filter) (ids [
 // (fewDays) when it selects at most one in this many of the accounts with
 // figures, and read by scanning every account's rows of the days shown
 // otherwise. At 100,000 accounts, with the selected accounts spread among
-// the others, a looked-up account's day (its slots) cost about 10 µs and a
-// scanned one about 1 µs (BENCHMARKS.md), so looking up pays below about
-// one account in ten; one in sixteen leaves room for pages not in memory,
-// which cost a lookup more than a scan.
+// the others, a looked-up account's day (its slots) cost about 9 µs and a
+// scanned one about 0.75 µs (BENCHMARKS.md), so looking up pays below
+// about one account in twelve; one in sixteen leaves room for pages not in
+// memory, which cost a lookup more than a scan.
 const defaultLookupShare = 16
 
 // lookupSelected returns the accounts f selects when f names a principal
