@@ -45,11 +45,18 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 		}
 		return s.fewSlotDays(ctx, ids, f.Slot, from, to)
 	}
+	// Planned for its arguments every time (an unnamed statement, not one
+	// prepared and cached on the connection): after five runs Postgres
+	// would keep a generic plan for any principal and slot, which read
+	// every row of the days through the primary key, about three times
+	// as slow as the sequential scan of the partitions it plans for the
+	// actual ones (BENCHMARKS.md).
+	args := append([]any{pgx.QueryExecModeExec}, s.filterArgs(f, from, to)...)
 	rows, err := s.Pool.Query(ctx, `
 		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
 		FROM revenue_slot_daily
 		WHERE ($4::text = '' OR slot = $4::text) AND day BETWEEN $5::date AND $6::date AND `+filterScope+`
-		GROUP BY day, slot ORDER BY day, slot`, s.filterArgs(f, from, to)...)
+		GROUP BY day, slot ORDER BY day, slot`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +130,11 @@ func (s *RevenueStore) fewSelected(ctx context.Context, f revenue.Filter) (ids [
 // (fewDays) when it selects at most one in this many of the accounts with
 // figures, and read by scanning every account's rows of the days shown
 // otherwise. At 100,000 accounts, with the selected accounts spread among
-// the others, a looked-up account's day (its slots) cost about 9 µs and a
-// scanned one about 0.75 µs (BENCHMARKS.md), so looking up pays below
-// about one account in twelve; one in sixteen leaves room for pages not in
-// memory, which cost a lookup more than a scan.
-const defaultLookupShare = 16
+// the others, a looked-up account's day (its slots) cost about 9 µs, a
+// scanned one about 0.75 µs in one process and 0.45 µs with the two
+// parallel workers the scan gets (BENCHMARKS.md): looking up pays below
+// about one account in twelve, or twenty with the workers, hence 24.
+const defaultLookupShare = 24
 
 // lookupSelected returns the accounts f selects when f names a principal
 // and its days are read faster looked up than scanned: when it selects at

@@ -406,6 +406,41 @@ func TestRevenueFewAccountsOfAPrincipalAreReadOneByOne(t *testing.T) {
 	}
 }
 
+// A principal of too many accounts to look up scans the days shown with a
+// statement planned for its arguments every time, never one prepared and
+// kept on the connection, whose generic plan, chosen after five runs, could
+// not plan for the principal and the slot asked.
+func TestRevenueBroadPrincipalScanIsPlannedForItsArguments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := pgtest.Pool(t)
+	pool := tracedPool(t, base.Config().ConnString(), &allQueries{}, 1)
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp", FewAccounts: -1}
+	fillVectorDays(t, pool, s, day(t, "2026-01-01"), day(t, "2026-03-10"), day(t, "2026-02-02"))
+	from, to := day(t, "2026-01-20"), day(t, "2026-03-10")
+	var first []revenue.SlotDay
+	for i := range 7 {
+		f := revenue.Filter{Principal: "花间"}
+		if i%2 == 1 {
+			f.Slot = wechat.SlotBanner
+		}
+		slots, err := s.FilteredSlotDays(ctx, f, from, to)
+		require.NoError(t, err)
+		require.NotEmpty(t, slots)
+		if i == 0 {
+			first = slots
+		} else if i%2 == 0 {
+			require.Equal(t, first, slots, "run %d", i)
+		}
+	}
+	var kept []string
+	rows, err := pool.Query(ctx, `SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%strpos(a.principal_name%' AND statement NOT LIKE '%pg_prepared_statements%'`)
+	require.NoError(t, err)
+	kept, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Empty(t, kept, "the scan is not a statement kept on the connection")
+}
+
 // A slot filter alone reads its chart and periods from the per-slot rollup;
 // they are the sums of the slot's rows of every account, day by day.
 func TestRevenueSlotFilterDaysEqualTheSlotsRows(t *testing.T) {
