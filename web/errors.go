@@ -56,8 +56,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", "5")
 	case statementTimedOut(err):
 		// A query ran past the statement timeout (a long custom range on
-		// the revenue dashboard): say so rather than "internal error".
+		// the revenue dashboard, or one narrowed to a principal of
+		// thousands of accounts): say so rather than "internal error",
+		// and what to ask for instead.
 		status, heading, msg = http.StatusServiceUnavailable, "Too slow to answer", "This took longer than the console allows for one query, so nothing is shown. The dashboard's fixed periods answer at once; for a custom range, choose a shorter one."
+		if strings.HasPrefix(c.Request().URL.Path, "/revenue") && revenueFilter(c).Principal != "" {
+			// The fixed periods of a broad principal are as slow.
+			msg = "This took longer than the console allows for one query, so nothing is shown. A principal that matches thousands of Mini Programs reads every one of their days: type more of its name, or choose a shorter range."
+		}
 	case errors.Is(err, errCSRF):
 		status, heading, msg = http.StatusForbidden, "Invalid request", "The form has expired or was not sent from this console. Reload the page and try again."
 	case errors.As(err, &ce):
