@@ -17,14 +17,7 @@ import (
 // certain.
 func TestRevenueCustomRangePastTimeoutSaysSo(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	e := webtest.New(t, webtest.Options{Env: map[string]string{"STATEMENT_TIMEOUT": "1s"}})
-	c, _ := e.Login(core.RoleViewer)
-	tx, err := e.App.Pool.Begin(ctx)
-	require.NoError(t, err)
-	defer func() { _ = tx.Rollback(ctx) }()
-	_, err = tx.Exec(ctx, `LOCK TABLE revenue_account_cumulative IN ACCESS EXCLUSIVE MODE`)
-	require.NoError(t, err)
+	c := viewerPastTimeout(t, "revenue_account_cumulative")
 	r := c.Get("/revenue?from=2026-01-03&to=2026-02-17")
 	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
 	require.Equal(t, "Too slow to answer", r.Text(".empty h3"))
@@ -38,14 +31,7 @@ func TestRevenueCustomRangePastTimeoutSaysSo(t *testing.T) {
 // waits for certain.
 func TestRevenuePrincipalPastTimeoutAsksForMoreOfTheName(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	e := webtest.New(t, webtest.Options{Env: map[string]string{"STATEMENT_TIMEOUT": "1s"}})
-	c, _ := e.Login(core.RoleViewer)
-	tx, err := e.App.Pool.Begin(ctx)
-	require.NoError(t, err)
-	defer func() { _ = tx.Rollback(ctx) }()
-	_, err = tx.Exec(ctx, `LOCK TABLE revenue_slot_daily IN ACCESS EXCLUSIVE MODE`)
-	require.NoError(t, err)
+	c := viewerPastTimeout(t, "revenue_slot_daily")
 	for _, path := range []string{"/revenue?principal=%E5%85%AC%E5%8F%B8", "/revenue.csv?principal=%E5%85%AC%E5%8F%B8"} {
 		r := c.Get(path)
 		require.Equal(t, http.StatusServiceUnavailable, r.StatusCode, path)
@@ -56,4 +42,20 @@ func TestRevenuePrincipalPastTimeoutAsksForMoreOfTheName(t *testing.T) {
 	r := zhClient(c).Get("/revenue?principal=%E5%85%AC%E5%8F%B8")
 	require.Equal(t, http.StatusServiceUnavailable, r.StatusCode)
 	require.Contains(t, r.Text(".empty"), "请输入更完整的主体名称")
+}
+
+// viewerPastTimeout signs in a viewer on a console whose statement timeout
+// is a second, with table locked by another transaction until the test
+// ends, so any query reading it runs past the timeout.
+func viewerPastTimeout(t *testing.T, table string) *webtest.Client {
+	t.Helper()
+	ctx := context.Background()
+	e := webtest.New(t, webtest.Options{Env: map[string]string{"STATEMENT_TIMEOUT": "1s"}})
+	c, _ := e.Login(core.RoleViewer)
+	tx, err := e.App.Pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	_, err = tx.Exec(ctx, `LOCK TABLE `+table+` IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	return c
 }
