@@ -298,9 +298,11 @@ func readVectors(ctx context.Context, tx pgx.Tx, slot string, days []time.Time, 
 // reads no authorizer: every position is one of the platform's accounts
 // (see slotOnly), so the positions are joined to the states directly.
 func (s *RevenueStore) positionsIn(ctx context.Context, tx pgx.Tx, f revenue.Filter, n int) ([]bool, error) {
-	q, args := s.selectedAccounts(f, `coalesce(array_agg(p.pos), '{}')`, ` JOIN revenue_account_pos p ON p.appid = a.appid`)
+	var q string
+	var args []any
 	switch {
 	case f.Principal != "":
+		q, args = s.selectedAccounts(f, `coalesce(array_agg(p.pos), '{}')`, ` JOIN revenue_account_pos p ON p.appid = a.appid`)
 	case f.State == "never":
 		q, args = `SELECT coalesce(array_agg(p.pos), '{}') FROM revenue_account_pos p
 			LEFT JOIN authorizer_state st ON st.appid = p.appid WHERE st.state IS NULL OR st.state = 'never'`, nil
