@@ -87,7 +87,9 @@ var jobOutputs = []struct {
 	{regexp.MustCompile(`^run (\d+) over (\d+) accounts$`), "run #%d over %d accounts"},
 	{regexp.MustCompile(`^(\d+) authorizer tokens refreshed$`), "%d authorizer tokens refreshed"},
 	{regexp.MustCompile(`^revenue pull (\d+) queued$`), "ad data pull #%d queued"},
-	{regexp.MustCompile(`^(\d+) accounts moved to another state$`), "%d accounts moved to another state"},
+	{regexp.MustCompile(`^(\d+) accounts moved to another state, (\d+) authorizers added or renamed, (\d+) days summed per principal$`),
+		"%d accounts moved to another state, %d authorizers added or renamed, %d days summed per principal"},
+	{regexp.MustCompile(`^(\d+) texts of principals kept in (\d+) groups$`), "%d texts of principals kept in %d groups"},
 	{regexp.MustCompile(`^(\d+) listed, (\d+) new, (\d+) profiles read, (\d+) refresh tokens recovered, (\d+) revoked, (\d+) failed$`),
 		"%d listed, %d new, %d profiles read, %d refresh tokens recovered, %d revoked, %d failed"},
 }

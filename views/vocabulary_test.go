@@ -71,7 +71,7 @@ func TestServerWordsInBothLanguages(t *testing.T) {
 	require.Equal(t, "state: Never tried; search: “a b”", SelectionText(en, "state=never q=a b"))
 	require.Equal(t, "定时重试未达门槛（2013）的账号", SelectionText(zh, "scheduled retry of accounts below the threshold (2013)"))
 	require.Equal(t, "任务 #12，共 40 个账号", JobOutput(zh, `"run 12 over 40 accounts"`))
-	require.Equal(t, "3 个账号的状态变化已计入", JobOutput(zh, `"3 accounts moved to another state"`))
+	require.Equal(t, "3 个账号的状态变化、2 个新增或更名的授权方已计入，按主体汇总 4 天", JobOutput(zh, `"3 accounts moved to another state, 2 authorizers added or renamed, 4 days summed per principal"`))
 	require.Equal(t, "每 10 秒", every(zh, 10*time.Second))
 	require.Equal(t, "every 10 s", every(en, 10*time.Second))
 	require.Equal(t, "每 5 分钟", every(zh, 5*time.Minute))

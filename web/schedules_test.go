@@ -104,7 +104,7 @@ func TestScheduledSyncAndTokenRefresh(t *testing.T) {
 		every[s.Name] = s.Every
 		last[s.Name] = s.LastState
 	}
-	require.Equal(t, map[string]time.Duration{"retry_below_threshold": 24 * time.Hour, "authorizer_sync": 17 * time.Minute, "token_refresh": 5 * time.Minute, "attempt_months": 24 * time.Hour, "revenue_daily": 6 * time.Hour, "revenue_state_fold": 10 * time.Second}, every)
+	require.Equal(t, map[string]time.Duration{"retry_below_threshold": 24 * time.Hour, "authorizer_sync": 17 * time.Minute, "token_refresh": 5 * time.Minute, "attempt_months": 24 * time.Hour, "revenue_daily": 6 * time.Hour, "revenue_state_fold": 10 * time.Second, "revenue_principals": 24 * time.Hour}, every)
 	require.Equal(t, "completed", last["token_refresh"])
 	require.Equal(t, "completed", last["authorizer_sync"])
 	admin, _ := e.Login(core.RoleAdmin)

@@ -178,7 +178,8 @@ func (a *App) build(ctx context.Context, opt Options) error {
 	a.RevenueStore, a.Revenue = newRevenue(a.Pool, a.Config.WeChat.ComponentAppID, a.WeChat, a.TokenManager, a.Log, opt.Now)
 
 	// Jobs: bulk runs and the schedules, calling the traffic service.
-	schedules := append(a.schedules(), jobs.RevenueDaily(revenueEvery, opt.Now), jobs.RevenueStateFold(jobs.RevenueStateFoldEvery, a.RevenueStore))
+	schedules := append(a.schedules(), jobs.RevenueDaily(revenueEvery, opt.Now), jobs.RevenueStateFold(jobs.RevenueStateFoldEvery, a.RevenueStore),
+		jobs.RevenuePrincipals(jobs.RevenuePrincipalsEvery, a.RevenueStore))
 	if a.Jobs, err = newJobs(a.Config, a.Pool, a.Log, a.InstanceID, a.Traffic, schedules, opt.Now, a.RevenueStore, a.Revenue, a.AMS, a.PlatformStore, a.AlertStore, alertSender); err != nil {
 		return err
 	}

@@ -7,11 +7,17 @@ import (
 )
 
 // StateMoves carries the accounts whose traffic-master state changed into
-// the revenue dashboard's per-state figures; internal/postgres implements it.
+// the revenue dashboard's per-state figures, and the authorizers added or
+// renamed and the days pulled into its per-principal ones;
+// internal/postgres implements it.
 type StateMoves interface {
 	// FoldStateMoves folds the changes recorded since the last fold and
 	// returns how many accounts changed state.
 	FoldStateMoves(ctx context.Context) (int, error)
+	// FoldPrincipalMoves folds the authorizers added, removed or renamed
+	// since the last fold and the days pulled since, and returns how many
+	// of each it folded.
+	FoldPrincipalMoves(ctx context.Context) (moved, days int, err error)
 }
 
 // RevenueStateFoldEvery is how often the state changes are folded. A read
@@ -27,14 +33,50 @@ const RevenueStateFoldEvery = 10 * time.Second
 func RevenueStateFold(every time.Duration, moves StateMoves) Schedule {
 	return Schedule{
 		Name:        "revenue_state_fold",
-		Description: "Carry accounts' state changes into the revenue figures per state",
+		Description: "Carry accounts' state changes, authorizers added or renamed and days pulled into the revenue figures per state and per principal",
 		Every:       every,
 		Do: func(ctx context.Context, _ *Client) (string, error) {
 			n, err := moves.FoldStateMoves(ctx)
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("%d accounts moved to another state", n), nil
+			p, days, err := moves.FoldPrincipalMoves(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d accounts moved to another state, %d authorizers added or renamed, %d days summed per principal", n, p, days), nil
+		},
+	}
+}
+
+// Principals chooses which parts of the principals' names the revenue
+// dashboard keeps sums for; internal/postgres implements it.
+type Principals interface {
+	// ChoosePrincipals chooses them again and returns how many texts and
+	// groups it keeps.
+	ChoosePrincipals(ctx context.Context) (terms, groups int, err error)
+}
+
+// RevenuePrincipalsEvery is how often the principals kept are chosen again.
+const RevenuePrincipalsEvery = 24 * time.Hour
+
+// RevenuePrincipals is the schedule that chooses again the parts of the
+// principals' names whose sums are kept (names change, and authorizers
+// come and go): beside the daily pull, not inside it, since at 100,000
+// accounts the choice reads every name's parts for a few seconds. It runs
+// when the console starts too: a database migrated from before has none.
+func RevenuePrincipals(every time.Duration, p Principals) Schedule {
+	return Schedule{
+		Name:        "revenue_principals",
+		Description: "Choose the principals whose revenue figures are kept summed",
+		Every:       every,
+		RunOnStart:  true,
+		Do: func(ctx context.Context, _ *Client) (string, error) {
+			terms, groups, err := p.ChoosePrincipals(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d texts of principals kept in %d groups", terms, groups), nil
 		},
 	}
 }

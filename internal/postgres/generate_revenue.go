@@ -27,7 +27,8 @@ var genSlotWeights = map[string]int{
 // pages read; the provider's days and the per slot rollup are their sums,
 // and the per state rollup those of the accounts in each state now; the
 // per slot rows (what the account page reads) are written for the last
-// slotDays days. Figures follow a weekly rhythm with a seeded level and
+// slotDays days, and the principals kept are chosen and summed from them.
+// Figures follow a weekly rhythm with a seeded level and
 // eCPM per account. It refuses a database that already has ad data.
 func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, slotDays int, progress io.Writer) error {
 	pool, err := Untimed(ctx, timed)
@@ -158,10 +159,17 @@ func GenerateRevenue(ctx context.Context, timed *pgxpool.Pool, accounts, days, s
 		revenue_state_rollup, revenue_state_members, revenue_state_moves`); err != nil {
 		return err
 	}
+	// The principals kept and their sums of the slot rows, as the daily
+	// schedule chooses them.
+	start := time.Now()
+	if _, _, err := (&RevenueStore{Pool: pool}).ChoosePrincipals(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%-40s %s\n", "choose the principals kept", time.Since(start).Round(time.Millisecond))
 	// The months, the running totals per day, their vectors and the
 	// dashboard's fixed periods are summed and ranked as a pull's finish
 	// does it.
-	start := time.Now()
+	start = time.Now()
 	if err := inTx(ctx, pool, func(tx pgx.Tx) error { return rebuildMonths(ctx, tx, first, last) }); err != nil {
 		return err
 	}

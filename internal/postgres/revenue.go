@@ -23,7 +23,8 @@ type RevenueStore struct {
 	ComponentAppID string
 	// FewAccounts is the most accounts a principal filter's figures are
 	// read for one by one (fewSelected): 0 is defaultFewAccounts, below 0
-	// none.
+	// none, and no principal's kept sums are read either: every principal
+	// scans (what the others must equal, and the benchmarks' baseline).
 	FewAccounts int
 	// LookupShare: a principal filter's days are read one account at a
 	// time too when it selects at most one in LookupShare of the accounts
@@ -164,16 +165,21 @@ func (s *RevenueStore) ReplaceProviderDays(ctx context.Context, from, to time.Ti
 }
 
 // RebuildSlotRollup sums every account's slots per day for [from, to],
-// and per state (revenue_state.go), every account's days per month for
+// per state (revenue_state.go), every account's days per month for
 // the months [from, to] touches, its running totals per day from from on
 // (revenue_cumulative.go) and their vectors (revenue_vectors.go), and
 // when ranks is not empty replaces the precomputed rankings with theirs.
+// The days' sums per kept principal (revenue_principal.go) are left to the
+// fold, which sums them a few seconds later.
 func (s *RevenueStore) RebuildSlotRollup(ctx context.Context, from, to time.Time, ranks []revenue.RankRange) error {
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
 			return err
 		}
 		if err := rebuildStateRollup(ctx, tx, from, to); err != nil {
+			return err
+		}
+		if err := stalePrincipalDays(ctx, tx, from, to); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM revenue_slot_rollup WHERE day BETWEEN $1::date AND $2::date`, dateText(from), dateText(to)); err != nil {

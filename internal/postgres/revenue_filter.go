@@ -39,6 +39,9 @@ func (s *RevenueStore) FilteredSlotDays(ctx context.Context, f revenue.Filter, f
 	if stateOnly(f) {
 		return s.stateRollupSlotDays(ctx, f, from, to)
 	}
+	if days, ok, err := s.principalRollupDays(ctx, f, from, to); err != nil || ok {
+		return days, err
+	}
 	if ids, ok, err := s.lookupSelected(ctx, f); err != nil || ok {
 		if err != nil {
 			return nil, err
@@ -144,15 +147,14 @@ const defaultLookupShare = 24
 // vectors (FilteredRanks), which read the same few rows whatever the
 // selection.
 func (s *RevenueStore) lookupSelected(ctx context.Context, f revenue.Filter) (ids []string, ok bool, err error) {
-	few := cmp.Or(s.FewAccounts, defaultFewAccounts)
-	if f.Principal == "" || few < 0 {
+	if f.Principal == "" || s.FewAccounts < 0 {
 		return nil, false, nil
 	}
-	var positions int
-	if err := s.Pool.QueryRow(ctx, `SELECT coalesce(max(pos) + 1, 0) FROM revenue_account_pos`).Scan(&positions); err != nil {
+	limit, err := s.lookupLimit(ctx, s.Pool)
+	if err != nil {
 		return nil, false, err
 	}
-	return s.selectedUpTo(ctx, f, max(few, positions/cmp.Or(s.LookupShare, defaultLookupShare)))
+	return s.selectedUpTo(ctx, f, limit)
 }
 
 // selectedUpTo returns the accounts f selects when they are at most limit;

@@ -1,0 +1,153 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trafficmaster/trafficmaster/internal/pgtest"
+	"github.com/trafficmaster/trafficmaster/internal/postgres"
+	"github.com/trafficmaster/trafficmaster/internal/revenue"
+	"github.com/trafficmaster/trafficmaster/internal/wechat"
+)
+
+// A principal that selects more accounts than are looked up reads the sums
+// kept for it: the same dashboard as scanning every account's rows, without
+// reading them. An authorizer renamed, added or given rows is folded in; in
+// between, the principal scans; a text that no longer selects its group's
+// accounts is no longer kept.
+func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := pgtest.Pool(t)
+	tracer := &allQueries{}
+	pool := tracedPool(t, base.Config().ConnString(), tracer, 1)
+	// More than one account is more than are looked up.
+	s := &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp", FewAccounts: 1, LookupShare: 1000}
+	fillVectorDays(t, pool, s, day(t, "2025-12-01"), day(t, "2026-03-10"), day(t, "2026-02-20"))
+	choose := func() {
+		t.Helper()
+		_, _, err := s.ChoosePrincipals(ctx)
+		require.NoError(t, err)
+	}
+	// fold folds until nothing is left, and returns the authorizers and
+	// days it folded.
+	fold := func() (moved, days int) {
+		t.Helper()
+		for {
+			m, d, err := s.FoldPrincipalMoves(ctx)
+			require.NoError(t, err)
+			require.LessOrEqual(t, d, 7, "a week's days at most at once")
+			if m+d == 0 {
+				return moved, days
+			}
+			moved, days = moved+m, days+d
+		}
+	}
+	choose()
+	// The pulls' days wait for the fold (fillVectorDays rebuilt
+	// 2025-12-01 – 2026-03-10).
+	_, days := fold()
+	require.Equal(t, 100, days)
+	now := func() time.Time { return day(t, "2026-03-11").Add(10 * time.Hour) }
+	svc := &revenue.Service{Store: s, ComponentAppID: "wxcomp", Now: now}
+	scan := &revenue.Service{Store: &postgres.RevenueStore{Pool: base, ComponentAppID: "wxcomp", FewAccounts: -1}, ComponentAppID: "wxcomp", Now: now}
+
+	canon := func(term string) string {
+		t.Helper()
+		var c string
+		require.NoError(t, base.QueryRow(ctx, `SELECT coalesce((SELECT canon FROM revenue_principal_terms WHERE term = $1), '')`, term).Scan(&c))
+		return c
+	}
+	// 花间有限公司 and 山川有限公司: the parts of one name alone select its
+	// accounts, the shared parts every account.
+	require.Equal(t, "花", canon("花间"))
+	require.Equal(t, "花", canon("花间有限公司"))
+	require.Equal(t, "山", canon("川有"))
+	require.Equal(t, "公", canon("有限公司"))
+
+	// check compares the dashboard of each filter with the scan's, over the
+	// default range and one across a year's end, and reports whether the
+	// chart's days were read from the kept sums (no slot row read for them).
+	check := func(step string, filters []revenue.Filter, kept bool) {
+		t.Helper()
+		for _, f := range filters {
+			for _, r := range [][2]time.Time{{}, {day(t, "2025-12-20"), day(t, "2026-03-05")}} {
+				name := step + " " + f.Principal + " " + f.Slot + " " + r[0].Format(time.DateOnly)
+				want, err := scan.DashboardFor(ctx, r[0], r[1], f)
+				require.NoError(t, err)
+				require.NotZero(t, want.Totals.Income, name)
+				tracer.take()
+				got, err := svc.DashboardFor(ctx, r[0], r[1], f)
+				require.NoError(t, err)
+				require.Equal(t, want, got, name)
+				sqls, _ := tracer.take()
+				var rollup, rows bool
+				for _, sql := range sqls {
+					if strings.Contains(sql, "GROUP BY day, slot") || strings.Contains(sql, "FROM revenue_principal_rollup") {
+						rollup = rollup || strings.Contains(sql, "revenue_principal_rollup")
+						rows = rows || strings.Contains(sql, "revenue_slot_daily")
+					}
+				}
+				require.Equal(t, kept, rollup, "%s: read the kept sums\n%s", name, strings.Join(sqls, "\n"))
+				require.Equal(t, !kept, rows, "%s: scanned the rows\n%s", name, strings.Join(sqls, "\n"))
+			}
+		}
+	}
+	flower := []revenue.Filter{{Principal: "花间"}, {Principal: "花间", Slot: wechat.SlotRewardVideo}, {Principal: "有限公司"}}
+	check("chosen", flower, true)
+	// With a state the selection is no group's.
+	check("with a state", []revenue.Filter{{Principal: "花间", State: "open"}}, false)
+
+	// wxm02 (花间) is renamed 山川: until the fold, 花间 scans.
+	_, err := base.Exec(ctx, `UPDATE authorizers SET principal_name = '山川有限公司' WHERE appid = 'wxm02'`)
+	require.NoError(t, err)
+	check("renamed, not folded", flower, false)
+	moved, _ := fold()
+	require.Equal(t, 1, moved)
+	check("renamed, folded", append(flower, revenue.Filter{Principal: "山川"}), true)
+
+	// wxm04 is renamed 花园有限公司: it holds 花 but not 花间, which no
+	// longer selects 花's accounts and scans from then on.
+	_, err = base.Exec(ctx, `UPDATE authorizers SET principal_name = '花园有限公司' WHERE appid = 'wxm04'`)
+	require.NoError(t, err)
+	fold()
+	require.Empty(t, canon("花间"))
+	require.Equal(t, "花", canon("花"))
+	check("split", []revenue.Filter{{Principal: "花"}, {Principal: "有限公司", Slot: wechat.SlotBanner}}, true)
+	check("split", []revenue.Filter{{Principal: "花间"}}, false)
+
+	// A new authorizer of 花间, folded in before it has figures, is
+	// pulled: until the fold has summed its days again, 花 scans.
+	_, err = base.Exec(ctx, `INSERT INTO authorizers (appid, component_appid, is_mini_program, nick_name, principal_name)
+		VALUES ('wxa_later', 'wxcomp', true, 'MP later', '花间有限公司')`)
+	require.NoError(t, err)
+	moved, _ = fold()
+	require.Equal(t, 1, moved)
+	from := day(t, "2026-02-01")
+	var rows []revenue.SlotDay
+	for d := from; !d.After(day(t, "2026-03-10")); d = d.AddDate(0, 0, 1) {
+		rows = append(rows, revenue.SlotDay{Day: d, Slot: wechat.SlotBanner, Figures: revenue.Figures{ReqSucc: 9, Exposure: 8, Clicks: 2, Income: 700}})
+	}
+	require.NoError(t, s.ReplaceAccountDays(ctx, "wxa_later", from, day(t, "2026-03-10"), rows))
+	require.NoError(t, s.RebuildSlotRollup(ctx, from, day(t, "2026-03-10"), nil))
+	added := []revenue.Filter{{Principal: "花"}, {Principal: "有限公司"}}
+	check("added, not summed", added, false)
+	moved, days = fold()
+	require.Equal(t, [2]int{0, 38}, [2]int{moved, days})
+	check("added", added, true)
+
+	// Chosen again, as the daily schedule does: 花间 is kept again.
+	choose()
+	require.NotEmpty(t, canon("花间"))
+	check("chosen again", flower, true)
+
+	// A store that looks up nothing reads no kept sums either.
+	_, err = (&postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp", FewAccounts: -1}).FilteredSlotDays(ctx, revenue.Filter{Principal: "花间"}, from, from)
+	require.NoError(t, err)
+	sqls, _ := tracer.take()
+	require.NotContains(t, strings.Join(sqls, "\n"), "revenue_principal_rollup")
+}
