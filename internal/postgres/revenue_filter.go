@@ -226,13 +226,27 @@ func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, 
 // FilteredRanks is FilteredTop and FilteredMovers at once, what the
 // dashboard shows: from the vectors, the selected accounts' positions and
 // the vectors at the ranges' ends are read once for both; a few accounts
-// (fewSelected) are summed from their rows instead.
+// (fewSelected) are summed from their rows instead. A principal every
+// authorizer's name holds selects them all (the database holds one
+// platform's: see slotOnly).
 func (s *RevenueStore) FilteredRanks(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
 	if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
 		if err != nil {
 			return nil, nil, err
 		}
 		return s.fewRanks(ctx, ids, f.Slot, from, to, prevFrom, prevTo, limit)
+	}
+	if f.Principal != "" && f.State == "" {
+		// A part of every name (公司) ranks every position, as a slot
+		// alone does, instead of reading every account's.
+		var everyone bool
+		if err := s.Pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM authorizers WHERE strpos(principal_name, $1) = 0)`,
+			f.Principal).Scan(&everyone); err != nil {
+			return nil, nil, err
+		}
+		if everyone {
+			f.Principal = ""
+		}
 	}
 	top, movers, err := s.FilteredRanksVectors(ctx, f, from, to, prevFrom, prevTo, limit)
 	if !errors.Is(err, errNotBuilt) {
