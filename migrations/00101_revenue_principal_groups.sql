@@ -9,7 +9,8 @@
 -- accounts), each with its group's canonical text (canon): texts that
 -- select the same accounts share a group. revenue_principal_members lists a
 -- group's accounts, those whose principal holds its canon, and
--- revenue_principal_rollup sums their slot rows per group, day and slot.
+-- revenue_principal_rollup sums their slot rows per group, state, day and
+-- slot.
 -- An authorizer added, removed or renamed only records its appid in
 -- revenue_principal_moves (triggers below); while any is recorded, reads
 -- read the rows as before, and the fold (every ten seconds, and first in
@@ -27,8 +28,12 @@ CREATE TABLE revenue_principal_members (
     PRIMARY KEY (appid, canon)
 );
 
+-- Per state too (the state each account is counted under in
+-- revenue_state_members, moved with it by the states' fold), so that a
+-- principal and a state read their sums as a state alone does.
 CREATE TABLE revenue_principal_rollup (
     canon      text   NOT NULL,
+    state      text   NOT NULL,
     day        date   NOT NULL,
     slot       text   NOT NULL,
     slot_rows  bigint NOT NULL,
@@ -36,7 +41,7 @@ CREATE TABLE revenue_principal_rollup (
     exposure   bigint NOT NULL,
     clicks     bigint NOT NULL,
     income_fen bigint NOT NULL,
-    PRIMARY KEY (canon, day, slot)
+    PRIMARY KEY (canon, state, day, slot)
 );
 
 -- The days whose sums are stale: a pull's finish records the days it

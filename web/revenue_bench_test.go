@@ -120,6 +120,8 @@ func BenchmarkRevenueDashboard(b *testing.B) {
 		// One company's name, whole: what staff look up (gen gives it about
 		// one account in 36,000).
 		{"principal-one", revenue.Filter{Principal: benchPrincipal}, "&principal=" + url.QueryEscape(benchPrincipal)},
+		// A principal and a state together.
+		{"principal-sixth-never", revenue.Filter{Principal: "深圳", State: "never"}, "&principal=%E6%B7%B1%E5%9C%B3&state=never"},
 		{"state", revenue.Filter{State: "never"}, "&state=never"},
 		{"state-open", revenue.Filter{State: "open"}, "&state=open"},
 		{"state-open-slot", revenue.Filter{State: "open", Slot: wechat.SlotBanner}, "&state=open&slot=" + wechat.SlotBanner},

@@ -33,12 +33,14 @@ import (
 // as much as looking up lookupLimit), then the smallest.
 const principalMembersPerAccount = 16
 
-// principalRollupDays is FilteredSlotDays for a principal alone (maybe
-// with a slot) when its text is kept, no authorizer has changed since the
-// last fold and no day of [from, to] waits to be summed again; ok is false
-// otherwise, and the caller reads the rows.
+// principalRollupDays is FilteredSlotDays for a principal (maybe with a
+// state or a slot) when its text is kept, no authorizer has changed since
+// the last fold and no day of [from, to] waits to be summed again; ok is
+// false otherwise, and the caller reads the rows. With a state, the sums
+// are corrected for the group's accounts whose state changed since the
+// states' fold, as a state alone is (stateFigures).
 func (s *RevenueStore) principalRollupDays(ctx context.Context, f revenue.Filter, from, to time.Time) (days []revenue.SlotDay, ok bool, err error) {
-	if f.Principal == "" || f.State != "" || s.FewAccounts < 0 {
+	if f.Principal == "" || s.FewAccounts < 0 {
 		return nil, false, nil
 	}
 	var canon string
@@ -52,10 +54,14 @@ func (s *RevenueStore) principalRollupDays(ctx context.Context, f revenue.Filter
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := s.Pool.Query(ctx, `
-		SELECT day, slot, req_succ, exposure, clicks, income_fen FROM revenue_principal_rollup
-		WHERE canon = $1 AND ($2::text = '' OR slot = $2::text) AND day BETWEEN $3::date AND $4::date
-		ORDER BY day, slot`, canon, f.Slot, dateText(from), dateText(to))
+	q, args := stateFigures(true), stateArgs(f, from, to, canon)
+	if f.State == "" {
+		q, args = `
+			SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen) FROM revenue_principal_rollup
+			WHERE canon = $1 AND ($2::text = '' OR slot = $2::text) AND day BETWEEN $3::date AND $4::date
+			GROUP BY day, slot ORDER BY day, slot`, []any{canon, f.Slot, dateText(from), dateText(to)}
+	}
+	rows, err := s.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -147,11 +153,7 @@ func (s *RevenueStore) choosePrincipals(ctx context.Context, tx pgx.Tx) error {
 			WHERE NOT EXISTS (SELECT 1 FROM revenue_principal_members m WHERE m.canon = c.canon)`, []any{canons}},
 		{`INSERT INTO revenue_principal_members (appid, canon)
 			SELECT a.appid, c.canon FROM new_principals c JOIN authorizers a ON strpos(a.principal_name, c.canon) > 0`, nil},
-		{`INSERT INTO revenue_principal_rollup (canon, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-			SELECT m.canon, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
-			FROM revenue_slot_daily r JOIN revenue_principal_members m ON m.appid = r.appid
-			WHERE m.canon IN (SELECT canon FROM new_principals)
-			GROUP BY m.canon, r.day, r.slot`, nil},
+		{principalSums + `WHERE m.canon IN (SELECT canon FROM new_principals) GROUP BY 1, 2, 3, 4`, nil},
 		{`DROP TABLE new_principals`, nil},
 	})
 }
@@ -231,16 +233,17 @@ func foldPrincipalMoves(ctx context.Context, tx pgx.Tx) error {
 		// The days an account has rows are its days in
 		// revenue_account_daily; the rows, by the primary key (OFFSET 0:
 		// see stateFigures).
-		{`INSERT INTO revenue_principal_rollup AS s (canon, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-		SELECT c.canon, a.day, r.slot, sum(c.sign), sum(c.sign * r.req_succ), sum(c.sign * r.exposure),
-		       sum(c.sign * r.clicks), sum(c.sign * r.income_fen)
+		{`INSERT INTO revenue_principal_rollup AS s (canon, state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+		SELECT c.canon, coalesce(sm.state, 'never'), a.day, r.slot, sum(c.sign), sum(c.sign * r.req_succ),
+		       sum(c.sign * r.exposure), sum(c.sign * r.clicks), sum(c.sign * r.income_fen)
 		FROM principal_changes c
+		LEFT JOIN revenue_state_members sm ON sm.appid = c.appid
 		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = c.appid OFFSET 0) a
 		CROSS JOIN LATERAL (
 			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
 			WHERE day = a.day AND appid = c.appid OFFSET 0) r
-		GROUP BY c.canon, a.day, r.slot
-		ON CONFLICT (canon, day, slot) DO UPDATE SET
+		GROUP BY 1, 2, 3, 4
+		ON CONFLICT (canon, state, day, slot) DO UPDATE SET
 		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
 		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
 		  income_fen = s.income_fen + excluded.income_fen`, nil},
@@ -251,6 +254,16 @@ func foldPrincipalMoves(ctx context.Context, tx pgx.Tx) error {
 		{`DROP TABLE principal_changes`, nil},
 	})
 }
+
+// principalSums sums the slot rows joined to the groups' members (m) per
+// group, the state each account is counted under (as in the per-state
+// rollup), day and slot; the caller adds the rows' condition and GROUP BY.
+const principalSums = `
+	INSERT INTO revenue_principal_rollup (canon, state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+	SELECT m.canon, coalesce(sm.state, 'never'), r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
+	FROM revenue_slot_daily r JOIN revenue_principal_members m ON m.appid = r.appid
+	LEFT JOIN revenue_state_members sm ON sm.appid = r.appid
+	`
 
 // principalDaysAtOnce is the most days one fold sums again: about three
 // seconds each at 100,000 accounts, so a backfill's months are summed a
@@ -282,10 +295,6 @@ func sumPrincipalDays(ctx context.Context, tx pgx.Tx) (int, error) {
 	}
 	return len(days), runSteps(ctx, tx, []sqlStep{
 		{`DELETE FROM revenue_principal_rollup WHERE day = ANY($1::date[])`, []any{days}},
-		{`INSERT INTO revenue_principal_rollup (canon, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-		SELECT m.canon, r.day, r.slot, count(*), sum(r.req_succ), sum(r.exposure), sum(r.clicks), sum(r.income_fen)
-		FROM revenue_slot_daily r JOIN revenue_principal_members m ON m.appid = r.appid
-		WHERE r.day = ANY($1::date[])
-		GROUP BY m.canon, r.day, r.slot`, []any{days}},
+		{principalSums + `WHERE r.day = ANY($1::date[]) GROUP BY 1, 2, 3, 4`, []any{days}},
 	})
 }

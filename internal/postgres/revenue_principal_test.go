@@ -52,6 +52,9 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 	// 2025-12-01 – 2026-03-10).
 	_, days := fold()
 	require.Equal(t, 100, days)
+	// The fixtures' states, folded.
+	_, err := s.FoldStateMoves(ctx)
+	require.NoError(t, err)
 	now := func() time.Time { return day(t, "2026-03-11").Add(10 * time.Hour) }
 	svc := &revenue.Service{Store: s, ComponentAppID: "wxcomp", Now: now}
 	scan := &revenue.Service{Store: &postgres.RevenueStore{Pool: base, ComponentAppID: "wxcomp", FewAccounts: -1}, ComponentAppID: "wxcomp", Now: now}
@@ -76,7 +79,7 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 		t.Helper()
 		for _, f := range filters {
 			for _, r := range [][2]time.Time{{}, {day(t, "2025-12-20"), day(t, "2026-03-05")}} {
-				name := step + " " + f.Principal + " " + f.Slot + " " + r[0].Format(time.DateOnly)
+				name := step + " " + f.Principal + " " + f.State + " " + f.Slot + " " + r[0].Format(time.DateOnly)
 				want, err := scan.DashboardFor(ctx, r[0], r[1], f)
 				require.NoError(t, err)
 				require.NotZero(t, want.Totals.Income, name)
@@ -85,14 +88,19 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, want, got, name)
 				sqls, _ := tracer.take()
+				// The chart's and the periods' days: from the sums (and,
+				// with a state, the rows of the accounts moved since the
+				// states' fold), or from every selected account's rows.
 				var rollup, rows bool
 				for _, sql := range sqls {
-					if strings.Contains(sql, "GROUP BY day, slot") || strings.Contains(sql, "FROM revenue_principal_rollup") {
-						rollup = rollup || strings.Contains(sql, "revenue_principal_rollup")
-						rows = rows || strings.Contains(sql, "revenue_slot_daily")
+					switch {
+					case strings.Contains(sql, "revenue_principal_rollup"):
+						rollup = true
+					case strings.Contains(sql, "GROUP BY day, slot") && strings.Contains(sql, "revenue_slot_daily"):
+						rows = true
 					}
 				}
-				if f.Principal == "有限公司" {
+				if f.Principal == "有限公司" && f.State == "" {
 					// Every name holds it: the ranking reads no position.
 					require.NotContains(t, strings.Join(sqls, "\n"), "coalesce(array_agg(p.pos)", name)
 				}
@@ -103,11 +111,21 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 	}
 	flower := []revenue.Filter{{Principal: "花间"}, {Principal: "花间", Slot: wechat.SlotRewardVideo}, {Principal: "有限公司"}}
 	check("chosen", flower, true)
-	// With a state the selection is no group's.
-	check("with a state", []revenue.Filter{{Principal: "花间", State: "open"}}, false)
+	// With a state: the group's accounts in the state, corrected for those
+	// whose state changed since the states' fold, until it.
+	withState := []revenue.Filter{{Principal: "花间", State: "open"}, {Principal: "花间", State: "never", Slot: wechat.SlotBanner}, {Principal: "有限公司", State: "open"}}
+	check("with a state", withState, true)
+	_, err = base.Exec(ctx, `UPDATE authorizer_state SET state = CASE WHEN state = 'open' THEN 'never' ELSE 'open' END
+		WHERE appid IN ('wxm08', 'wxm12', 'wxm13')`)
+	require.NoError(t, err)
+	check("states changed, not folded", withState, true)
+	n, err := s.FoldStateMoves(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	check("states changed, folded", append(withState, flower...), true)
 
 	// wxm02 (花间) is renamed 山川: until the fold, 花间 scans.
-	_, err := base.Exec(ctx, `UPDATE authorizers SET principal_name = '山川有限公司' WHERE appid = 'wxm02'`)
+	_, err = base.Exec(ctx, `UPDATE authorizers SET principal_name = '山川有限公司' WHERE appid = 'wxm02'`)
 	require.NoError(t, err)
 	check("renamed, not folded", flower, false)
 	moved, _ := fold()
@@ -138,7 +156,7 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 	}
 	require.NoError(t, s.ReplaceAccountDays(ctx, "wxa_later", from, day(t, "2026-03-10"), rows))
 	require.NoError(t, s.RebuildSlotRollup(ctx, from, day(t, "2026-03-10"), nil))
-	added := []revenue.Filter{{Principal: "花"}, {Principal: "有限公司"}}
+	added := []revenue.Filter{{Principal: "花"}, {Principal: "有限公司"}, {Principal: "花", State: "open"}, {Principal: "有限公司", State: "never"}}
 	check("added, not summed", added, false)
 	moved, days = fold()
 	require.Equal(t, [2]int{0, 38}, [2]int{moved, days})

@@ -38,42 +38,49 @@ func stateOnly(f revenue.Filter) bool {
 // (revenue_slot_daily has no index by account); OFFSET 0 keeps the lookup
 // a subquery run once per account and day, so the planner cannot trade it
 // for a scan of the range's partitions, which it would where they are
-// small.
-const stateFigures = `
+// small. With canon, of the accounts of the kept principals' group $6 in
+// the state, from their rollup (revenue_principal.go).
+func stateFigures(canon bool) string {
+	rollup, members := `revenue_state_rollup WHERE`, ``
+	if canon {
+		rollup = `revenue_principal_rollup WHERE canon = $6::text AND`
+		members = ` AND mv.appid IN (SELECT appid FROM revenue_principal_members WHERE canon = $6::text)`
+	}
+	return `
 	WITH moved AS MATERIALIZED (
 		SELECT mv.appid, CASE WHEN coalesce(st.state, 'never') = $1::text THEN 1 ELSE -1 END AS sign
 		FROM (SELECT DISTINCT appid FROM revenue_state_moves) mv
 		LEFT JOIN revenue_state_members m ON m.appid = mv.appid
 		LEFT JOIN authorizer_state st ON st.appid = mv.appid
 		WHERE coalesce(m.state, 'never') <> coalesce(st.state, 'never')
-		  AND $1::text IN (coalesce(m.state, 'never'), coalesce(st.state, 'never'))),
+		  AND $1::text IN (coalesce(m.state, 'never'), coalesce(st.state, 'never'))` + members + `),
 	figures AS (
 		SELECT day, slot, slot_rows, req_succ, exposure, clicks, income_fen
-		FROM revenue_state_rollup
-		WHERE state = $1::text AND ($2::text = '' OR slot = $2::text) AND day BETWEEN $3::date AND $4::date
+		FROM ` + rollup + ` state = $1::text AND ($2::text = '' OR slot = $2::text) AND day BETWEEN $3::date AND $4::date
 		UNION ALL
 		SELECT r.day, r.slot, mv.sign, mv.sign * r.req_succ, mv.sign * r.exposure, mv.sign * r.clicks, mv.sign * r.income_fen
 		FROM moved mv CROSS JOIN unnest($5::date[]) AS d(day)
 		CROSS JOIN LATERAL (
 			SELECT day, slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
 			WHERE day = d.day AND appid = mv.appid AND ($2::text = '' OR slot = $2::text)
-			OFFSET 0) r)`
+			OFFSET 0) r)
+	SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+	FROM figures GROUP BY day, slot HAVING sum(slot_rows) > 0 ORDER BY day, slot`
+}
 
-// stateArgs are stateFigures' parameters.
-func stateArgs(f revenue.Filter, from, to time.Time) []any {
+// stateArgs are stateFigures' parameters, and then more.
+func stateArgs(f revenue.Filter, from, to time.Time, more ...any) []any {
 	var days []string
 	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
 		days = append(days, dateText(d))
 	}
-	return []any{f.State, f.Slot, dateText(from), dateText(to), days}
+	return append([]any{f.State, f.Slot, dateText(from), dateText(to), days}, more...)
 }
 
 // stateRollupSlotDays is FilteredSlotDays for a state (and maybe a slot)
 // of every principal.
 func (s *RevenueStore) stateRollupSlotDays(ctx context.Context, f revenue.Filter, from, to time.Time) ([]revenue.SlotDay, error) {
-	rows, err := s.Pool.Query(ctx, stateFigures+`
-		SELECT day, slot, sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
-		FROM figures GROUP BY day, slot HAVING sum(slot_rows) > 0 ORDER BY day, slot`, stateArgs(f, from, to)...)
+	rows, err := s.Pool.Query(ctx, stateFigures(false), stateArgs(f, from, to)...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +170,28 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM revenue_state_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, was); err != nil {
+		return 0, err
+	}
+	// The same rows, under each kept principal the account is counted in.
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO revenue_principal_rollup AS s (canon, state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+		SELECT pm.canon, x.state, a.day, r.slot, sum(x.sign), sum(x.sign * r.req_succ), sum(x.sign * r.exposure),
+		       sum(x.sign * r.clicks), sum(x.sign * r.income_fen)
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS f(appid, was, now)
+		JOIN revenue_principal_members pm ON pm.appid = f.appid
+		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = f.appid OFFSET 0) a
+		CROSS JOIN LATERAL (
+			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
+			WHERE day = a.day AND appid = f.appid OFFSET 0) r
+		CROSS JOIN LATERAL (VALUES (f.was, -1), (f.now, 1)) AS x(state, sign)
+		GROUP BY pm.canon, x.state, a.day, r.slot
+		ON CONFLICT (canon, state, day, slot) DO UPDATE SET
+		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
+		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
+		  income_fen = s.income_fen + excluded.income_fen`, apps, was, now); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM revenue_principal_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, was); err != nil {
 		return 0, err
 	}
 	_, err = tx.Exec(ctx, `
