@@ -33,7 +33,7 @@ const RevenueStateFoldEvery = 10 * time.Second
 func RevenueStateFold(every time.Duration, moves StateMoves) Schedule {
 	return Schedule{
 		Name:        "revenue_state_fold",
-		Description: "Carry accounts' state changes, authorizers added or renamed and days pulled into the revenue figures per state and per principal",
+		Description: "Carry state changes, new or renamed authorizers, and pulled days into the revenue figures by state and principal",
 		Every:       every,
 		Do: func(ctx context.Context, _ *Client) (string, error) {
 			n, err := moves.FoldStateMoves(ctx)

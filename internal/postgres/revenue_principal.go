@@ -87,6 +87,11 @@ func (s *RevenueStore) ChoosePrincipals(ctx context.Context) (terms, groups int,
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
 			return err
 		}
+		// A new group sums every stored day: hashed in memory, not sorted
+		// on disk.
+		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+monthlyWorkMem+"'"); err != nil {
+			return err
+		}
 		if err := s.choosePrincipals(ctx, tx); err != nil {
 			return err
 		}
