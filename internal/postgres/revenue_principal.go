@@ -235,23 +235,13 @@ func foldPrincipalMoves(ctx context.Context, tx pgx.Tx) error {
 		LEFT JOIN authorizers a ON a.appid = t.appid
 		LEFT JOIN revenue_principal_members m ON m.appid = t.appid AND m.canon = g.canon
 		WHERE (m.appid IS NOT NULL) <> coalesce(strpos(a.principal_name, g.canon) > 0, false)`, []any{taken}},
-		// The days an account has rows are its days in
-		// revenue_account_daily; the rows, by the primary key (OFFSET 0:
-		// see stateFigures).
 		{`INSERT INTO revenue_principal_rollup AS s (canon, state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
 		SELECT c.canon, coalesce(sm.state, 'never'), a.day, r.slot, sum(c.sign), sum(c.sign * r.req_succ),
 		       sum(c.sign * r.exposure), sum(c.sign * r.clicks), sum(c.sign * r.income_fen)
 		FROM principal_changes c
-		LEFT JOIN revenue_state_members sm ON sm.appid = c.appid
-		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = c.appid OFFSET 0) a
-		CROSS JOIN LATERAL (
-			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
-			WHERE day = a.day AND appid = c.appid OFFSET 0) r
+		LEFT JOIN revenue_state_members sm ON sm.appid = c.appid ` + accountRows("c.appid") + `
 		GROUP BY 1, 2, 3, 4
-		ON CONFLICT (canon, state, day, slot) DO UPDATE SET
-		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
-		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
-		  income_fen = s.income_fen + excluded.income_fen`, nil},
+		ON CONFLICT (canon, state, day, slot) DO UPDATE SET ` + addedSums, nil},
 		{`DELETE FROM revenue_principal_rollup WHERE slot_rows = 0 AND canon IN (SELECT canon FROM principal_changes)`, nil},
 		{`DELETE FROM revenue_principal_members m USING principal_changes c
 		WHERE c.sign < 0 AND m.appid = c.appid AND m.canon = c.canon`, nil},

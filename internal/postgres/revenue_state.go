@@ -109,6 +109,24 @@ func (s *RevenueStore) FoldStateMoves(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// accountRows joins every slot row (r) of the account appid (a column of
+// the query it joins): its days are its days in revenue_account_daily
+// (written with them), found by its index by account; the rows, by the
+// primary key (OFFSET 0: see stateFigures).
+func accountRows(appid string) string {
+	return `
+		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = ` + appid + ` OFFSET 0) a
+		CROSS JOIN LATERAL (
+			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
+			WHERE day = a.day AND appid = ` + appid + ` OFFSET 0) r`
+}
+
+// addedSums adds the excluded row's sums to the rollup row s, for an
+// INSERT … ON CONFLICT DO UPDATE SET of signed changes.
+const addedSums = `slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
+		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
+		  income_fen = s.income_fen + excluded.income_fen`
+
 // foldStateMoves moves each moved account's rows (every day) from the
 // rollup of the state it is counted under to that of its state now, and
 // counts it there; the caller holds the rollups' lock. It returns how
@@ -149,49 +167,28 @@ func foldStateMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 	if len(apps) == 0 {
 		return 0, nil
 	}
-	// The days an account has rows are its days in revenue_account_daily
-	// (written with them), found by its index by account; the rows, by the
-	// primary key (OFFSET 0: see stateFigures).
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO revenue_state_rollup AS s (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-		SELECT x.state, a.day, r.slot, sum(x.sign), sum(x.sign * r.req_succ), sum(x.sign * r.exposure),
-		       sum(x.sign * r.clicks), sum(x.sign * r.income_fen)
-		FROM unnest($1::text[], $2::text[], $3::text[]) AS f(appid, was, now)
-		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = f.appid OFFSET 0) a
-		CROSS JOIN LATERAL (
-			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
-			WHERE day = a.day AND appid = f.appid OFFSET 0) r
-		CROSS JOIN LATERAL (VALUES (f.was, -1), (f.now, 1)) AS x(state, sign)
-		GROUP BY x.state, a.day, r.slot
-		ON CONFLICT (state, day, slot) DO UPDATE SET
-		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
-		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
-		  income_fen = s.income_fen + excluded.income_fen`, apps, was, now); err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM revenue_state_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, was); err != nil {
-		return 0, err
-	}
-	// The same rows, under each kept principal the account is counted in.
-	if _, err := tx.Exec(ctx, `
+	// Each moved account's rows, read once, taken from the state it was
+	// counted under and added to its state now, in the per-state rollup
+	// and in each kept principal's group it belongs to.
+	if err := runSteps(ctx, tx, []sqlStep{
+		{`WITH moved_rows AS MATERIALIZED (
+			SELECT f.appid, x.state, a.day, r.slot, x.sign, x.sign * r.req_succ AS req_succ, x.sign * r.exposure AS exposure,
+			       x.sign * r.clicks AS clicks, x.sign * r.income_fen AS income_fen
+			FROM unnest($1::text[], $2::text[], $3::text[]) AS f(appid, was, now) ` + accountRows("f.appid") + `
+			CROSS JOIN LATERAL (VALUES (f.was, -1), (f.now, 1)) AS x(state, sign)),
+		states AS (
+			INSERT INTO revenue_state_rollup AS s (state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
+			SELECT state, day, slot, sum(sign), sum(req_succ), sum(exposure), sum(clicks), sum(income_fen)
+			FROM moved_rows GROUP BY state, day, slot
+			ON CONFLICT (state, day, slot) DO UPDATE SET ` + addedSums + `)
 		INSERT INTO revenue_principal_rollup AS s (canon, state, day, slot, slot_rows, req_succ, exposure, clicks, income_fen)
-		SELECT pm.canon, x.state, a.day, r.slot, sum(x.sign), sum(x.sign * r.req_succ), sum(x.sign * r.exposure),
-		       sum(x.sign * r.clicks), sum(x.sign * r.income_fen)
-		FROM unnest($1::text[], $2::text[], $3::text[]) AS f(appid, was, now)
-		JOIN revenue_principal_members pm ON pm.appid = f.appid
-		CROSS JOIN LATERAL (SELECT day FROM revenue_account_daily WHERE appid = f.appid OFFSET 0) a
-		CROSS JOIN LATERAL (
-			SELECT slot, req_succ, exposure, clicks, income_fen FROM revenue_slot_daily
-			WHERE day = a.day AND appid = f.appid OFFSET 0) r
-		CROSS JOIN LATERAL (VALUES (f.was, -1), (f.now, 1)) AS x(state, sign)
-		GROUP BY pm.canon, x.state, a.day, r.slot
-		ON CONFLICT (canon, state, day, slot) DO UPDATE SET
-		  slot_rows = s.slot_rows + excluded.slot_rows, req_succ = s.req_succ + excluded.req_succ,
-		  exposure = s.exposure + excluded.exposure, clicks = s.clicks + excluded.clicks,
-		  income_fen = s.income_fen + excluded.income_fen`, apps, was, now); err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM revenue_principal_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, was); err != nil {
+		SELECT pm.canon, m.state, m.day, m.slot, sum(m.sign), sum(m.req_succ), sum(m.exposure), sum(m.clicks), sum(m.income_fen)
+		FROM moved_rows m JOIN revenue_principal_members pm ON pm.appid = m.appid
+		GROUP BY 1, 2, 3, 4
+		ON CONFLICT (canon, state, day, slot) DO UPDATE SET ` + addedSums, []any{apps, was, now}},
+		{`DELETE FROM revenue_state_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, []any{was}},
+		{`DELETE FROM revenue_principal_rollup WHERE state = ANY($1::text[]) AND slot_rows = 0`, []any{was}},
+	}); err != nil {
 		return 0, err
 	}
 	_, err = tx.Exec(ctx, `
