@@ -226,15 +226,22 @@ func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, 
 // FilteredRanks is FilteredTop and FilteredMovers at once, what the
 // dashboard shows: from the vectors, the selected accounts' positions and
 // the vectors at the ranges' ends are read once for both; a few accounts
-// (fewSelected) are summed from their rows instead. A principal every
+// (fewSelected) are summed from their rows instead, unless their principal
+// is kept (principalKept). A principal every
 // authorizer's name holds selects them all (the database holds one
 // platform's: see slotOnly).
 func (s *RevenueStore) FilteredRanks(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
-	if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
-		if err != nil {
-			return nil, nil, err
+	kept, err := s.principalKept(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !kept {
+		if ids, few, err := s.fewSelected(ctx, f); err != nil || few {
+			if err != nil {
+				return nil, nil, err
+			}
+			return s.fewRanks(ctx, ids, f.Slot, from, to, prevFrom, prevTo, limit)
 		}
-		return s.fewRanks(ctx, ids, f.Slot, from, to, prevFrom, prevTo, limit)
 	}
 	if f.Principal != "" && f.State == "" {
 		// A part of every name (公司) ranks every position, as a slot

@@ -11,9 +11,10 @@ import (
 	"github.com/trafficmaster/trafficmaster/internal/revenue"
 )
 
-// A principal that selects more than a few accounts (FewAccounts) reads
-// sums kept for it (migration 00101) instead of looking up its accounts'
-// days one by one or scanning every account's slot rows of the days shown.
+// A principal that selects more than a few accounts (defaultKeptFrom)
+// reads sums kept for it (migration 00101) instead of looking up its
+// accounts' days one by one or scanning every account's slot rows of the
+// days shown.
 // Any part of a name can be typed, but only the parts held by many
 // principals select that many accounts: at 100,000 accounts, a few hundred
 // groups of them (a city, a brand, a city's brand, a number's first digits,
@@ -32,6 +33,24 @@ import (
 // time they save: the most accounts to look up first (a scan costs about
 // as much as looking up lookupLimit), then the smallest.
 const principalMembersPerAccount = 16
+
+// defaultKeptFrom: the parts held by the principals of more than this many
+// accounts are kept (FewAccounts when fewer). A principal of a few dozen
+// accounts, looked up, reads every one of their days: on a year of slot
+// rows, 62 accounts over 300 days took 0.9 s (BENCHMARKS.md).
+const defaultKeptFrom = 20
+
+// principalKept reports whether f's principal is one of the kept texts:
+// its top and movers are ranked from the vectors, however few its
+// accounts, since its days come from its sums, not from its rows.
+func (s *RevenueStore) principalKept(ctx context.Context, f revenue.Filter) (bool, error) {
+	if f.Principal == "" || s.FewAccounts < 0 {
+		return false, nil
+	}
+	var kept bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revenue_principal_terms WHERE term = $1)`, f.Principal).Scan(&kept)
+	return kept, err
+}
 
 // principalRollupDays is FilteredSlotDays for a principal (maybe with a
 // state or a slot) when its text is kept, no authorizer has changed since
@@ -101,7 +120,7 @@ func (s *RevenueStore) ChoosePrincipals(ctx context.Context) (terms, groups int,
 }
 
 // choosePrincipals keeps the texts held by the principals of more than
-// FewAccounts accounts, grouped by the accounts they select (a group's
+// defaultKeptFrom accounts (FewAccounts when fewer), grouped by the accounts they select (a group's
 // canon is its shortest text), as many groups as principalMembersPerAccount
 // allows; the caller holds the rollups' lock. A group kept before keeps its
 // sums; a new one is summed over every day stored, a group no longer kept
@@ -115,8 +134,8 @@ func (s *RevenueStore) choosePrincipals(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	// Every part of every distinct name once per name, then the parts of
-	// more than FewAccounts accounts and the names holding each: parts held
-	// by the same names select the same accounts.
+	// more than defaultKeptFrom accounts and the names holding each: parts
+	// held by the same names select the same accounts.
 	rows, err := tx.Query(ctx, `
 		WITH names AS (
 			SELECT principal_name AS name, count(*) AS n FROM authorizers WHERE principal_name <> '' GROUP BY 1),
@@ -134,7 +153,7 @@ func (s *RevenueStore) choosePrincipals(ctx context.Context, tx pgx.Tx) error {
 				FROM grouped WHERE term = canon) g
 			WHERE members <= $3 * (SELECT count(*) FROM authorizers))
 		SELECT g.term, g.canon FROM grouped g JOIN kept USING (canon)`,
-		cmp.Or(s.FewAccounts, defaultFewAccounts), lookup, principalMembersPerAccount)
+		min(cmp.Or(s.FewAccounts, defaultFewAccounts), defaultKeptFrom), lookup, principalMembersPerAccount)
 	if err != nil {
 		return err
 	}

@@ -111,6 +111,27 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 	}
 	flower := []revenue.Filter{{Principal: "花间"}, {Principal: "花间", Slot: wechat.SlotRewardVideo}, {Principal: "有限公司"}}
 	check("chosen", flower, true)
+	// A principal of a few accounts (at most FewAccounts, looked up by a
+	// store that did not choose) whose part is kept reads its sums, and
+	// ranks from the vectors rather than from its accounts' rows.
+	few := &revenue.Service{Store: &postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomp"}, ComponentAppID: "wxcomp", Now: now}
+	for _, f := range flower[:2] {
+		want, err := scan.DashboardFor(ctx, time.Time{}, time.Time{}, f)
+		require.NoError(t, err)
+		tracer.take()
+		got, err := few.DashboardFor(ctx, time.Time{}, time.Time{}, f)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "few %+v", f)
+		sqls, _ := tracer.take()
+		read := strings.Join(sqls, "\n")
+		require.Contains(t, read, "revenue_principal_rollup", "few %+v", f)
+		require.Contains(t, read, "revenue_rank_vectors", "few %+v", f)
+		if f.Slot == "" {
+			// (With a slot, the ranked accounts' days of the slot give
+			// their other figures, as for every ranking of a slot.)
+			require.NotContains(t, read, "revenue_slot_daily", "few %+v", f)
+		}
+	}
 	// With a state: the group's accounts in the state, corrected for those
 	// whose state changed since the states' fold, until it.
 	withState := []revenue.Filter{{Principal: "花间", State: "open"}, {Principal: "花间", State: "never", Slot: wechat.SlotBanner}, {Principal: "有限公司", State: "open"}}
