@@ -227,9 +227,8 @@ func (s *RevenueStore) FilteredTop(ctx context.Context, f revenue.Filter, from, 
 // dashboard shows: from the vectors, the selected accounts' positions and
 // the vectors at the ranges' ends are read once for both; a few accounts
 // (fewSelected) are summed from their rows instead, unless their principal
-// is kept (principalKept). A principal every
-// authorizer's name holds selects them all (the database holds one
-// platform's: see slotOnly).
+// is kept (principalKept). A principal every authorizer's name holds
+// selects them all (the database holds one platform's: see slotOnly).
 func (s *RevenueStore) FilteredRanks(ctx context.Context, f revenue.Filter, from, to, prevFrom, prevTo time.Time, limit int) ([]revenue.AccountFigures, []revenue.Mover, error) {
 	kept, err := s.principalKept(ctx, f)
 	if err != nil {
