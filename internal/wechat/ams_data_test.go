@@ -174,6 +174,61 @@ func TestProviderDataMatchesTheSimulator(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// The provider-wide replies are kept between the pages a client reads; every
+// change they depend on shows in the next read: the clock's hour (yesterday's
+// revisions), an account opened, an account removed.
+func TestProviderRepliesFollowEveryChange(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.at(t, time.Date(2026, 1, 20, 5, 30, 0, 0, cst))
+	since := time.Date(2025, 12, 1, 0, 0, 0, 0, cst)
+	first, _, _ := e.withData(t, since)
+	const start, end = "2026-01-01", "2026-01-19"
+	const half1, half2 = "2026-01-01", "2026-01-15"
+	read := func(msg string) (int64, map[string]bool) {
+		t.Helper()
+		var income int64
+		apps := map[string]bool{}
+		for page := 1; ; page++ {
+			r, err := e.client.GetAgencyAdsDetail(ctx, e.ctok, wechat.StatQuery{Page: page, PageSize: 2, StartDate: start, EndDate: end})
+			require.NoError(t, err)
+			for _, d := range r.List {
+				income += int64(d.Total().Income)
+				apps[d.AppID] = true
+			}
+			if page*2 >= int(r.TotalNum) {
+				break
+			}
+		}
+		cover := e.sim.ProviderTotals(start, end, wechat.SlotCover).Income
+		assert.Equal(t, e.sim.ProviderTotals(start, end, "").Income-cover, income, msg)
+		sett, err := e.client.GetAgencySettledRevenue(ctx, e.ctok, half1, half2, 1, 10)
+		require.NoError(t, err)
+		assert.Equal(t, e.sim.ProviderTotals(half1, half2, "").AgencyIncome, int64(sett.RevenueAll), msg)
+		return income, apps
+	}
+
+	early, _ := read("at 05:30, yesterday unknown")
+	e.at(t, time.Date(2026, 1, 20, 8, 0, 0, 0, cst))
+	morning, _ := read("at 08:00, yesterday's first figures")
+	assert.Greater(t, morning, early, "a new hour revises yesterday")
+
+	for range 10 {
+		appID, _ := e.authorize(t, true)
+		read("authorized, not open")
+		e.sim.MarkOpened(appID, since)
+		_, apps := read("opened")
+		if e.sim.SlotTotals(appID, start, end, "").Exposure > 0 {
+			assert.True(t, apps[appID], "an account opened since the last read")
+			break
+		}
+	}
+
+	e.sim.RemoveAuthorizer(first)
+	_, apps := read("removed")
+	assert.False(t, apps[first], "an account removed since the last read")
+}
+
 // The split follows the ratio in effect each day: a confirmed change applies from that day on.
 func TestIncomeSplitFollowsTheRatioInEffect(t *testing.T) {
 	e := newEnv(t, nil)

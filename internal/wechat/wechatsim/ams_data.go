@@ -446,6 +446,13 @@ func (s *Sim) agencyAdsStat(body map[string]any) (int, map[string]any) {
 	return 0, map[string]any{"summary": metrics(sum, false), "list": list, "total_num": len(dates)}
 }
 
+// detailRow is one ad unit of one opened Mini Program, summed over a range.
+type detailRow struct {
+	appID string
+	unit  *simUnit
+	f     figures
+}
+
 // agencyAdsDetail answers get_agency_ads_detail: per unit of every opened
 // Mini Program, summed over the dates, at most 200 a page.
 func (s *Sim) agencyAdsDetail(body map[string]any) (int, map[string]any) {
@@ -456,22 +463,34 @@ func (s *Sim) agencyAdsDetail(body map[string]any) (int, map[string]any) {
 	if code := s.failedDay(s.cfg.ComponentAppID, q.from, q.to); code != 0 {
 		return code, nil
 	}
-	var rows []any
+	rows := keptOr(s, keptKey{wechat.ActionGetAgencyAdsDetail, q.from, q.to, q.slot}, func() []detailRow {
+		return s.detailRows(q.from, q.to, q.slot)
+	})
+	lo, hi := page(len(rows), q.page, q.size)
+	list := []any{}
+	for _, r := range rows[lo:hi] {
+		list = append(list, map[string]any{"ad_unit_id": r.unit.id, "ad_unit_name": r.unit.name, "appid": r.appID, "stat_item": metrics(r.f, false)})
+	}
+	return 0, map[string]any{"list": list, "total_num": len(rows)}
+}
+
+// detailRows sums every opened Mini Program's seeded units over [from, to],
+// for slot ("" for all), leaving out units without exposure. s.mu must be held.
+func (s *Sim) detailRows(from, to time.Time, slot string) []detailRow {
+	var rows []detailRow
 	for _, id := range s.openedMiniPrograms() {
 		for _, u := range s.account(id).units {
-			if !u.seeded || (q.slot != "" && u.slot != q.slot) {
+			if !u.seeded || (slot != "" && u.slot != slot) {
 				continue
 			}
 			var f figures
-			for _, d := range s.accountDays(id, q.from, q.to, u.slot) {
+			for _, d := range s.accountDays(id, from, to, u.slot) {
 				f = f.add(d.f)
 			}
-			if f.exposure == 0 {
-				continue
+			if f.exposure > 0 {
+				rows = append(rows, detailRow{id, u, f})
 			}
-			rows = append(rows, map[string]any{"ad_unit_id": u.id, "ad_unit_name": u.name, "appid": id, "stat_item": metrics(f, false)})
 		}
 	}
-	lo, hi := page(len(rows), q.page, q.size)
-	return 0, map[string]any{"list": append([]any{}, rows[lo:hi]...), "total_num": len(rows)}
+	return rows
 }

@@ -60,10 +60,6 @@ func (s *Sim) settle(appID string, from, to time.Time) []settledInterval {
 	now := s.cfg.Now().In(chinaTime)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, chinaTime)
 	provider := appID == s.cfg.ComponentAppID
-	accounts := []string{appID}
-	if provider {
-		accounts = s.openedMiniPrograms()
-	}
 	var out []settledInterval
 	for _, iv := range intervals(from, to, today) {
 		si := settledInterval{iv: iv, status: settStatus(iv, today), slots: map[string]int64{}}
@@ -71,14 +67,21 @@ func (s *Sim) settle(appID string, from, to time.Time) []settledInterval {
 		if seed(appID, iv.first.Format("200601"), fmt.Sprint(iv.order), "penalty")%6 == 0 {
 			penaltyPct = 3
 		}
-		perSlot := map[string]int64{}
-		for _, id := range accounts {
-			for _, d := range s.accountDays(id, iv.first, iv.last, "") {
-				if provider {
-					perSlot[d.slot] += d.f.agency
-				} else {
-					perSlot[d.slot] += d.f.publisher
+		var perSlot map[string]int64
+		if provider {
+			perSlot = keptOr(s, keptKey{wechat.ActionGetAgencySettledRevenue, iv.first, iv.last, ""}, func() map[string]int64 {
+				sums := map[string]int64{}
+				for _, id := range s.openedMiniPrograms() {
+					for _, d := range s.accountDays(id, iv.first, iv.last, "") {
+						sums[d.slot] += d.f.agency
+					}
 				}
+				return sums
+			})
+		} else {
+			perSlot = map[string]int64{}
+			for _, d := range s.accountDays(appID, iv.first, iv.last, "") {
+				perSlot[d.slot] += d.f.publisher
 			}
 		}
 		for _, slot := range wechat.Slots() {

@@ -140,6 +140,7 @@ func (s *Sim) account(appID string) *amsAccount {
 func (s *Sim) noteOpened(appID string, at time.Time) {
 	s.ams.init()
 	s.ams.openedAt[appID] = at
+	s.dataChanged()
 }
 
 // MarkOpened marks appID's traffic master open since at, as if it had been
@@ -202,6 +203,7 @@ func (s *Sim) ConfirmShareRatio(appID string) bool {
 	today := s.cfg.Now().In(chinaTime).Format(time.DateOnly)
 	acc.ratios = append(acc.ratios, ratioChange{from: today, ratio: *acc.pending})
 	acc.pending = nil
+	s.dataChanged()
 	return true
 }
 

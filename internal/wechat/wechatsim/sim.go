@@ -110,6 +110,8 @@ type Sim struct {
 	compIssued  int
 	authIssued  int
 	seq         int
+	dataGen     uint64              // changes the kept sums depend on (ams_kept.go)
+	keptSums    map[keptKey]keptSum // provider-wide sums between pages
 }
 
 // New validates cfg and builds a Sim.
@@ -182,6 +184,7 @@ func (s *Sim) addAuthorizer(a Authorizer) {
 		s.order = append(s.order, a.AppID)
 	}
 	s.authorizers[a.AppID] = &a
+	s.dataChanged()
 }
 
 // Authorizer returns a copy of a registered account.
@@ -202,6 +205,7 @@ func (s *Sim) RemoveAuthorizer(appID string) {
 	delete(s.authorizers, appID)
 	delete(s.latestAuth, appID)
 	s.order = slices.DeleteFunc(s.order, func(id string) bool { return id == appID })
+	s.dataChanged()
 }
 
 // Unauthorize removes the account and pushes the unauthorized event WeChat would send.
