@@ -37,9 +37,10 @@ func BenchmarkRevenuePull(b *testing.B) {
 			e.sim.MarkOpened(id, time.Now().AddDate(0, 0, -60))
 		}
 		day := time.Now().AddDate(0, 0, -2) // final figures (yesterday's are revised until noon)
-		// The simulator sums the provider's settlement over every account
-		// under its one lock: at 100,000 accounts on a loaded machine that
-		// outlasts the client's default 15 s.
+		// The simulator sums the provider-wide replies over every account
+		// under its one lock, once per range (ams_kept.go): at 100,000
+		// accounts on a loaded machine that first sum can outlast the
+		// client's default 15 s.
 		e.wc = wechat.NewClient(wechat.Config{BaseURL: e.simURL, ComponentAppID: componentAppID, ComponentAppSecret: "secret",
 			HTTPClient: &http.Client{Timeout: 2 * time.Minute}})
 		e.revTokens = warmTokens(b, e)
