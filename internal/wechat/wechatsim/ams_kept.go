@@ -24,8 +24,10 @@ type keptSum struct {
 	v    any
 }
 
-// maxKept bounds the sums kept; past it they are all dropped.
-const maxKept = 64
+// maxKept bounds the sums kept; past it they are all dropped. A client reads
+// one range's pages in a row, so a few are enough; at 100,000 accounts one
+// day's detail rows take some 30 MB.
+const maxKept = 8
 
 // dataChanged records a change that the kept sums depend on. s.mu must be held.
 func (s *Sim) dataChanged() { s.dataGen++ }
