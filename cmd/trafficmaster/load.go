@@ -32,8 +32,11 @@ of standard input), then requests each page from that many sessions at once,
 for a bounded time and count per page and level, and prints p50, p99 and
 throughput. With DATABASE_URL set, the same pages' queries are run bare (the
 session and staff lookups and the page's store queries, without HTTP or
-rendering) at the same concurrency, beside them. Only a console on this
-machine (a loopback address) is accepted as a target.`)
+rendering) at the same concurrency, beside them. At each level it first
+measures HTTP's floor: /healthz, which reads nothing and renders nothing, from
+the same sessions; "least" is the ratio a page that added nothing to that
+floor and its bare queries would reach, (floor p50 + bare p50) / bare p50.
+Only a console on this machine (a loopback address) is accepted as a target.`)
 	base := fs.String("url", "http://127.0.0.1:8080", "the console's address (loopback only)")
 	user := fs.String("user", "", "a staff member's username (viewer is enough)")
 	levels := fs.String("sessions", "1,8,32", "concurrent staff sessions, comma-separated levels")
@@ -111,7 +114,20 @@ machine (a loopback address) is accepted as a target.`)
 
 	fmt.Fprintf(e.stdout, "load against %s: %d s or %d requests per page and level at most\n\n", u.Redacted(), int(duration.Seconds()), *maxReq)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "page\tsessions\trequests\terrors\tp50 ms\tp99 ms\treq/s\tbare p50\tbare p99\tbare q/s\tp50 ratio\tp99 ratio\t")
+	fmt.Fprintln(tw, "page\tsessions\trequests\terrors\tp50 ms\tp99 ms\treq/s\tbare p50\tbare p99\tbare q/s\tp50 ratio\tp99 ratio\tleast\t")
+	// HTTP's floor at each level: the same clients, a page with no query and
+	// no rendering. No page can be faster than it plus its bare queries.
+	floors := make(map[int]time.Duration, len(ns))
+	for _, n := range ns {
+		floor := runLoad(ctx, n, *duration, *maxReq, func(ctx context.Context, i int) error {
+			return loadGet(ctx, clients[i], u, "/healthz")
+		})
+		if floor.errors > 0 {
+			return fmt.Errorf("floor (/healthz): %w", floor.firstErr)
+		}
+		floors[n] = floor.p50
+		fmt.Fprintf(tw, "floor\t%d\t%d\t0\t%.2f\t%.2f\t%.0f\t\t\t\t\t\t\t\n", n, floor.count, ms(floor.p50), ms(floor.p99), floor.rate)
+	}
 	for _, p := range pages {
 		if pick != nil && !pick.MatchString(p.name) {
 			continue
@@ -134,14 +150,15 @@ machine (a loopback address) is accepted as a target.`)
 				if bare.errors > 0 {
 					return fmt.Errorf("%s: bare queries failed: %w", p.name, bare.firstErr)
 				}
-				row += fmt.Sprintf("%.2f\t%.2f\t%.0f\t%.2f×\t%.2f×\t", ms(bare.p50), ms(bare.p99), bare.rate,
-					float64(page.p50)/float64(bare.p50), float64(page.p99)/float64(bare.p99))
+				row += fmt.Sprintf("%.2f\t%.2f\t%.0f\t%.2f×\t%.2f×\t%.2f×\t", ms(bare.p50), ms(bare.p99), bare.rate,
+					float64(page.p50)/float64(bare.p50), float64(page.p99)/float64(bare.p99),
+					float64(floors[n]+bare.p50)/float64(bare.p50))
 			} else {
-				row += "\t\t\t\t\t"
+				row += "\t\t\t\t\t\t"
 			}
 			fmt.Fprintln(tw, row)
 			if page.errors > 0 {
-				fmt.Fprintf(tw, "  first error: %v\t\t\t\t\t\t\t\t\t\t\t\t\n", page.firstErr)
+				fmt.Fprintf(tw, "  first error: %v\t\t\t\t\t\t\t\t\t\t\t\t\t\n", page.firstErr)
 			}
 			fmt.Fprintf(e.stderr, "%s at %d: %d requests\n", p.name, n, page.count)
 		}
