@@ -391,3 +391,49 @@ func explainPlan[N any](t *testing.T, pool *pgxpool.Pool, options, sql string, a
 	require.NotEmpty(t, plans, label)
 	return plans[0].Plan
 }
+
+// A dated audit page is planned for its dates every time, never prepared
+// and cached on its connection: after five runs of one range Postgres may
+// keep a generic plan, which prunes no month at planning and does not know
+// how narrow the dates are (at 50,000,000 rows one staff member's day read
+// the whole day and sorted it, 200 times slower). An undated page is
+// prepared as usual, which shows the check can see a prepared statement.
+func TestDatedAuditPagesAreNeverPrepared(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := pgtest.Pool(t).Config()
+	cfg.MaxConns, cfg.MinConns = 1, 0 // every query on one connection, whose prepared statements are listed below
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	seed(t, pool, account{appid: "wx00000000000d0001", name: "甲"})
+	store := &postgres.TrafficStore{Pool: pool}
+	a := &traffic.Attempt{AppID: "wx00000000000d0001", Action: traffic.ActionCheck, StartedAt: time.Now().Add(-time.Hour)}
+	require.NoError(t, store.BeginAttempt(ctx, a, "instance-1"))
+
+	from, to := time.Now().Add(-2*time.Hour), time.Now()
+	for _, f := range []postgres.AttemptFilter{
+		{From: &from, To: &to},
+		{From: &from, To: &to, Action: traffic.ActionCheck},
+		{From: &from},
+		{To: &to, AppID: a.AppID},
+		{From: &from, To: &to, Group: traffic.GroupPending},
+	} {
+		for range 6 {
+			list, _, err := store.ListAttempts(ctx, f)
+			require.NoError(t, err)
+			require.Len(t, list, 1, "%+v", f)
+		}
+	}
+	list, _, err := store.ListAttempts(ctx, postgres.AttemptFilter{Action: traffic.ActionCheck})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+
+	// Every attempts query selects t.started_at; a dated one compares it.
+	var dated, undated int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE statement ~ 't\.started_at [<>]'),
+			count(*) FILTER (WHERE statement LIKE '%FROM attempts t %' AND statement !~ 't\.started_at [<>]')
+		FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'`).Scan(&dated, &undated))
+	require.Zero(t, dated, "a dated page's statement was prepared")
+	require.Equal(t, 1, undated, "the undated page's statement is prepared")
+}
