@@ -54,8 +54,9 @@ type Config struct {
 	// RetryWait is the first wait before an account is called again after a
 	// transient error (RETRY_BACKOFF); default 5 s.
 	RetryWait time.Duration
-	// JobTimeout bounds one job; RescueAfter is when a job whose process died
-	// is handed to another instance. Defaults 2 and 5 minutes.
+	// JobTimeout bounds one job (a schedule may have its own); RescueAfter is
+	// when a job whose process died is handed to another instance. Defaults
+	// 2 minutes, and 3 more than the longest of them.
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
 	// Schedules are the periodic jobs; only the elected leader enqueues them.
@@ -110,8 +111,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 2 * time.Minute
 	}
-	if cfg.RescueAfter <= cfg.JobTimeout {
-		cfg.RescueAfter = cfg.JobTimeout + 3*time.Minute
+	// A job still running is never taken for one whose process died.
+	longest := cfg.JobTimeout
+	for _, s := range cfg.Schedules {
+		longest = max(longest, s.Timeout)
+	}
+	if cfg.RescueAfter <= longest {
+		cfg.RescueAfter = longest + 3*time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -19,6 +19,8 @@ type Schedule struct {
 	Description string
 	Every       time.Duration
 	RunOnStart  bool
+	// Timeout bounds one run, when it needs longer than Config.JobTimeout.
+	Timeout time.Duration
 	// Do performs the work and summarises it for the Jobs page.
 	Do func(ctx context.Context, c *Client) (string, error)
 }
@@ -38,6 +40,16 @@ func (ScheduleArgs) Kind() string { return "schedule" }
 type scheduleWorker struct {
 	river.WorkerDefaults[ScheduleArgs]
 	c *Client
+}
+
+// Timeout is the schedule's own, or the queue's for every job.
+func (w *scheduleWorker) Timeout(job *river.Job[ScheduleArgs]) time.Duration {
+	for _, s := range w.c.cfg.Schedules {
+		if s.Name == job.Args.Name && s.Timeout > 0 {
+			return s.Timeout
+		}
+	}
+	return w.c.cfg.JobTimeout
 }
 
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {

@@ -131,3 +131,25 @@ func TestScheduleRunsOnceAcrossInstances(t *testing.T) {
 	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'schedule' AND args->>'name' = 'probe'`).Scan(&jobsOfProbe))
 	require.Equal(t, 1, jobsOfProbe)
 }
+
+// A schedule with its own timeout runs that long, not the queue's
+// JobTimeout; choosing the principals kept has one.
+func TestScheduleRunsWithinItsOwnTimeout(t *testing.T) {
+	t.Parallel()
+	e := setup(t, 1)
+	left := func(ctx context.Context) string {
+		dl, ok := ctx.Deadline()
+		if !ok {
+			return "no deadline"
+		}
+		return time.Until(dl).Round(time.Minute).String()
+	}
+	own := jobs.Schedule{Name: "own_timeout", Every: time.Hour, RunOnStart: true, Timeout: 7 * time.Minute,
+		Do: func(ctx context.Context, _ *jobs.Client) (string, error) { return left(ctx), nil }}
+	queue := jobs.Schedule{Name: "queue_timeout", Every: time.Hour, RunOnStart: true,
+		Do: func(ctx context.Context, _ *jobs.Client) (string, error) { return left(ctx), nil }}
+	e.start(e.worker(100, 1, func(c *jobs.Config) { c.JobTimeout, c.Schedules = time.Minute, []jobs.Schedule{own, queue} }))
+	require.Equal(t, "7m0s", e.waitJob("own_timeout", time.Minute))
+	require.Equal(t, "1m0s", e.waitJob("queue_timeout", time.Minute))
+	require.Equal(t, jobs.RevenuePrincipalsTimeout, jobs.RevenuePrincipals(time.Hour, nil).Timeout)
+}

@@ -103,6 +103,13 @@ func (s *RevenueStore) lookupLimit(ctx context.Context, q querier) (int, error) 
 // rollups' lock, and returns how many texts and groups it keeps.
 func (s *RevenueStore) ChoosePrincipals(ctx context.Context) (terms, groups int, err error) {
 	err = inTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		// Reading every name's parts takes longer than the console's
+		// statement timeout at a million accounts (about 12 s for 35,892
+		// names): the caller's context bounds it instead (the schedule's
+		// timeout; pgx cancels the statement when it ends).
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('revenue_slot_rollup'))`); err != nil {
 			return err
 		}
@@ -133,18 +140,21 @@ func (s *RevenueStore) choosePrincipals(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
-	// Every part of every distinct name once per name, then the parts of
-	// more than defaultKeptFrom accounts and the names holding each: parts
-	// held by the same names select the same accounts.
-	rows, err := tx.Query(ctx, `
+	// Every part of every distinct name once per name (kept for the new
+	// groups' members below), then the parts of more than defaultKeptFrom
+	// accounts and the names holding each: parts held by the same names
+	// select the same accounts.
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE principal_parts ON COMMIT DROP AS
 		WITH names AS (
-			SELECT principal_name AS name, count(*) AS n FROM authorizers WHERE principal_name <> '' GROUP BY 1),
-		parts AS (
-			SELECT DISTINCT n.name, n.n, substr(n.name, i, l) AS term
-			FROM names n, generate_series(1, length(n.name)) i, generate_series(1, length(n.name) - i + 1) l),
-		held AS (
+			SELECT principal_name AS name, count(*) AS n FROM authorizers WHERE principal_name <> '' GROUP BY 1)
+		SELECT DISTINCT n.name, n.n, substr(n.name, i, l) AS term
+		FROM names n, generate_series(1, length(n.name)) i, generate_series(1, length(n.name) - i + 1) l`); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `
+		WITH held AS (
 			SELECT term, sum(n) AS accounts, md5(string_agg(name, E'\n' ORDER BY name)) AS names
-			FROM parts GROUP BY term HAVING sum(n) > $1),
+			FROM principal_parts GROUP BY term HAVING sum(n) > $1),
 		grouped AS (
 			SELECT term, accounts, first_value(term) OVER (PARTITION BY names ORDER BY length(term), term) AS canon FROM held),
 		kept AS (
@@ -175,10 +185,15 @@ func (s *RevenueStore) choosePrincipals(ctx context.Context, tx pgx.Tx) error {
 		{`CREATE TEMP TABLE new_principals ON COMMIT DROP AS
 			SELECT DISTINCT c.canon FROM unnest($1::text[]) c(canon)
 			WHERE NOT EXISTS (SELECT 1 FROM revenue_principal_members m WHERE m.canon = c.canon)`, []any{canons}},
+		// A group's members are the accounts whose principal holds its
+		// canon: the names with that part, then their accounts (not every
+		// account's name searched for every canon: at a million accounts
+		// and thousands of groups, billions of comparisons).
 		{`INSERT INTO revenue_principal_members (appid, canon)
-			SELECT a.appid, c.canon FROM new_principals c JOIN authorizers a ON strpos(a.principal_name, c.canon) > 0`, nil},
+			SELECT a.appid, c.canon FROM new_principals c JOIN principal_parts p ON p.term = c.canon
+			JOIN authorizers a ON a.principal_name = p.name`, nil},
 		{principalSums + `WHERE m.canon IN (SELECT canon FROM new_principals) GROUP BY 1, 2, 3, 4`, nil},
-		{`DROP TABLE new_principals`, nil},
+		{`DROP TABLE new_principals, principal_parts`, nil},
 	})
 }
 

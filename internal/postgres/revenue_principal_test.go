@@ -194,3 +194,30 @@ func TestRevenueBroadPrincipalReadsItsKeptSums(t *testing.T) {
 	sqls, _ := tracer.take()
 	require.NotContains(t, strings.Join(sqls, "\n"), "revenue_principal_rollup")
 }
+
+// Choosing the principals kept reads every name's parts, longer than the
+// console's statement timeout at a million accounts (about 12 s): it runs
+// with none, bounded by its caller's context (the schedule's timeout). Here
+// the console's timeout is 200 ms and one of its statements takes longer.
+func TestChoosingPrincipalsOutlastsTheStatementTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := pgtest.Pool(t)
+	seed(t, base, account{appid: "wx00000000000e0001", principal: "花间有限公司"}, account{appid: "wx00000000000e0002", principal: "花间有限公司"})
+	_, err := base.Exec(ctx, `CREATE FUNCTION slow_terms() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.6); RETURN NULL; END $$;
+		CREATE TRIGGER slow_terms AFTER INSERT ON revenue_principal_terms FOR EACH STATEMENT EXECUTE FUNCTION slow_terms()`)
+	require.NoError(t, err)
+	pool, err := postgres.OpenTimeout(ctx, base.Config().ConnString(), 200*time.Millisecond)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	terms, groups, err := (&postgres.RevenueStore{Pool: pool, ComponentAppID: "wxcomponent0000001", FewAccounts: 1}).ChoosePrincipals(ctx)
+	require.NoError(t, err)
+	require.Positive(t, terms)
+	require.Equal(t, 1, groups, "both accounts hold every part of the one name")
+	var members int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM revenue_principal_members`).Scan(&members))
+	require.Equal(t, 2, members)
+	// The console's own statements still stop at its timeout.
+	_, err = pool.Exec(ctx, `SELECT pg_sleep(0.6)`)
+	require.ErrorContains(t, err, "statement timeout")
+}
