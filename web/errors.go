@@ -18,6 +18,10 @@ import (
 	"github.com/trafficmaster/trafficmaster/views"
 )
 
+// statusClientClosed is what the access log records for a request whose
+// client went away before its answer (nginx's 499; never sent).
+const statusClientClosed = 499
+
 // statusOf maps a core error code to an HTTP status.
 func statusOf(code string) int {
 	switch code {
@@ -41,6 +45,16 @@ func statusOf(code string) int {
 // with the request ID, and renders a full page or, for htmx, a partial.
 // Internal error text never reaches the user.
 func (s *Server) handleError(err error, c echo.Context) {
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away (a tab closed, a page left before it came,
+		// an export stopped): nothing failed here, and nobody is left to
+		// answer. The access log shows 499, as proxies write it.
+		if !c.Response().Committed {
+			c.Response().Status = statusClientClosed
+		}
+		s.Log(c).Info("client went away", "path", c.Request().URL.Path, "err", err)
+		return
+	}
 	if c.Response().Committed {
 		s.Log(c).Error("error after response started", "err", err)
 		return

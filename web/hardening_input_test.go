@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -144,4 +145,46 @@ func TestStaticDoesNotListDirectories(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, c.Get("/static/app.css").StatusCode)
 	require.Equal(t, http.StatusOK, c.Get("/static/vendor/htmx.min.js").StatusCode)
+}
+
+// A client that leaves before its page is ready (a tab closed, a page left
+// while it loads, a load client's time bound) is not an internal error: the
+// log says it went away, at info, and the access log records 499.
+func TestAClientThatLeavesIsNotAnInternalError(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	e := webtest.New(t, webtest.Options{LogTo: logs})
+	c, _ := e.Login(core.RoleViewer)
+	ctx := context.Background()
+	// The list's query waits for this lock, so the request is inside it
+	// when its client leaves.
+	tx, err := e.App.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck // rolled back below; this covers a failure before
+	_, err = tx.Exec(ctx, "LOCK TABLE authorizer_state IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, e.URL+"/", nil)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.HTTP.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		var n int
+		_ = e.App.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+		return n > 0
+	}, 10*time.Second, 10*time.Millisecond, "the page's query waits for the lock")
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	require.NoError(t, tx.Rollback(ctx))
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "msg=\"client went away\"") && strings.Contains(logs.String(), "status=499")
+	}, 10*time.Second, 10*time.Millisecond, "%s", logs)
+	require.NotContains(t, logs.String(), "level=ERROR")
 }
