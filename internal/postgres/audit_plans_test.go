@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -436,4 +437,39 @@ func TestDatedAuditPagesAreNeverPrepared(t *testing.T) {
 		FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'`).Scan(&dated, &undated))
 	require.Zero(t, dated, "a dated page's statement was prepared")
 	require.Equal(t, 1, undated, "the undated page's statement is prepared")
+}
+
+// An export's first rows come from a small first batch, the rest from
+// batches of EachBatch: the first byte need not wait for 10,000 rows read
+// from disk.
+func TestExportsFirstBatchIsSmall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tracer := &allQueries{}
+	pool := tracedPool(t, pgtest.Pool(t).Config().ConnString(), tracer, 1)
+	n := postgres.FirstEachBatch + postgres.EachBatch + 3
+	require.NoError(t, postgres.Generate(ctx, pool, 5, n, io.Discard))
+	limits := map[int]string{}
+	rows := 0
+	require.NoError(t, (&postgres.TrafficStore{Pool: pool}).EachAttempt(ctx, postgres.AttemptFilter{}, func(*traffic.Attempt) error {
+		switch rows {
+		case 0, postgres.FirstEachBatch, postgres.FirstEachBatch + postgres.EachBatch:
+			// The batch just read is the latest statement with a limit.
+			sqls, _ := tracer.take()
+			for _, q := range slices.Backward(sqls) {
+				if i := strings.LastIndex(q, "LIMIT"); i >= 0 && strings.Contains(q, "FROM attempts t ") {
+					limits[rows] = q[i:]
+					break
+				}
+			}
+		}
+		rows++
+		return nil
+	}))
+	require.Equal(t, n, rows)
+	require.Equal(t, map[int]string{
+		0:                       fmt.Sprintf("LIMIT %d", postgres.FirstEachBatch+1),
+		postgres.FirstEachBatch: fmt.Sprintf("LIMIT %d", postgres.EachBatch+1),
+		postgres.FirstEachBatch + postgres.EachBatch: fmt.Sprintf("LIMIT %d", postgres.EachBatch+1),
+	}, limits)
 }
