@@ -42,29 +42,35 @@ type scheduleWorker struct {
 	c *Client
 }
 
+// schedule is the configured schedule of that name.
+func (w *scheduleWorker) schedule(name string) (Schedule, bool) {
+	for _, s := range w.c.cfg.Schedules {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Schedule{}, false
+}
+
 // Timeout is the schedule's own, or the queue's for every job.
 func (w *scheduleWorker) Timeout(job *river.Job[ScheduleArgs]) time.Duration {
-	for _, s := range w.c.cfg.Schedules {
-		if s.Name == job.Args.Name && s.Timeout > 0 {
-			return s.Timeout
-		}
+	if s, ok := w.schedule(job.Args.Name); ok && s.Timeout > 0 {
+		return s.Timeout
 	}
 	return w.c.cfg.JobTimeout
 }
 
 func (w *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
-	for _, s := range w.c.cfg.Schedules {
-		if s.Name != job.Args.Name {
-			continue
-		}
-		summary, err := s.Do(ctx, w.c)
-		if err != nil {
-			return err
-		}
-		// The summary is kept on the job for the Jobs page.
-		return river.RecordOutput(ctx, summary)
+	s, ok := w.schedule(job.Args.Name)
+	if !ok {
+		return river.JobCancel(fmt.Errorf("no schedule named %q", job.Args.Name))
 	}
-	return river.JobCancel(fmt.Errorf("no schedule named %q", job.Args.Name))
+	summary, err := s.Do(ctx, w.c)
+	if err != nil {
+		return err
+	}
+	// The summary is kept on the job for the Jobs page.
+	return river.RecordOutput(ctx, summary)
 }
 
 // RetryBelowThreshold is the schedule that opens, again, the traffic master

@@ -402,11 +402,8 @@ func explainPlan[N any](t *testing.T, pool *pgxpool.Pool, options, sql string, a
 func TestDatedAuditPagesAreNeverPrepared(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := pgtest.Pool(t).Config()
-	cfg.MaxConns, cfg.MinConns = 1, 0 // every query on one connection, whose prepared statements are listed below
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	// Every query on one connection, whose prepared statements are listed below.
+	pool := tracedPool(t, pgtest.Pool(t).Config().ConnString(), nil, 1)
 	seed(t, pool, account{appid: "wx00000000000d0001", name: "甲"})
 	store := &postgres.TrafficStore{Pool: pool}
 	a := &traffic.Attempt{AppID: "wx00000000000d0001", Action: traffic.ActionCheck, StartedAt: time.Now().Add(-time.Hour)}
