@@ -114,7 +114,8 @@ type Store interface {
 	// unauthorized) in one transaction; inserted is false for a retry.
 	RecordEvent(ctx context.Context, ev Event) (inserted bool, err error)
 
-	AuthorizerStates(ctx context.Context, componentAppID string) (map[string]AuthorizerState, error)
+	// EachAuthorizerState hands fn every stored account of the platform, in no particular order.
+	EachAuthorizerState(ctx context.Context, componentAppID string, fn func(AuthorizerState) error) error
 	// SaveAuthorization records an account with its refresh token (un-revoking it).
 	SaveAuthorization(ctx context.Context, componentAppID, appID, refreshToken string, authTime time.Time, access *Token) error
 	// SyncAuthorization records an account the authorizer list shows unless

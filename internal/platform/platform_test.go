@@ -3,9 +3,11 @@ package platform_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,7 +49,7 @@ type bundle struct {
 }
 
 // newService builds a token manager and service over pool, as a second instance would.
-func newService(t *testing.T, pool *pgxpool.Pool, wc *wechat.Client, cr *wechat.Crypter) (*postgres.PlatformStore, *platform.Service) {
+func newService(t testing.TB, pool *pgxpool.Pool, wc *wechat.Client, cr *wechat.Crypter) (*postgres.PlatformStore, *platform.Service) {
 	t.Helper()
 	box, err := secretbox.New(make([]byte, 32))
 	require.NoError(t, err)
@@ -56,7 +58,7 @@ func newService(t *testing.T, pool *pgxpool.Pool, wc *wechat.Client, cr *wechat.
 	return store, platform.New(platform.Config{Store: store, WeChat: wc, Crypter: cr, Tokens: tm, LoginPageBase: "http://login.invalid"})
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	sim, err := wechatsim.New(wechatsim.Config{ComponentAppID: appID, ComponentAppSecret: secret, Token: token, EncodingAESKey: aesKey})
 	require.NoError(t, err)
@@ -71,7 +73,7 @@ func setup(t *testing.T) *bundle {
 }
 
 // pushTicket has the simulator issue a ticket and delivers it as WeChat would.
-func (b *bundle) pushTicket(t *testing.T) {
+func (b *bundle) pushTicket(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, b.sim.PushTicket(ctx)) // no event URL: only issues it
@@ -385,10 +387,15 @@ func TestRejectedRefreshTokenIsRecoveredFromTheList(t *testing.T) {
 	tok, err := b.svc.Tokens().AuthorizerAccessToken(ctx, ids[0])
 	require.NoError(t, err)
 	require.NotEmpty(t, tok)
-	states, err := b.store.AuthorizerStates(ctx, appID)
-	require.NoError(t, err)
+	var stored string
+	require.NoError(t, b.store.EachAuthorizerState(ctx, appID, func(st platform.AuthorizerState) error {
+		if st.AppID == ids[0] {
+			stored = st.RefreshToken
+		}
+		return nil
+	}))
 	a, _ := b.sim.Authorizer(ids[0])
-	require.Equal(t, a.RefreshToken, states[ids[0]].RefreshToken, "the recovered token is stored")
+	require.Equal(t, a.RefreshToken, stored, "the recovered token is stored")
 
 	// An account that left the platform has nothing to recover: WeChat says
 	// so (61003) and its answer is kept for the audit trail.
@@ -396,4 +403,66 @@ func TestRejectedRefreshTokenIsRecoveredFromTheList(t *testing.T) {
 	_, err = b.svc.Tokens().AuthorizerAccessToken(ctx, ids[1])
 	code, _ := wechat.CodeOf(err)
 	require.Equal(t, 61003, code)
+}
+
+// listWatch calls seen with the offset of every authorizer list request
+// before passing it on.
+type listWatch struct {
+	base http.RoundTripper
+	seen func(offset int)
+}
+
+func (l *listWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/api_get_authorizer_list") {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		var req struct {
+			Offset int `json:"offset"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, err
+		}
+		l.seen(req.Offset)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return l.base.RoundTrip(r)
+}
+
+// A sync compares, writes and reads the profiles of each page of the list
+// before it asks for the next, so a million accounts never sit in memory as
+// one list; the accounts it already holds are found whatever order the
+// store and the list give them in.
+func TestSyncWritesEachPageBeforeTheNext(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	b.pushTicket(t)
+	// Listed (and so first stored) out of the appids' byte order.
+	ids := make([]string, 1200)
+	for i, n := range rand.New(rand.NewPCG(1, 2)).Perm(len(ids)) {
+		ids[i] = fmt.Sprintf("wx%016x", 0xcd0000+n)
+		b.sim.AddAuthorizer(wechatsim.Authorizer{AppID: ids[i], NickName: "acct" + strconv.Itoa(n), MiniProgram: true, PrincipalName: "p"})
+	}
+	stored := map[int]int{}
+	lw := &listWatch{base: http.DefaultTransport, seen: func(offset int) {
+		var n int
+		require.NoError(t, b.pool.QueryRow(ctx, "SELECT count(*) FROM authorizers WHERE info_synced_at IS NOT NULL").Scan(&n))
+		stored[offset] = n
+	}}
+	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lw}})
+	_, svc := newService(t, b.pool, wc, b.crypter)
+	res, err := svc.Sync(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1200, res.New)
+	require.Equal(t, map[int]int{0: 0, 500: 500, 1000: 1000}, stored, "each page written, with its profiles, before the next was asked for")
+
+	// Again, with one account gone and one with a new refresh token: only
+	// those two change.
+	b.sim.RemoveAuthorizer(ids[700])
+	b.dropRefreshToken(t, ids[300])
+	res, err = svc.Sync(ctx)
+	require.NoError(t, err)
+	require.Equal(t, platform.SyncResult{Listed: 1199, InfoFetched: 1, MiniPrograms: 1199, Recovered: 1, Revoked: 1}, res)
 }

@@ -265,40 +265,74 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 	// account authorized meanwhile is not in known, and is not revoked for
 	// missing from the list; one revoked meanwhile is not written back from
 	// the list (SyncAuthorization).
-	known, err := s.cfg.Store.AuthorizerStates(ctx, s.appID)
+	known, err := loadKnown(ctx, s.cfg.Store, s.appID)
 	if err != nil {
 		return res, err
 	}
-	var list []wechat.AuthorizerListItem
-	err = s.cfg.Tokens.WithComponentToken(ctx, func(tok string) error {
-		var err error
-		list, err = s.cfg.WeChat.AllAuthorizers(ctx, tok)
-		return err
+	now := s.cfg.Now()
+	// Each page is compared, written and its profiles read before the next
+	// is asked for: memory holds one page of the list, whatever its length.
+	err = wechat.WalkAuthorizers(func(offset int) (wechat.AuthorizerListPage, error) {
+		var page wechat.AuthorizerListPage
+		err := s.cfg.Tokens.WithComponentToken(ctx, func(tok string) error {
+			var err error
+			page, err = s.cfg.WeChat.AuthorizerList(ctx, tok, offset, wechat.MaxAuthorizerListCount)
+			return err
+		})
+		return page, err
+	}, func(list []wechat.AuthorizerListItem) error {
+		res.Listed += len(list)
+		toFetch, err := s.syncPage(ctx, known, list, now, &res)
+		if err != nil {
+			return err
+		}
+		s.fetchInfos(ctx, toFetch, &res)
+		return ctx.Err()
 	})
 	if err != nil {
 		return res, err
 	}
-	res.Listed = len(list)
-	now := s.cfg.Now()
-	listed := make(map[string]bool, len(list))
+	err = known.unlisted(func(id string, st knownAccount) error {
+		if st.revoked {
+			return nil
+		}
+		if err := s.cfg.Store.Revoke(ctx, id, "not in the authorizer list", now); err != nil {
+			return err
+		}
+		res.Revoked++
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	st, err := s.cfg.Store.Status(ctx, s.appID)
+	if err == nil {
+		res.MiniPrograms = st.MiniPrograms
+	}
+	return res, err
+}
+
+// syncPage writes what one page of the list changed and returns the accounts
+// whose profiles are to be read: new, changed, or not read for InfoMaxAge.
+func (s *Service) syncPage(ctx context.Context, known *knownAccounts, list []wechat.AuthorizerListItem, now time.Time, res *SyncResult) ([]string, error) {
 	var toFetch []string
 	for _, it := range list {
-		listed[it.AppID] = true
-		st, ok := known[it.AppID]
-		changed := !ok || st.Revoked || !st.AuthTime.Equal(it.AuthTime)
+		st, ok := known.find(it.AppID)
+		if !ok {
+			st = &knownAccount{}
+		}
+		st.listed = true
+		changed := !ok || st.revoked || st.authTime != micros(it.AuthTime)
 		recovered := false
-		if it.RefreshToken != "" && it.RefreshToken != st.RefreshToken {
-			recovered = ok && st.RefreshToken == "" && !st.Revoked
+		if it.RefreshToken != "" && known.tokenHash(it.RefreshToken) != st.token {
+			recovered = ok && st.token == 0 && !st.revoked
 			changed = true
 		}
 		if changed {
-			refresh := it.RefreshToken
-			if refresh == "" {
-				refresh = st.RefreshToken
-			}
-			saved, err := s.cfg.Store.SyncAuthorization(ctx, s.appID, it.AppID, refresh, it.AuthTime, ok && st.Revoked)
+			// Without a token in the list, the stored one is kept.
+			saved, err := s.cfg.Store.SyncAuthorization(ctx, s.appID, it.AppID, it.RefreshToken, it.AuthTime, ok && st.revoked)
 			if err != nil {
-				return res, err
+				return nil, err
 			}
 			if !saved {
 				continue // a push came meanwhile and stands
@@ -311,22 +345,20 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 		if recovered {
 			res.Recovered++
 		}
-		if changed || st.InfoSyncedAt.IsZero() || now.Sub(st.InfoSyncedAt) > s.cfg.InfoMaxAge {
+		if changed || st.infoSynced == 0 || now.Sub(time.UnixMicro(st.infoSynced)) > s.cfg.InfoMaxAge {
 			toFetch = append(toFetch, it.AppID)
 		}
 	}
-	for id, st := range known {
-		if !listed[id] && !st.Revoked {
-			if err := s.cfg.Store.Revoke(ctx, id, "not in the authorizer list", now); err != nil {
-				return res, err
-			}
-			res.Revoked++
-		}
-	}
+	return toFetch, nil
+}
+
+// fetchInfos reads and stores the profiles of ids, InfoConcurrency at a
+// time; a failure is counted and logged, and the others go on.
+func (s *Service) fetchInfos(ctx context.Context, ids []string, res *SyncResult) {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.cfg.InfoConcurrency)
-	for _, id := range toFetch {
+	for _, id := range ids {
 		g.Go(func() error {
 			err := s.fetchInfo(gctx, id)
 			mu.Lock()
@@ -341,12 +373,4 @@ func (s *Service) sync(ctx context.Context) (SyncResult, error) {
 		})
 	}
 	_ = g.Wait()
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	st, err := s.cfg.Store.Status(ctx, s.appID)
-	if err == nil {
-		res.MiniPrograms = st.MiniPrograms
-	}
-	return res, err
 }

@@ -158,17 +158,26 @@ const codeRefreshTokenInvalid = 61023
 // authorizer list. It fails when the account is not listed (it unbound the
 // platform) or the list holds no better token than the one that failed.
 func (m *TokenManager) recoverRefreshToken(ctx context.Context, comp, appID, failed string) (string, error) {
-	list, err := m.WeChat.AllAuthorizers(ctx, comp)
-	if err != nil {
+	var found string
+	err := wechat.WalkAuthorizers(func(offset int) (wechat.AuthorizerListPage, error) {
+		return m.WeChat.AuthorizerList(ctx, comp, offset, wechat.MaxAuthorizerListCount)
+	}, func(page []wechat.AuthorizerListItem) error {
+		for _, it := range page {
+			if it.AppID == appID {
+				found = it.RefreshToken
+				return errListed
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errListed) {
 		return "", err
 	}
-	for _, it := range list {
-		if it.AppID == appID {
-			if it.RefreshToken == "" || it.RefreshToken == failed {
-				break
-			}
-			return it.RefreshToken, nil
-		}
+	if found == "" || found == failed {
+		return "", core.Errorf(core.EINVALID, "WeChat has no usable refresh token for %s; the account may have to authorize the platform again.", appID)
 	}
-	return "", core.Errorf(core.EINVALID, "WeChat has no usable refresh token for %s; the account may have to authorize the platform again.", appID)
+	return found, nil
 }
+
+// errListed ends a walk of the authorizer list at the account it looked for.
+var errListed = errors.New("found in the authorizer list")

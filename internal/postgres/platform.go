@@ -343,20 +343,20 @@ func (s *PlatformStore) Revoke(ctx context.Context, appID, reason string, at tim
 	return inTx(ctx, s.Pool, func(tx pgx.Tx) error { return revoke(ctx, tx, appID, reason, at) })
 }
 
-// AuthorizerStates returns every stored account of the platform for sync.
-func (s *PlatformStore) AuthorizerStates(ctx context.Context, componentAppID string) (map[string]platform.AuthorizerState, error) {
+// EachAuthorizerState hands fn every stored account of the platform, one
+// row at a time, for sync: a million accounts are streamed, not gathered.
+func (s *PlatformStore) EachAuthorizerState(ctx context.Context, componentAppID string, fn func(platform.AuthorizerState) error) error {
 	rows, err := s.Pool.Query(ctx, "SELECT appid, authorized_at, refresh_token_enc, revoked_at IS NOT NULL, info_synced_at FROM authorizers WHERE component_appid = $1", componentAppID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := map[string]platform.AuthorizerState{}
+	var enc []byte
 	for rows.Next() {
 		var st platform.AuthorizerState
 		var authAt, infoAt *time.Time
-		var enc []byte
 		if err := rows.Scan(&st.AppID, &authAt, &enc, &st.Revoked, &infoAt); err != nil {
-			return nil, err
+			return err
 		}
 		if authAt != nil {
 			st.AuthTime = *authAt
@@ -365,11 +365,13 @@ func (s *PlatformStore) AuthorizerStates(ctx context.Context, componentAppID str
 			st.InfoSyncedAt = *infoAt
 		}
 		if st.RefreshToken, err = s.open(enc); err != nil {
-			return nil, err
+			return err
 		}
-		out[st.AppID] = st
+		if err := fn(st); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // SaveAuthorization upserts an authorized account and un-revokes it.

@@ -327,25 +327,45 @@ func (c *Client) AuthorizerList(ctx context.Context, componentToken string, offs
 	return page, nil
 }
 
-// AllAuthorizers walks every page. It stops at the first error, because
-// retrying a page with an expired token is how other SDKs loop forever.
-func (c *Client) AllAuthorizers(ctx context.Context, componentToken string) ([]AuthorizerListItem, error) {
-	var all []AuthorizerListItem
+// WalkAuthorizers reads the authorizer list page by page and hands each page
+// to fn before it reads the next, so that a walk over a million accounts
+// holds one page, not the list. read reads the page at an offset (a caller
+// may run each under a fresh token). The walk ends at an empty page or once
+// the total is reached, and stops at the first error (from read or fn),
+// because retrying a page with an expired token is how other SDKs loop
+// forever; an error from fn is returned as it is, so fn can stop a walk
+// early with an error of its own.
+func WalkAuthorizers(read func(offset int) (AuthorizerListPage, error), fn func([]AuthorizerListItem) error) error {
 	offset := 0
 	for {
-		page, err := c.AuthorizerList(ctx, componentToken, offset, MaxAuthorizerListCount)
+		page, err := read(offset)
 		if err != nil {
-			return all, err
+			return err
 		}
 		if len(page.List) == 0 {
-			return all, nil
+			return nil
 		}
-		all = append(all, page.List...)
+		if err := fn(page.List); err != nil {
+			return err
+		}
 		offset += len(page.List)
 		if offset >= page.TotalCount {
-			return all, nil
+			return nil
 		}
 	}
+}
+
+// AllAuthorizers walks every page with one token and returns the whole list
+// (what it read before an error, with the error).
+func (c *Client) AllAuthorizers(ctx context.Context, componentToken string) ([]AuthorizerListItem, error) {
+	var all []AuthorizerListItem
+	err := WalkAuthorizers(func(offset int) (AuthorizerListPage, error) {
+		return c.AuthorizerList(ctx, componentToken, offset, MaxAuthorizerListCount)
+	}, func(page []AuthorizerListItem) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
 }
 
 // Category is one Mini Program service category.
