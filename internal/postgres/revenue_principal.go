@@ -133,7 +133,7 @@ func (s *RevenueStore) ChoosePrincipals(ctx context.Context) (terms, groups int,
 // sums; a new one is summed over every day stored, a group no longer kept
 // is dropped.
 func (s *RevenueStore) choosePrincipals(ctx context.Context, tx pgx.Tx) error {
-	if err := foldPrincipalMoves(ctx, tx); err != nil {
+	if _, err := foldPrincipalMoves(ctx, tx); err != nil {
 		return err
 	}
 	lookup, err := s.lookupLimit(ctx, tx)
@@ -220,24 +220,29 @@ func runSteps(ctx context.Context, tx pgx.Tx, steps []sqlStep) error {
 // that touch them scan. It returns how many authorizers and days it
 // folded.
 func (s *RevenueStore) FoldPrincipalMoves(ctx context.Context) (moved, days int, err error) {
-	if err := s.Pool.QueryRow(ctx, `SELECT (SELECT count(DISTINCT appid) FROM revenue_principal_moves),
-		(SELECT count(*) FROM revenue_principal_days)`).Scan(&moved, &days); err != nil || moved+days == 0 {
+	// Whether there is anything to do, without counting it: while a choice
+	// holds the lock, every try asks again (counting the distinct authorizers
+	// of a million moves took a second each time).
+	var pending bool
+	if err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revenue_principal_moves) OR EXISTS (SELECT 1 FROM revenue_principal_days)`).Scan(&pending); err != nil || !pending {
 		return 0, 0, err
 	}
 	err = inTx(ctx, s.Pool, func(tx pgx.Tx) error {
 		var locked bool
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('revenue_slot_rollup'))`).Scan(&locked); err != nil || !locked {
-			moved, days = 0, 0
-			return err
-		}
-		if err := foldPrincipalMoves(ctx, tx); err != nil {
 			return err
 		}
 		var err error
+		if moved, err = foldPrincipalMoves(ctx, tx); err != nil {
+			return err
+		}
 		days, err = sumPrincipalDays(ctx, tx)
 		return err
 	})
-	return moved, days, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return moved, days, nil
 }
 
 // foldPrincipalMoves takes (deletes) the moves its snapshot sees, as
@@ -246,18 +251,18 @@ func (s *RevenueStore) FoldPrincipalMoves(ctx context.Context) (moved, days int,
 // longer), moves the account's rows of every day into or out of the
 // group's sums; a text whose accounts no longer are its group's (its
 // principal holds one but not the other) is no longer kept.
-func foldPrincipalMoves(ctx context.Context, tx pgx.Tx) error {
+func foldPrincipalMoves(ctx context.Context, tx pgx.Tx) (int, error) {
 	rows, err := tx.Query(ctx, `
 		WITH taken AS (DELETE FROM revenue_principal_moves RETURNING appid)
 		SELECT DISTINCT appid FROM taken`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || len(taken) == 0 {
-		return err
+		return 0, err
 	}
-	return runSteps(ctx, tx, []sqlStep{
+	return len(taken), runSteps(ctx, tx, []sqlStep{
 		{`DELETE FROM revenue_principal_terms t
 		WHERE t.term <> t.canon AND EXISTS (
 			SELECT 1 FROM authorizers a WHERE a.appid = ANY($1::text[])
