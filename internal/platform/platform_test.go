@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -406,10 +407,10 @@ func TestRejectedRefreshTokenIsRecoveredFromTheList(t *testing.T) {
 }
 
 // listWatch calls seen with the offset of every authorizer list request
-// before passing it on.
+// before passing it on, and fails the request when seen returns an error.
 type listWatch struct {
 	base http.RoundTripper
-	seen func(offset int)
+	seen func(offset int) error
 }
 
 func (l *listWatch) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -424,7 +425,9 @@ func (l *listWatch) RoundTrip(r *http.Request) (*http.Response, error) {
 		if err := json.Unmarshal(body, &req); err != nil {
 			return nil, err
 		}
-		l.seen(req.Offset)
+		if err := l.seen(req.Offset); err != nil {
+			return nil, err
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return l.base.RoundTrip(r)
@@ -446,10 +449,11 @@ func TestSyncWritesEachPageBeforeTheNext(t *testing.T) {
 		b.sim.AddAuthorizer(wechatsim.Authorizer{AppID: ids[i], NickName: "acct" + strconv.Itoa(n), MiniProgram: true, PrincipalName: "p"})
 	}
 	stored := map[int]int{}
-	lw := &listWatch{base: http.DefaultTransport, seen: func(offset int) {
+	lw := &listWatch{base: http.DefaultTransport, seen: func(offset int) error {
 		var n int
 		require.NoError(t, b.pool.QueryRow(ctx, "SELECT count(*) FROM authorizers WHERE info_synced_at IS NOT NULL").Scan(&n))
 		stored[offset] = n
+		return nil
 	}}
 	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lw}})
 	_, svc := newService(t, b.pool, wc, b.crypter)
@@ -465,4 +469,35 @@ func TestSyncWritesEachPageBeforeTheNext(t *testing.T) {
 	res, err = svc.Sync(ctx)
 	require.NoError(t, err)
 	require.Equal(t, platform.SyncResult{Listed: 1199, InfoFetched: 1, MiniPrograms: 1199, Recovered: 1, Revoked: 1}, res)
+}
+
+// A sync whose walk of the list fails part way keeps the pages it wrote and
+// revokes nothing: the accounts on the pages it never read are not gone.
+func TestASyncThatFailsPartWayRevokesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	ids := b.synced(t, 1200)
+	b.sim.RemoveAuthorizer(ids[100])
+	b.dropRefreshToken(t, ids[200])
+	lw := &listWatch{base: http.DefaultTransport, seen: func(offset int) error {
+		if offset == 1000 {
+			return errors.New("connection reset")
+		}
+		return nil
+	}}
+	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lw}})
+	_, svc := newService(t, b.pool, wc, b.crypter)
+	res, err := svc.Sync(ctx)
+	require.Error(t, err)
+	require.Equal(t, 1000, res.Listed)
+	require.Equal(t, 1, res.Recovered, "the pages before the failure were written")
+	require.Zero(t, res.Revoked)
+	var revoked int
+	require.NoError(t, b.pool.QueryRow(ctx, "SELECT count(*) FROM authorizers WHERE revoked_at IS NOT NULL").Scan(&revoked))
+	require.Zero(t, revoked, "not even the account that did leave: the list was not read to its end")
+	st, err := svc.Status(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, st.LastSyncOK)
+	require.False(t, *st.LastSyncOK)
 }
