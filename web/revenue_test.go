@@ -33,12 +33,17 @@ type revenueEnv struct {
 
 func newRevenueEnv(t *testing.T, n int, simNow ...func() time.Time) *revenueEnv {
 	t.Helper()
-	opt := webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "500"}}
+	// Without a clock of its own, the test's clock stands at 13:00 in China
+	// today, when yesterday's figures are final: on a running clock they
+	// grow every hour from 06:00 to noon (wechatsim's revisionPercent), and a
+	// test that pulled before an hour struck and compared after it failed.
+	now := func() time.Time { return revenue.Day(time.Now()).Add(13 * time.Hour) }
 	if len(simNow) > 0 {
-		// The console and WeChat share the clock, as pushes are checked against it.
-		opt.SimConfig = func(c *wechatsim.Config) { c.Now = simNow[0] }
-		opt.Now = simNow[0]
+		now = simNow[0]
 	}
+	// The console and WeChat share the clock, as pushes are checked against it.
+	opt := webtest.Options{Env: map[string]string{"RATE_PER_SECOND": "500"},
+		SimConfig: func(c *wechatsim.Config) { c.Now = now }, Now: now}
 	e := webtest.New(t, opt)
 	ctx := context.Background()
 	re := &revenueEnv{Env: e, closed: "wx00000000000c0fff"}

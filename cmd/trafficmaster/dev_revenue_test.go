@@ -19,9 +19,14 @@ import (
 // simulator computes it, and the demo accounts refused with 2009 marked.
 func TestDevShowsNinetyDaysOfRevenue(t *testing.T) {
 	t.Parallel()
-	e := webtest.New(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": devRevenueRate}})
+	// The clock stands at 13:00 in China today, when yesterday's figures are
+	// final (on a running clock they grow every hour until noon), for the
+	// console and WeChat alike.
+	now := revenue.Day(time.Now()).Add(13 * time.Hour)
+	clock := func() time.Time { return now }
+	e := webtest.New(t, webtest.Options{Env: map[string]string{"RATE_PER_SECOND": devRevenueRate},
+		SimConfig: func(c *wechatsim.Config) { c.Now = clock }, Now: clock})
 	ctx := context.Background()
-	now := time.Now()
 	demo := wechatsim.DemoAuthorizers()
 	e.Sim.AddDemoAccounts(demo)
 	opened := markDemoOpened(e.Sim, demo, now)
