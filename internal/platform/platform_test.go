@@ -96,6 +96,15 @@ func (b *bundle) addAccounts(n int, mini func(i int) bool) []string {
 
 func always(int) bool { return true }
 
+// serviceThrough is a second console service on the same database whose
+// calls to WeChat go through rt.
+func (b *bundle) serviceThrough(t testing.TB, rt http.RoundTripper) *platform.Service {
+	t.Helper()
+	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: rt}})
+	_, svc := newService(t, b.pool, wc, b.crypter)
+	return svc
+}
+
 // synced has the console hold a ticket and n accounts, synced once.
 func (b *bundle) synced(t *testing.T, n int) []string {
 	t.Helper()
@@ -344,8 +353,7 @@ func TestPushesDuringASyncStand(t *testing.T) {
 		// Authorized through the console's own flow while the list was on its way.
 		require.NoError(t, b.store.SaveAuthorization(ctx, appID, fresh, "refresh-of-the-fresh-one", time.Now(), nil))
 	}}
-	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lt}})
-	_, svc := newService(t, b.pool, wc, b.crypter)
+	svc := b.serviceThrough(t, lt)
 	res, err := svc.Sync(ctx)
 	require.NoError(t, err)
 	require.Zero(t, res.Recovered, "a refresh token the list brought for an account revoked meanwhile was not written: nothing recovered")
@@ -455,8 +463,7 @@ func TestSyncWritesEachPageBeforeTheNext(t *testing.T) {
 		stored[offset] = n
 		return nil
 	}}
-	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lw}})
-	_, svc := newService(t, b.pool, wc, b.crypter)
+	svc := b.serviceThrough(t, lw)
 	res, err := svc.Sync(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1200, res.New)
@@ -486,8 +493,7 @@ func TestASyncThatFailsPartWayRevokesNothing(t *testing.T) {
 		}
 		return nil
 	}}
-	wc := wechat.NewClient(wechat.Config{BaseURL: b.simURL, ComponentAppID: appID, ComponentAppSecret: secret, HTTPClient: &http.Client{Transport: lw}})
-	_, svc := newService(t, b.pool, wc, b.crypter)
+	svc := b.serviceThrough(t, lw)
 	res, err := svc.Sync(ctx)
 	require.Error(t, err)
 	require.Equal(t, 1000, res.Listed)

@@ -355,19 +355,6 @@ func WalkAuthorizers(read func(offset int) (AuthorizerListPage, error), fn func(
 	}
 }
 
-// AllAuthorizers walks every page with one token and returns the whole list
-// (what it read before an error, with the error).
-func (c *Client) AllAuthorizers(ctx context.Context, componentToken string) ([]AuthorizerListItem, error) {
-	var all []AuthorizerListItem
-	err := WalkAuthorizers(func(offset int) (AuthorizerListPage, error) {
-		return c.AuthorizerList(ctx, componentToken, offset, MaxAuthorizerListCount)
-	}, func(page []AuthorizerListItem) error {
-		all = append(all, page...)
-		return nil
-	})
-	return all, err
-}
-
 // Category is one Mini Program service category.
 type Category struct {
 	First  string `json:"first"`

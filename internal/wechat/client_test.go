@@ -304,7 +304,7 @@ func TestRemoveAuthorizer(t *testing.T) {
 	requireCode(t, err, 61003, "errcode")
 	_, err = e.client.AuthorizerInfo(ctx, e.ctok, appID)
 	requireCode(t, err, 61003, "errcode")
-	all, err := e.client.AllAuthorizers(ctx, e.ctok)
+	all, err := allAuthorizers(ctx, e.client, e.ctok)
 	require.NoError(t, err)
 	for _, it := range all {
 		assert.NotEqual(t, appID, it.AppID)
@@ -319,12 +319,12 @@ func TestWrongRefreshToken(t *testing.T) {
 	assert.NotContains(t, err.Error(), "stale")
 }
 
-func TestAllAuthorizersPaging(t *testing.T) {
+func TestWalkAuthorizersPaging(t *testing.T) {
 	e := newEnv(t, nil)
 	for i := range 1200 {
 		e.sim.AddAuthorizer(wechatsim.Authorizer{AppID: fmt.Sprintf("wxpage%012d", i), MiniProgram: true})
 	}
-	all, err := e.client.AllAuthorizers(context.Background(), e.ctok)
+	all, err := allAuthorizers(context.Background(), e.client, e.ctok)
 	require.NoError(t, err)
 	require.Len(t, all, 1200)
 	seen := map[string]bool{}
@@ -334,6 +334,16 @@ func TestAllAuthorizersPaging(t *testing.T) {
 		assert.NotEmpty(t, it.RefreshToken)
 		assert.False(t, it.AuthTime.IsZero())
 	}
+	// An error from the page's handler ends the walk there, as it is.
+	stop := errors.New("found")
+	reads := 0
+	err = wechat.WalkAuthorizers(func(offset int) (wechat.AuthorizerListPage, error) {
+		reads++
+		return e.client.AuthorizerList(context.Background(), e.ctok, offset, wechat.MaxAuthorizerListCount)
+	}, func([]wechat.AuthorizerListItem) error { return stop })
+	require.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, reads)
+
 	page, err := e.client.AuthorizerList(context.Background(), e.ctok, 1000, 500)
 	require.NoError(t, err)
 	assert.Equal(t, 1200, page.TotalCount)
@@ -350,10 +360,10 @@ func TestAllAuthorizersPaging(t *testing.T) {
 	assert.Contains(t, string(body), `"errcode":40097`)
 }
 
-func TestAllAuthorizersStopsOnError(t *testing.T) {
+func TestWalkAuthorizersStopsOnError(t *testing.T) {
 	e := newEnv(t, nil)
 	e.sim.ExpireTokens()
-	all, err := e.client.AllAuthorizers(context.Background(), e.ctok)
+	all, err := allAuthorizers(context.Background(), e.client, e.ctok)
 	requireCode(t, err, 42001, "errcode")
 	assert.Empty(t, all)
 
@@ -371,12 +381,12 @@ func TestAllAuthorizersStopsOnError(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := wechat.NewClient(wechat.Config{BaseURL: srv.URL, ComponentAppID: testAppID})
-	all, err = c.AllAuthorizers(context.Background(), "t")
+	all, err = allAuthorizers(context.Background(), c, "t")
 	requireCode(t, err, -1, "errcode")
 	assert.Len(t, all, 1)
 	assert.EqualValues(t, 2, calls.Load())
 
-	all, err = c.AllAuthorizers(context.Background(), "t")
+	all, err = allAuthorizers(context.Background(), c, "t")
 	require.NoError(t, err, "an empty page ends the walk")
 	assert.Empty(t, all)
 	assert.EqualValues(t, 3, calls.Load())
@@ -844,4 +854,17 @@ func (c *expiring) Err() error {
 	default:
 		return nil
 	}
+}
+
+// allAuthorizers walks the list with one token and gathers it, with what it
+// read before an error.
+func allAuthorizers(ctx context.Context, c *wechat.Client, tok string) ([]wechat.AuthorizerListItem, error) {
+	var all []wechat.AuthorizerListItem
+	err := wechat.WalkAuthorizers(func(offset int) (wechat.AuthorizerListPage, error) {
+		return c.AuthorizerList(ctx, tok, offset, wechat.MaxAuthorizerListCount)
+	}, func(page []wechat.AuthorizerListItem) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
 }
