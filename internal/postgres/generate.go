@@ -81,6 +81,9 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 	if err := step("pause state counts", "ALTER TABLE authorizer_state "+countTriggers("DISABLE")); err != nil {
 		return err
 	}
+	if err := step("pause platform counts", "ALTER TABLE authorizers "+platformCountTriggers("DISABLE")); err != nil {
+		return err
+	}
 	counted := false
 	defer func() {
 		if !counted {
@@ -211,7 +214,7 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 	}
 	// VACUUM as autovacuum would have by then: it sets the visibility map that
 	// index-only scans rely on.
-	return step("vacuum analyze", "VACUUM ANALYZE authorizers, authorizer_state, account_state_counts, account_search_chars, attempts, staff")
+	return step("vacuum analyze", "VACUUM ANALYZE authorizers, authorizer_state, account_state_counts, platform_account_counts, account_search_chars, attempts, staff")
 }
 
 // countTriggers is the ALTER TABLE clause that enables or disables the
@@ -221,15 +224,26 @@ func countTriggers(how string) string {
 		how + " TRIGGER authorizer_state_count_delete"
 }
 
+// platformCountTriggers is the ALTER TABLE clause that enables or disables
+// the triggers keeping platform_account_counts.
+func platformCountTriggers(how string) string {
+	return how + " TRIGGER authorizers_platform_count_insert, " + how + " TRIGGER authorizers_platform_count_update, " +
+		how + " TRIGGER authorizers_platform_count_delete"
+}
+
 // recountStates turns the count triggers back on and counts the list rows
-// into a compact account_state_counts, in one transaction: a change made
-// between the two is counted either way.
+// into a compact account_state_counts and the accounts into a compact
+// platform_account_counts, in one transaction: a change made between the
+// two is counted either way.
 func recountStates(ctx context.Context, pool *pgxpool.Pool) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "ALTER TABLE authorizer_state "+countTriggers("ENABLE")); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "SELECT tm_recount_state_counts()")
+		if _, err := tx.Exec(ctx, "ALTER TABLE authorizers "+platformCountTriggers("ENABLE")); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT tm_recount_state_counts(), tm_recount_platform_counts()")
 		return err
 	})
 }

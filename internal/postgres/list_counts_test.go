@@ -107,4 +107,10 @@ func TestPlainListReadsKeptCountsInAFewPages(t *testing.T) {
 	kept2, recount2 := keptCounts(t, pool)
 	require.NotEqual(t, recount, recount2, "the change moved an account")
 	require.Equal(t, recount2, kept2, "after a change")
+
+	// The platform page's counts too (paused during the load, then counted).
+	requirePlatformCounts(t, pool, postgres.GenComponentAppID)
+	_, err = pool.Exec(ctx, "UPDATE authorizers SET revoked_at = now() WHERE appid = $1", postgres.GenAppID(2))
+	require.NoError(t, err)
+	requirePlatformCounts(t, pool, postgres.GenComponentAppID)
 }

@@ -530,12 +530,14 @@ func (s *PlatformStore) Status(ctx context.Context, appID string) (platform.Stat
 			st.LastSyncResult = &r
 		}
 	}
-	err = s.Pool.QueryRow(ctx, `SELECT count(*),
-		count(*) FILTER (WHERE is_mini_program AND revoked_at IS NULL),
-		count(*) FILTER (WHERE NOT is_mini_program AND info_synced_at IS NOT NULL AND revoked_at IS NULL),
-		count(*) FILTER (WHERE revoked_at IS NOT NULL),
-		count(*) FILTER (WHERE refresh_token_enc IS NULL AND revoked_at IS NULL)
-		FROM authorizers WHERE component_appid = $1`, appID).Scan(&st.Authorizers, &st.MiniPrograms, &st.OfficialAccount, &st.Revoked, &st.MissingRefresh)
+	// The counts kept as the accounts change (migration 00102): a few rows,
+	// not the accounts.
+	err = s.Pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0)::bigint,
+		coalesce(sum(n) FILTER (WHERE mini_program AND NOT revoked), 0)::bigint,
+		coalesce(sum(n) FILTER (WHERE NOT mini_program AND info_synced AND NOT revoked), 0)::bigint,
+		coalesce(sum(n) FILTER (WHERE revoked), 0)::bigint,
+		coalesce(sum(n) FILTER (WHERE no_refresh AND NOT revoked), 0)::bigint
+		FROM platform_account_counts WHERE component_appid = $1`, appID).Scan(&st.Authorizers, &st.MiniPrograms, &st.OfficialAccount, &st.Revoked, &st.MissingRefresh)
 	if err != nil {
 		return st, err
 	}
