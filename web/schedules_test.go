@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -36,29 +37,34 @@ func waitSchedule(t *testing.T, e *webtest.Env, name string) string {
 // The scheduled work of a started console: the authorizer sync brings in an
 // account that authorized since the last sync, and the token refresh renews
 // exactly the tokens that expire within the refresh margin (ahead of the 5
-// minutes a call needs), leaving the others alone.
+// minutes a call needs) and that a call used within their last lifetime,
+// leaving the others alone; its renewal is not a use.
 // Both run once at start, then every period; the Jobs page lists them.
 func TestScheduledSyncAndTokenRefresh(t *testing.T) {
 	t.Parallel()
 	e := webtest.New(t, webtest.Options{Env: map[string]string{"SYNC_INTERVAL": "17m"}})
 	ctx := context.Background()
 	apps := map[string]string{}
-	for i, name := range []string{"soon", "later", "fresh"} {
+	for i, name := range []string{"soon", "later", "fresh", "idle"} {
 		apps[name] = fmt.Sprintf("wx00000000000d%04d", i)
 		syncAccount(t, e, wechatsim.Authorizer{AppID: apps[name], NickName: name, MiniProgram: true})
 	}
-	type stored struct{ ExpiresAt, RefreshedAt time.Time }
+	type stored struct{ ExpiresAt, RefreshedAt, UsedAt time.Time }
 	read := func(app string) (st stored) {
 		t.Helper()
-		require.NoError(t, e.App.Pool.QueryRow(ctx, `SELECT expires_at, refreshed_at FROM authorizer_tokens WHERE appid = $1`, app).Scan(&st.ExpiresAt, &st.RefreshedAt))
+		require.NoError(t, e.App.Pool.QueryRow(ctx, `SELECT expires_at, refreshed_at, used_at FROM authorizer_tokens WHERE appid = $1`, app).Scan(&st.ExpiresAt, &st.RefreshedAt, &st.UsedAt))
 		return st
 	}
 	before := map[string]stored{}
 	for name, app := range apps {
 		_, err := e.App.TokenManager.AuthorizerAccessToken(ctx, app)
 		require.NoError(t, err)
-		expires := map[string]string{"soon": "10 minutes", "later": "60 minutes", "fresh": "110 minutes"}[name]
-		_, err = e.App.Pool.Exec(ctx, `UPDATE authorizer_tokens SET expires_at = now() + $2::interval WHERE appid = $1`, app, expires)
+		expires := map[string]string{"soon": "10 minutes", "later": "60 minutes", "fresh": "110 minutes", "idle": "10 minutes"}[name]
+		// The idle one's last call was three hours ago, past its lifetime;
+		// the one expiring soon was used half an hour ago.
+		used := map[string]string{"idle": "3 hours", "soon": "30 minutes"}[name]
+		_, err = e.App.Pool.Exec(ctx, `UPDATE authorizer_tokens SET expires_at = now() + $2::interval, used_at = now() - $3::interval WHERE appid = $1`,
+			app, expires, cmp.Or(used, "0 seconds"))
 		require.NoError(t, err)
 		before[name] = read(app)
 	}
@@ -83,9 +89,14 @@ func TestScheduledSyncAndTokenRefresh(t *testing.T) {
 	}
 	require.True(t, after["soon"].RefreshedAt.After(before["soon"].RefreshedAt), "the token expiring within the margin is renewed")
 	require.True(t, after["soon"].ExpiresAt.After(time.Now().Add(time.Hour)), "for a full lifetime: %s", after["soon"].ExpiresAt)
-	for _, name := range []string{"later", "fresh"} {
+	require.Equal(t, before["soon"].UsedAt, after["soon"].UsedAt, "renewed, not used")
+	for _, name := range []string{"later", "fresh", "idle"} {
 		require.Equal(t, before[name], after[name], name)
 	}
+	// A call uses the token: the idle one is renewed ahead again from then on.
+	_, err := e.App.TokenManager.AuthorizerAccessToken(ctx, apps["idle"])
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now(), read(apps["idle"]).UsedAt, time.Minute, "used now")
 	_, issuedAfter := e.Sim.TokenIssues()
 	require.Equal(t, 1, issuedAfter-issuedBefore, "one token was asked of WeChat")
 

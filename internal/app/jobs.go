@@ -17,6 +17,11 @@ import (
 // a bulk run never waits on a refresh.
 const tokenRefreshAhead = 20 * time.Minute
 
+// tokenKeptFor is how long after its last use for a call a token is still
+// renewed ahead: one lifetime of WeChat's authorizer tokens (two hours).
+// After that it lapses, and the next call refreshes it.
+const tokenKeptFor = 2 * time.Hour
+
 // newJobs builds the queue client with its schedules; its workers call the
 // traffic service for each account of a run. They run in App.Background
 // (serve, dev) or alone (worker).
@@ -51,13 +56,13 @@ func (a *App) schedules() []jobs.Schedule {
 			Do: func(ctx context.Context, _ *jobs.Client) (string, error) {
 				tm := *a.TokenManager
 				tm.MinLife += tokenRefreshAhead
-				ids, err := a.PlatformStore.TokensExpiringWithin(ctx, tm.MinLife)
+				ids, err := a.PlatformStore.TokensExpiringWithin(ctx, tm.MinLife, tokenKeptFor)
 				if err != nil {
 					return "", err
 				}
 				failed := 0
 				for _, id := range ids {
-					if _, err := tm.AuthorizerAccessToken(ctx, id); err != nil {
+					if err := tm.RenewAuthorizerToken(ctx, id); err != nil {
 						failed++
 						a.Log.Warn("refresh authorizer token ahead of expiry", "appid", id, "err", err)
 					}

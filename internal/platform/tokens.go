@@ -77,7 +77,8 @@ func (m *TokenManager) InvalidateComponentToken(ctx context.Context, token strin
 	return m.Store.InvalidateComponentToken(ctx, m.ComponentAppID, token)
 }
 
-// AuthorizerAccessToken returns an account's token, refreshing it when stale.
+// AuthorizerAccessToken returns an account's token for a call, refreshing
+// it when stale; the store records the use.
 func (m *TokenManager) AuthorizerAccessToken(ctx context.Context, appID string) (string, error) {
 	tok, err := m.Store.AuthorizerToken(ctx, appID)
 	if err != nil {
@@ -86,10 +87,25 @@ func (m *TokenManager) AuthorizerAccessToken(ctx context.Context, appID string) 
 	if tok.fresh(m.Now(), m.MinLife) {
 		return tok.Value, nil
 	}
+	return m.refreshAuthorizerToken(ctx, appID)
+}
+
+// RenewAuthorizerToken refreshes an account's token when it has less than
+// MinLife left, as AuthorizerAccessToken does, without counting as a use of
+// it: the token schedule's renewal ahead of expiry, which renews only tokens
+// that calls used (PlatformStore.TokensExpiringWithin).
+func (m *TokenManager) RenewAuthorizerToken(ctx context.Context, appID string) error {
+	_, err := m.refreshAuthorizerToken(ctx, appID)
+	return err
+}
+
+// refreshAuthorizerToken refreshes an account's token under its lock, unless
+// it has MinLife left when the lock is held.
+func (m *TokenManager) refreshAuthorizerToken(ctx context.Context, appID string) (string, error) {
 	// The component token is fetched before taking the account's lock, so a
 	// refresh never holds one pooled connection while waiting for another.
 	var out Token
-	err = m.WithComponentToken(ctx, func(comp string) error {
+	err := m.WithComponentToken(ctx, func(comp string) error {
 		var err error
 		out, err = m.Store.RefreshAuthorizerToken(ctx, m.ComponentAppID, appID, func(cur Token, refresh string) (Token, string, bool, error) {
 			if cur.fresh(m.Now(), m.MinLife) {

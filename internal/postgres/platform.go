@@ -157,12 +157,23 @@ func (s *PlatformStore) InvalidateComponentToken(ctx context.Context, appID, tok
 	})
 }
 
-func (s *PlatformStore) authorizerToken(ctx context.Context, q querier, appID string) (platform.Token, string, error) {
+// authorizerTokenSQL reads an account's token with its refresh token.
+const authorizerTokenSQL = `SELECT a.revoked_at, a.refresh_token_enc, t.access_token_enc, t.expires_at
+		FROM authorizers a LEFT JOIN authorizer_tokens t ON t.appid = a.appid WHERE a.appid = $1`
+
+// usedTokenSQL reads it as a use: the token's used_at is brought up to date
+// when it is a minute old or more (a write at most once a minute an
+// account), unless a refresh holds the row: a read never waits for it.
+const usedTokenSQL = `WITH used AS (
+		UPDATE authorizer_tokens SET used_at = now() WHERE appid = (
+			SELECT appid FROM authorizer_tokens WHERE appid = $1 AND used_at < now() - interval '1 minute' FOR UPDATE SKIP LOCKED))
+	` + authorizerTokenSQL
+
+func (s *PlatformStore) authorizerToken(ctx context.Context, q querier, sql, appID string) (platform.Token, string, error) {
 	var revoked *time.Time
 	var refreshEnc, tokEnc []byte
 	var exp *time.Time
-	err := q.QueryRow(ctx, `SELECT a.revoked_at, a.refresh_token_enc, t.access_token_enc, t.expires_at
-		FROM authorizers a LEFT JOIN authorizer_tokens t ON t.appid = a.appid WHERE a.appid = $1`, appID).Scan(&revoked, &refreshEnc, &tokEnc, &exp)
+	err := q.QueryRow(ctx, sql, appID).Scan(&revoked, &refreshEnc, &tokEnc, &exp)
 	if notFound(err) {
 		return platform.Token{}, "", core.Errorf(core.ENOTFOUND, "The account %s has not authorized the platform.", appID)
 	}
@@ -187,9 +198,10 @@ func (s *PlatformStore) authorizerToken(ctx context.Context, q querier, appID st
 	return t, refresh, nil
 }
 
-// AuthorizerToken reads an account's stored token without locking.
+// AuthorizerToken reads an account's stored token for a call, without
+// locking, and records the use (see TokensExpiringWithin).
 func (s *PlatformStore) AuthorizerToken(ctx context.Context, appID string) (platform.Token, error) {
-	t, _, err := s.authorizerToken(ctx, s.Pool, appID)
+	t, _, err := s.authorizerToken(ctx, s.Pool, usedTokenSQL, appID)
 	return t, err
 }
 
@@ -210,7 +222,7 @@ func (s *PlatformStore) RefreshAuthorizerToken(ctx context.Context, componentApp
 		if err := lock(ctx, tx, "authorizer-token:"+appID); err != nil {
 			return err
 		}
-		cur, refresh, err := s.authorizerToken(ctx, tx, appID)
+		cur, refresh, err := s.authorizerToken(ctx, tx, authorizerTokenSQL, appID)
 		if err != nil {
 			return err
 		}
@@ -556,11 +568,14 @@ func (s *PlatformStore) Status(ctx context.Context, appID string) (platform.Stat
 }
 
 // TokensExpiringWithin lists the accounts, not revoked, whose stored access
-// token expires within d: the ones the token schedule refreshes ahead.
-func (s *PlatformStore) TokensExpiringWithin(ctx context.Context, d time.Duration) ([]string, error) {
+// token expires within d and was used for a call within used: the ones the
+// token schedule refreshes ahead. A token no call asked for since is left to
+// lapse (the next call refreshes it), or every account ever called would be
+// refreshed every two hours for ever.
+func (s *PlatformStore) TokensExpiringWithin(ctx context.Context, d, used time.Duration) ([]string, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT t.appid FROM authorizer_tokens t JOIN authorizers a USING (appid)
-		WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval`, d.String())
+		WHERE a.revoked_at IS NULL AND t.expires_at < now() + $1::interval AND t.used_at > now() - $2::interval`, d.String(), used.String())
 	if err != nil {
 		return nil, err
 	}
