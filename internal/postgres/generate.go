@@ -78,11 +78,10 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 	// them, and the list pages, which read the table whole, then read millions
 	// of dead rows (migration 00095). They are paused while the rows are made
 	// and counted once at the end.
-	if err := step("pause state counts", "ALTER TABLE authorizer_state "+countTriggers("DISABLE")); err != nil {
-		return err
-	}
-	if err := step("pause platform counts", "ALTER TABLE authorizers "+platformCountTriggers("DISABLE")); err != nil {
-		return err
+	for _, pause := range countTriggers("DISABLE") {
+		if err := step("pause counts", pause); err != nil {
+			return err
+		}
 	}
 	counted := false
 	defer func() {
@@ -217,18 +216,15 @@ func Generate(ctx context.Context, timed *pgxpool.Pool, accounts, attempts int, 
 	return step("vacuum analyze", "VACUUM ANALYZE authorizers, authorizer_state, account_state_counts, platform_account_counts, account_search_chars, attempts, staff")
 }
 
-// countTriggers is the ALTER TABLE clause that enables or disables the
-// triggers keeping account_state_counts.
-func countTriggers(how string) string {
-	return how + " TRIGGER authorizer_state_count_insert, " + how + " TRIGGER authorizer_state_count_update, " +
-		how + " TRIGGER authorizer_state_count_delete"
-}
-
-// platformCountTriggers is the ALTER TABLE clause that enables or disables
-// the triggers keeping platform_account_counts.
-func platformCountTriggers(how string) string {
-	return how + " TRIGGER authorizers_platform_count_insert, " + how + " TRIGGER authorizers_platform_count_update, " +
-		how + " TRIGGER authorizers_platform_count_delete"
+// countTriggers are the ALTER TABLE statements that enable or disable the
+// triggers keeping account_state_counts (on the list rows) and
+// platform_account_counts (on the accounts).
+func countTriggers(how string) []string {
+	var out []string
+	for _, t := range [][2]string{{"authorizer_state", "authorizer_state_count"}, {"authorizers", "authorizers_platform_count"}} {
+		out = append(out, "ALTER TABLE "+t[0]+" "+how+" TRIGGER "+t[1]+"_insert, "+how+" TRIGGER "+t[1]+"_update, "+how+" TRIGGER "+t[1]+"_delete")
+	}
+	return out
 }
 
 // recountStates turns the count triggers back on and counts the list rows
@@ -237,11 +233,10 @@ func platformCountTriggers(how string) string {
 // two is counted either way.
 func recountStates(ctx context.Context, pool *pgxpool.Pool) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "ALTER TABLE authorizer_state "+countTriggers("ENABLE")); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "ALTER TABLE authorizers "+platformCountTriggers("ENABLE")); err != nil {
-			return err
+		for _, resume := range countTriggers("ENABLE") {
+			if _, err := tx.Exec(ctx, resume); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, "SELECT tm_recount_state_counts(), tm_recount_platform_counts()")
 		return err
