@@ -73,6 +73,8 @@ func TestPushRetryStoredOnce(t *testing.T) {
 		require.Equal(t, "success", reply)
 	}
 	require.Equal(t, 1, countRows(t, e, "SELECT count(*) FROM wechat_events"))
+	admin, _ := e.Login(core.RoleAdmin)
+	require.Equal(t, "1", admin.Get("/platform").Text("#count-events b"), "the platform page counts the push once")
 }
 
 func TestPushRejectedStoresNothing(t *testing.T) {

@@ -553,7 +553,8 @@ func (s *PlatformStore) Status(ctx context.Context, appID string) (platform.Stat
 	if err != nil {
 		return st, err
 	}
-	if err := s.Pool.QueryRow(ctx, "SELECT count(*) FROM wechat_events WHERE component_appid = $1", appID).Scan(&st.Events); err != nil {
+	// The pushes' count is kept as they are stored (migration 00104).
+	if err := s.Pool.QueryRow(ctx, "SELECT coalesce(sum(n), 0)::bigint FROM platform_event_counts WHERE component_appid = $1", appID).Scan(&st.Events); err != nil {
 		return st, err
 	}
 	rows, err := s.Pool.Query(ctx, "SELECT received_at, info_type, authorizer_appid FROM wechat_events WHERE component_appid = $1 ORDER BY id DESC LIMIT 10", appID)
