@@ -99,6 +99,25 @@ func TestDisabledAndUnknownUsersCannotSignIn(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode)
 }
 
+// A staff member disabled behind the console's back (their sessions left in
+// place) is signed out on their next request, and a new role takes effect on
+// it: the staff member is read with the session on every request.
+func TestASessionSeesItsStaffMemberAsTheyAreNow(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	c, st := e.Login(core.RoleOperator)
+	require.Equal(t, http.StatusOK, c.Get("/").StatusCode)
+	require.Equal(t, http.StatusForbidden, c.Get("/staff").StatusCode)
+	_, err := e.App.Pool.Exec(context.Background(), `UPDATE staff SET role = 'admin' WHERE id = $1`, st.ID)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, c.Get("/staff").StatusCode, "the new role on the next request")
+	_, err = e.App.Pool.Exec(context.Background(), `UPDATE staff SET disabled = true WHERE id = $1`, st.ID)
+	require.NoError(t, err)
+	r := c.Get("/")
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	require.Contains(t, r.Header.Get("Location"), "/login")
+}
+
 func sessionCookie(t *testing.T, e *webtest.Env, c *webtest.Client) *http.Cookie {
 	u, _ := url.Parse(e.URL)
 	for _, ck := range c.HTTP.Jar.Cookies(u) {

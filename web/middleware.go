@@ -21,7 +21,6 @@ import (
 
 	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/i18n"
-	"github.com/trafficmaster/trafficmaster/internal/postgres"
 	"github.com/trafficmaster/trafficmaster/internal/wechat"
 )
 
@@ -137,15 +136,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		// Pages and exports behind the session show staff data: no browser or
 		// proxy may keep a copy (the back button after logout shows nothing).
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		if id, ok := sess.Values[postgres.StaffIDKey].(int64); ok && !sess.IsNew {
-			st, err := s.Staff.StaffByID(c.Request().Context(), id)
-			if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
-				return err
-			}
-			if st != nil && !st.Disabled {
-				ctx := core.WithStaff(c.Request().Context(), st)
-				c.SetRequest(c.Request().WithContext(ctx))
-			}
+		if st := s.Sessions.Staff(sess); st != nil && !st.Disabled {
+			ctx := core.WithStaff(c.Request().Context(), st)
+			c.SetRequest(c.Request().WithContext(ctx))
 		}
 		return next(c)
 	}

@@ -34,6 +34,8 @@ type SessionStore interface {
 	Get(r *http.Request, name string) (*sessions.Session, error)
 	// Renew gives the session a fresh ID (at sign-in, against fixation).
 	Renew(ctx context.Context, sess *sessions.Session) error
+	// Staff is the staff member signed in to the session, read with it, or nil.
+	Staff(sess *sessions.Session) *core.Staff
 }
 
 // AuthService signs staff in and out and changes staff members, writing the
@@ -50,7 +52,6 @@ type AuthService interface {
 
 // StaffDirectory reads staff members and the security log.
 type StaffDirectory interface {
-	StaffByID(ctx context.Context, id int64) (*core.Staff, error)
 	ListStaff(ctx context.Context) ([]*core.Staff, error)
 	ListSecurity(ctx context.Context, beforeID int64, limit int) ([]core.SecurityEvent, error)
 }

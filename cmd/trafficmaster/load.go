@@ -102,12 +102,11 @@ Only a console on this machine (a loopback address) is accepted as a target.`)
 		}
 	}
 	var sessionHash []byte
-	var staffID int64
 	if pool != nil {
-		// The bare figures read a real session row and its staff member, as
+		// The bare figures read a real session row with its staff member, as
 		// every signed-in page does.
 		var err error
-		if sessionHash, staffID, err = postgres.LatestSession(ctx, pool, *user); err != nil {
+		if sessionHash, err = postgres.LatestSession(ctx, pool, *user); err != nil {
 			return fmt.Errorf("find a session for the bare figures: %w", err)
 		}
 	}
@@ -139,10 +138,7 @@ Only a console on this machine (a loopback address) is accepted as a target.`)
 			row := fmt.Sprintf("%s\t%d\t%d\t%d\t%.2f\t%.2f\t%.0f\t", p.name, n, page.count, page.errors, ms(page.p50), ms(page.p99), page.rate)
 			if pool != nil && p.bare != nil {
 				bare := runLoad(ctx, n, *duration, *maxReq, func(ctx context.Context, _ int) error {
-					if _, err := postgres.ReadSessionData(ctx, pool, sessionHash); err != nil {
-						return err
-					}
-					if _, err := (&postgres.StaffStore{Pool: pool}).StaffByID(ctx, staffID); err != nil {
+					if _, err := postgres.ReadSession(ctx, pool, sessionHash); err != nil {
 						return err
 					}
 					return p.bare(ctx)

@@ -4,25 +4,31 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
 )
 
 // What the load client (trafficmaster load) reads to measure the bare
 // queries beside each page and to name rows a generated database holds.
 
-// LatestSession returns the token hash and staff id of username's newest
-// session, whose row the bare figures read as every signed-in page does.
-func LatestSession(ctx context.Context, pool *pgxpool.Pool, username string) (tokenHash []byte, staffID int64, err error) {
-	err = pool.QueryRow(ctx, `SELECT s.token_hash, s.staff_id FROM sessions s JOIN staff st ON st.id = s.staff_id
-		WHERE st.username = $1 ORDER BY s.created_at DESC LIMIT 1`, username).Scan(&tokenHash, &staffID)
-	return tokenHash, staffID, err
+// LatestSession returns the token hash of username's newest session.
+func LatestSession(ctx context.Context, pool *pgxpool.Pool, username string) (tokenHash []byte, err error) {
+	err = pool.QueryRow(ctx, `SELECT s.token_hash FROM sessions s JOIN staff st ON st.id = s.staff_id
+		WHERE st.username = $1 ORDER BY s.created_at DESC LIMIT 1`, username).Scan(&tokenHash)
+	return tokenHash, err
 }
 
-// ReadSessionData reads a session row's data, as the session store does on
-// every request.
-func ReadSessionData(ctx context.Context, pool *pgxpool.Pool, tokenHash []byte) ([]byte, error) {
-	var data []byte
-	err := pool.QueryRow(ctx, "SELECT data FROM sessions WHERE token_hash = $1", tokenHash).Scan(&data)
-	return data, err
+// ReadSession reads a session row's data with its staff member, as the
+// session store does on every request.
+func ReadSession(ctx context.Context, pool *pgxpool.Pool, tokenHash []byte) (*core.Staff, error) {
+	var (
+		data []byte
+		st   sessionStaffRow
+	)
+	err := pool.QueryRow(ctx, `SELECT s.data, st.id, st.username, st.role, st.disabled, st.created_at, st.updated_at
+		FROM sessions s LEFT JOIN staff st ON st.id = s.staff_id WHERE s.token_hash = $1`, tokenHash).
+		Scan(&data, &st.id, &st.username, &st.role, &st.disabled, &st.createdAt, &st.updatedAt)
+	return st.staff(), err
 }
 
 // GeneratedAccounts counts the accounts trafficmaster gen made.

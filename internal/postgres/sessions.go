@@ -7,12 +7,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/gob"
+	"maps"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trafficmaster/trafficmaster/internal/core"
 )
 
 // SessionStore is a gorilla/sessions store whose cookie holds only a signed,
@@ -85,17 +88,23 @@ func (s *SessionStore) refreshAfter() time.Duration {
 
 func (s *SessionStore) load(ctx context.Context, token string, sess *sessions.Session) (bool, error) {
 	now := s.Now()
-	var data []byte
-	// One statement reads the session and, when last_seen_at is stale,
-	// refreshes it; SKIP LOCKED leaves the refresh to a request that holds
-	// the row already, so a read never waits on a lock. A fresh session is
-	// only read: no write, no commit to flush.
+	var (
+		data []byte
+		st   sessionStaffRow
+	)
+	// One statement reads the session with its staff member and, when
+	// last_seen_at is stale, refreshes it; SKIP LOCKED leaves the refresh to
+	// a request that holds the row already, so a read never waits on a lock.
+	// A fresh session is only read: no write, no commit to flush.
 	err := s.Pool.QueryRow(ctx, `WITH refresh AS (
 			UPDATE sessions SET last_seen_at = $2 WHERE token_hash = (
 				SELECT token_hash FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3 AND last_seen_at < $4
 				FOR UPDATE SKIP LOCKED))
-		SELECT data FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3`,
-		hashToken(token), now, now.Add(-s.Idle), now.Add(-s.refreshAfter())).Scan(&data)
+		SELECT s.data, st.id, st.username, st.role, st.disabled, st.created_at, st.updated_at
+		FROM sessions s LEFT JOIN staff st ON st.id = s.staff_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3`,
+		hashToken(token), now, now.Add(-s.Idle), now.Add(-s.refreshAfter())).
+		Scan(&data, &st.id, &st.username, &st.role, &st.disabled, &st.createdAt, &st.updatedAt)
 	if notFound(err) {
 		return false, nil
 	} else if err != nil {
@@ -108,7 +117,41 @@ func (s *SessionStore) load(ctx context.Context, token string, sess *sessions.Se
 		}
 		sess.Values = v
 	}
+	if st := st.staff(); st != nil {
+		sess.Values[sessionStaffKey{}] = st
+	}
 	return true, nil
+}
+
+// sessionStaffRow is the staff member a session row names, if any.
+type sessionStaffRow struct {
+	id                   *int64
+	username, role       *string
+	disabled             *bool
+	createdAt, updatedAt *time.Time
+}
+
+func (r *sessionStaffRow) staff() *core.Staff {
+	if r.id == nil {
+		return nil
+	}
+	return &core.Staff{ID: *r.id, Username: *r.username, Role: core.Role(*r.role),
+		Disabled: *r.disabled, CreatedAt: *r.createdAt, UpdatedAt: *r.updatedAt}
+}
+
+// sessionStaffKey holds, among a loaded session's values, the staff member
+// read with it; Save never stores it.
+type sessionStaffKey struct{}
+
+// Staff returns the staff member signed in to sess as read with the session
+// on this request (disabled or not), or nil when nobody is signed in. Reading
+// the two together saves every signed-in request a round trip.
+func (s *SessionStore) Staff(sess *sessions.Session) *core.Staff {
+	st, _ := sess.Values[sessionStaffKey{}].(*core.Staff)
+	if id, ok := sess.Values[StaffIDKey].(int64); !ok || sess.IsNew || st == nil || st.ID != id {
+		return nil
+	}
+	return st
 }
 
 // Save writes the session and its cookie. A session with MaxAge < 0 is deleted.
@@ -127,8 +170,13 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	if sess.ID == "" && len(sess.Values) == 0 {
 		return nil
 	}
+	values := sess.Values
+	if _, ok := values[sessionStaffKey{}]; ok {
+		values = maps.Clone(values)
+		delete(values, sessionStaffKey{})
+	}
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(sess.Values); err != nil {
+	if err := gob.NewEncoder(&buf).Encode(values); err != nil {
 		return err
 	}
 	var staffID *int64

@@ -1,13 +1,20 @@
 package postgres_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"maps"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trafficmaster/trafficmaster/internal/core"
 	"github.com/trafficmaster/trafficmaster/internal/pgtest"
 	"github.com/trafficmaster/trafficmaster/internal/postgres"
 )
@@ -17,22 +24,7 @@ import (
 // values of its own, and a tampered cookie is still no session.
 func TestLoadingASessionAgainDecodesNothing(t *testing.T) {
 	pool := pgtest.Pool(t)
-	st := postgres.NewSessionStore(pool, make([]byte, 32), &sessions.Options{Path: "/"}, 30*time.Minute, 12*time.Hour)
-	sess, err := st.New(httptest.NewRequest("GET", "/", nil), "s")
-	require.NoError(t, err)
-	sess.Values["n"] = int64(7)
-	sess.Values["flash"] = "ok\x00Saved."
-	rec := httptest.NewRecorder()
-	require.NoError(t, st.Save(httptest.NewRequest("GET", "/", nil), rec, sess))
-	cookie := rec.Result().Cookies()[0]
-	load := func() *sessions.Session {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.AddCookie(cookie)
-		s, err := st.New(r, "s")
-		require.NoError(t, err)
-		require.False(t, s.IsNew)
-		return s
-	}
+	st, cookie, load := savedSession(t, pool, map[any]any{"n": int64(7), "flash": "ok\x00Saved."})
 
 	first := load()
 	require.Equal(t, map[any]any{"n": int64(7), "flash": "ok\x00Saved."}, first.Values)
@@ -63,4 +55,68 @@ func TestLoadingASessionAgainDecodesNothing(t *testing.T) {
 	s, err = st.New(r, "s")
 	require.NoError(t, err)
 	require.True(t, s.IsNew, "the cookie of an ended session is no session")
+}
+
+// A signed-in request reads its session and its staff member in one query,
+// as the staff member is now (disabled, a new role); the staff member is
+// never stored among the session's values, and a session whose values name
+// someone other than its row does has nobody signed in.
+func TestASessionIsReadWithItsStaffInOneQuery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var q allQueries
+	pool := tracedPool(t, pgtest.URL(t), &q, 0)
+	staff, err := (&postgres.StaffStore{Pool: pool}).CreateStaff(ctx, "ming", "x", core.RoleOperator)
+	require.NoError(t, err)
+	st, _, load := savedSession(t, pool, map[any]any{postgres.StaffIDKey: staff.ID})
+
+	q.take()
+	got := load()
+	sqls, _ := q.take()
+	require.Len(t, sqls, 1, "one query for the session and its staff member")
+	require.NotNil(t, st.Staff(got))
+	require.Equal(t, [3]any{staff.ID, "ming", core.RoleOperator}, [3]any{st.Staff(got).ID, st.Staff(got).Username, st.Staff(got).Role})
+	require.False(t, st.Staff(got).Disabled)
+
+	// Saved again (a flash, say), the values stored are the staff id alone.
+	got.Values["flash"] = "ok\x00Saved."
+	require.NoError(t, st.Save(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder(), got))
+	var data []byte
+	require.NoError(t, pool.QueryRow(ctx, `SELECT data FROM sessions WHERE staff_id = $1`, staff.ID).Scan(&data))
+	stored := map[any]any{}
+	require.NoError(t, gob.NewDecoder(bytes.NewReader(data)).Decode(&stored))
+	require.Equal(t, map[any]any{postgres.StaffIDKey: staff.ID, "flash": "ok\x00Saved."}, stored)
+
+	_, err = pool.Exec(ctx, `UPDATE staff SET disabled = true, role = 'admin' WHERE id = $1`, staff.ID)
+	require.NoError(t, err)
+	now := st.Staff(load())
+	require.True(t, now.Disabled, "read on this request, not remembered")
+	require.Equal(t, core.RoleAdmin, now.Role)
+
+	other := load()
+	other.Values[postgres.StaffIDKey] = staff.ID + 1
+	require.Nil(t, st.Staff(other), "values naming another staff member than the row")
+	anon, err := st.New(httptest.NewRequest("GET", "/", nil), "s")
+	require.NoError(t, err)
+	require.Nil(t, st.Staff(anon))
+}
+
+// savedSession stores a session with values and returns its store, its
+// cookie, and a function that loads it as a request bearing the cookie does.
+func savedSession(t *testing.T, pool *pgxpool.Pool, values map[any]any) (*postgres.SessionStore, *http.Cookie, func() *sessions.Session) {
+	st := postgres.NewSessionStore(pool, make([]byte, 32), &sessions.Options{Path: "/"}, 30*time.Minute, 12*time.Hour)
+	sess, err := st.New(httptest.NewRequest("GET", "/", nil), "s")
+	require.NoError(t, err)
+	maps.Copy(sess.Values, values)
+	rec := httptest.NewRecorder()
+	require.NoError(t, st.Save(httptest.NewRequest("GET", "/", nil), rec, sess))
+	cookie := rec.Result().Cookies()[0]
+	return st, cookie, func() *sessions.Session {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(cookie)
+		s, err := st.New(r, "s")
+		require.NoError(t, err)
+		require.False(t, s.IsNew)
+		return s
+	}
 }
