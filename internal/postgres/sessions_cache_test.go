@@ -78,7 +78,8 @@ func TestASessionIsReadWithItsStaffInOneQuery(t *testing.T) {
 	require.Equal(t, [3]any{staff.ID, "ming", core.RoleOperator}, [3]any{st.Staff(got).ID, st.Staff(got).Username, st.Staff(got).Role})
 	require.False(t, st.Staff(got).Disabled)
 
-	// Saved again (a flash, say), the values stored are the staff id alone.
+	// Saved again (with a flash, say), what is stored is the values alone:
+	// the staff member read with the session is not among them.
 	got.Values["flash"] = "ok\x00Saved."
 	require.NoError(t, st.Save(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder(), got))
 	var data []byte
